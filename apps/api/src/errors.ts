@@ -1,0 +1,62 @@
+import { SwitchyardError, toProblem } from '@switchyard/contracts';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Fastify's own errors, by code, mapped onto the catalog. */
+const FASTIFY_CODES: Record<string, SwitchyardError['code']> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_header',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_BAD_URL: 'route_not_found',
+  FST_ERR_ASYNC_CONSTRAINT: 'invalid_header',
+};
+
+export function toSwitchyardError(err: unknown): SwitchyardError {
+  if (err instanceof SwitchyardError) return err;
+  const fe = err as Partial<FastifyError>;
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped) return new SwitchyardError(mapped);
+  if (err instanceof SyntaxError || (fe.statusCode === 400 && fe.code?.startsWith('FST_ERR_CTP'))) {
+    return new SwitchyardError('invalid_json');
+  }
+  if (fe.statusCode === 413) return new SwitchyardError('payload_too_large');
+  if (fe.statusCode === 415) return new SwitchyardError('unsupported_media_type');
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new SwitchyardError('validation_failed', 'the request could not be read');
+  }
+  return new SwitchyardError('internal_error', 'internal error', { cause: err });
+}
+
+/**
+ * Errors Fastify raises before routing (a malformed URL, an unparseable Content-Type): passed as
+ * the server's `frameworkErrors` option so they leave as problem+json too.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const sy = toSwitchyardError(err);
+  void reply
+    .code(sy.status)
+    .type('application/problem+json')
+    .send(toProblem(sy, req.url.split('?')[0]));
+}
+
+/** Every error leaves as RFC 9457 problem+json with a stable code; nothing internal is echoed. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    const sy = toSwitchyardError(err);
+    if (sy.status >= 500 && sy.code !== 'redis_unavailable') {
+      req.log.error({ err }, 'request failed');
+    } else if (sy.code === 'redis_unavailable') {
+      req.log.warn({ code: sy.code }, 'redis unavailable');
+    }
+    if (sy.retryAfterSeconds !== undefined) void reply.header('retry-after', String(sy.retryAfterSeconds));
+    return reply
+      .code(sy.status)
+      .type('application/problem+json')
+      .send(toProblem(sy, req.url.split('?')[0]));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const sy = new SwitchyardError('route_not_found', `no route for ${req.method} ${req.url.split('?')[0]}`);
+    return reply.code(404).type('application/problem+json').send(toProblem(sy));
+  });
+}

@@ -1,0 +1,184 @@
+import type { Config } from '@switchyard/config';
+import { SwitchyardError } from '@switchyard/contracts';
+import {
+  arrayLines,
+  BatchIntake,
+  splitLines,
+  type BatchResultLine,
+  type BatchStore,
+  type RawLine,
+} from '@switchyard/queue';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { Readable } from 'node:stream';
+import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
+import { parseIdempotencyKey } from '../headers.ts';
+import { withRedis } from '../redis-guard.ts';
+import { ScrapeAdmission } from '../scrape-admission.ts';
+import type { TenantStore } from '../tenancy/tenant-store.ts';
+import { parseWebhookUrlParam, webhookSecretMissing } from '../webhook-admission.ts';
+
+export interface BatchRoutesDeps {
+  config: Config;
+  redis: Redis;
+  batches: BatchStore;
+  auth: AuthDeps;
+  tenants: TenantStore;
+}
+
+/** Limits of `POST /v1/batches` (docs/batches.md). */
+export const BATCH_LIMITS = {
+  /** NDJSON is read as a stream, so its cap is about abuse, not memory. */
+  ndjsonBytes: 200 * 1024 * 1024,
+  /** A JSON array is buffered and parsed whole by nature; NDJSON is the format for big batches. */
+  jsonBytes: 32 * 1024 * 1024,
+  maxLines: 50_000,
+  /** Rejected lines listed in the response (all are counted). */
+  maxRejectionsListed: 1_000,
+} as const;
+
+export const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'];
+
+/** Results are read a page at a time, sized so a page of big scrape bodies stays near this. */
+const RESULTS_PAGE_BYTES = 8 * 1024 * 1024;
+const RESULTS_PAGE_MIN = 10;
+const RESULTS_PAGE_MAX = 200;
+
+/** The lines of a body: NDJSON arrives as the raw request stream, a JSON array already parsed. */
+function linesOf(body: unknown, maxLineBytes: number): AsyncIterable<RawLine> | Iterable<RawLine> {
+  if (body instanceof Readable) {
+    return splitLines(body as AsyncIterable<Buffer>, { maxBytes: BATCH_LIMITS.ndjsonBytes, maxLineBytes });
+  }
+  if (Array.isArray(body)) return arrayLines(body);
+  throw new SwitchyardError(
+    'validation_failed',
+    'send a JSON array of batch lines (application/json) or one line per row (application/x-ndjson)',
+    { errors: [{ path: '(root)', message: 'expected an array' }] },
+  );
+}
+
+/** A body cut off by the client (or the network) is a bad request, not an internal error. */
+async function* guarded(lines: AsyncIterable<RawLine> | Iterable<RawLine>): AsyncGenerator<RawLine> {
+  try {
+    yield* lines;
+  } catch (err) {
+    if (err instanceof SwitchyardError) throw err;
+    throw new SwitchyardError('validation_failed', 'the request body could not be read to its end', {
+      cause: err,
+    });
+  }
+}
+
+export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps): void {
+  const { config, redis, batches } = deps;
+  const knownModel = (name: string) => Object.hasOwn(config.models, name);
+  const scrapeTargets = new ScrapeAdmission(config);
+
+  // Encapsulated so the NDJSON parser only exists on these routes.
+  void app.register(async (scope) => {
+    // NDJSON reaches the handler as the raw stream, read line by line: never buffered whole.
+    scope.addContentTypeParser(NDJSON_TYPES, (req, payload, done) => {
+      if (Number(req.headers['content-length']) > BATCH_LIMITS.ndjsonBytes) {
+        done(
+          new SwitchyardError(
+            'payload_too_large',
+            `NDJSON batches are limited to ${BATCH_LIMITS.ndjsonBytes} bytes`,
+          ),
+        );
+        return;
+      }
+      done(null, payload);
+    });
+
+    scope.post(
+      '/v1/batches',
+      {
+        // Authenticate before the body is read: no one uploads 200 MB without a key.
+        onRequest: requireScope('jobs:write', deps.auth),
+        bodyLimit: BATCH_LIMITS.jsonBytes,
+      },
+      async (req, reply) => {
+        const tenantId = tenantOf(req);
+        const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
+        const webhookUrl = parseWebhookUrlParam(req.query);
+        const webhooksAllowed = await withRedis(redis, () => deps.tenants.hasWebhookSecret(tenantId));
+        if (webhookUrl !== undefined && !webhooksAllowed) throw webhookSecretMissing('webhook_url');
+        const lines = linesOf(req.body, config.api.bodyLimitBytes);
+        const intake = new BatchIntake({
+          knownModel,
+          webhooksAllowed,
+          targetRefusal: (spec) => scrapeTargets.refusal(spec),
+          ...BATCH_LIMITS,
+        });
+        const writer = await withRedis(redis, () => batches.open(tenantId, { idempotencyKey, webhookUrl }));
+        for await (const raw of guarded(lines)) {
+          const line = intake.take(raw);
+          if (line && writer.add(line)) await withRedis(redis, () => writer.flush());
+        }
+        const summary = intake.summary();
+        if (summary.total === 0) {
+          throw new SwitchyardError('validation_failed', 'the batch has no lines', {
+            errors: [{ path: '(root)', message: 'at least one line is required' }],
+          });
+        }
+        const { batch, replayed } = await withRedis(redis, () => writer.finish(summary));
+        if (replayed) void reply.header('idempotent-replayed', 'true');
+        const done = batch.status === 'completed';
+        if (!done) void reply.header('location', `/v1/batches/${batch.id}`);
+        req.log.info(
+          { batchId: batch.id, total: summary.total, accepted: summary.accepted, replayed },
+          'batch accepted',
+        );
+        return reply.code(done ? 200 : 202).send({
+          ...batch,
+          rejected_lines: summary.rejections,
+          rejected_lines_truncated: summary.truncated,
+        });
+      },
+    );
+
+    const findBatch = async (req: FastifyRequest<{ Params: { id: string } }>) => {
+      const batch = await withRedis(redis, () => batches.get(tenantOf(req), req.params.id));
+      if (!batch) throw new SwitchyardError('not_found', `no batch ${req.params.id}`);
+      return batch;
+    };
+
+    scope.get<{ Params: { id: string } }>(
+      '/v1/batches/:id',
+      { preHandler: requireScope('jobs:read', deps.auth) },
+      async (req, reply) => reply.code(200).send(await findBatch(req)),
+    );
+
+    scope.get<{ Params: { id: string } }>(
+      '/v1/batches/:id/results',
+      { preHandler: requireScope('jobs:read', deps.auth) },
+      async (req, reply) => {
+        const batch = await findBatch(req);
+        const tenantId = tenantOf(req);
+        async function* pages(): AsyncGenerator<string> {
+          let offset = 0;
+          let size = RESULTS_PAGE_MIN;
+          for (;;) {
+            const page: BatchResultLine[] = await withRedis(redis, () =>
+              batches.resultsPage(tenantId, batch.id, offset, size),
+            );
+            if (!page.length) return;
+            const text = page.map((line) => JSON.stringify(line)).join('\n') + '\n';
+            yield text;
+            if (page.length < size) return;
+            offset += page.length;
+            const perLine = Buffer.byteLength(text) / page.length;
+            size = Math.max(
+              RESULTS_PAGE_MIN,
+              Math.min(RESULTS_PAGE_MAX, Math.floor(RESULTS_PAGE_BYTES / perLine)),
+            );
+          }
+        }
+        // One page buffered ahead at most: a slow reader holds the next read back.
+        const body = Readable.from(pages(), { highWaterMark: 1 });
+        body.on('error', (err) => req.log.warn({ err, batchId: batch.id }, 'batch results stream failed'));
+        return reply.code(200).type('application/x-ndjson').send(body);
+      },
+    );
+  });
+}

@@ -1,0 +1,134 @@
+import type { Config } from '@switchyard/config';
+import {
+  costFromNanos,
+  JobSpecSchema,
+  SwitchyardError,
+  type AttemptLogEntry,
+  type JobRecord,
+} from '@switchyard/contracts';
+import type { AttemptEntry, Ledger } from '@switchyard/ledger';
+import type { JobStore, JobWaiter } from '@switchyard/queue';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
+import { parseIdempotencyKey, parsePreferWait } from '../headers.ts';
+import { checkBudget } from '../budget.ts';
+import { checkModels } from '../models.ts';
+import { ScrapeAdmission } from '../scrape-admission.ts';
+import { withRedis } from '../redis-guard.ts';
+import { parseBody } from '../validation.ts';
+import type { TenantStore } from '../tenancy/tenant-store.ts';
+import { checkWebhookSecret } from '../webhook-admission.ts';
+
+export interface JobRoutesDeps {
+  config: Config;
+  redis: Redis;
+  store: JobStore;
+  waiter: JobWaiter;
+  auth: AuthDeps;
+  ledger: Ledger;
+  tenants: TenantStore;
+}
+
+function attemptLog(entries: AttemptEntry[]): AttemptLogEntry[] {
+  return entries.map((e) => ({
+    attempt: e.attempt,
+    model: e.model,
+    proxy_id: e.proxyId,
+    outcome: e.outcome,
+    interrupted: e.interrupted,
+    latency_ms: e.latencyMs,
+    input_tokens: e.inputTokens,
+    output_tokens: e.outputTokens,
+    bytes: e.bytes,
+    cost: costFromNanos(e.costNanos),
+    started_at: new Date(e.at).toISOString(),
+  }));
+}
+
+const FINISHED = new Set<JobRecord['status']>(['succeeded', 'failed']);
+const isDone = (r: JobRecord | undefined) =>
+  !r || FINISHED.has(r.status) || (r.status === 'canceled' && !!r.finished_at);
+
+/** Aborts when the client goes away before its response was sent. */
+function abortOnClose(reply: FastifyReply): AbortSignal {
+  const ctrl = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) ctrl.abort();
+  });
+  return ctrl.signal;
+}
+
+export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): void {
+  const { config, redis, store, waiter } = deps;
+  const scrapeTargets = new ScrapeAdmission(config);
+
+  /** Holds the response up to `seconds` for the job to finish (Prefer: wait), then re-reads it. */
+  async function waitFor(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    tenantId: string,
+    record: JobRecord,
+    seconds: number | undefined,
+  ) {
+    if (seconds === undefined) return record;
+    void reply.header('preference-applied', `wait=${seconds}`);
+    if (isDone(record)) return record;
+    const finished = await waiter.wait(
+      record.id,
+      seconds * 1000,
+      async () => isDone(await store.find(tenantId, record.id)),
+      abortOnClose(reply),
+    );
+    if (!finished) return record;
+    return (await withRedis(redis, () => store.find(tenantId, record.id))) ?? record;
+  }
+
+  const send = (reply: FastifyReply, record: JobRecord) => {
+    const done = isDone(record);
+    if (!done) void reply.header('location', `/v1/jobs/${record.id}`);
+    return reply.code(done ? 200 : 202).send(record);
+  };
+
+  app.post('/v1/jobs', { preHandler: requireScope('jobs:write', deps.auth) }, async (req, reply) => {
+    const tenantId = tenantOf(req);
+    const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
+    const wait = parsePreferWait(req.headers.prefer, config.api.maxWaitSeconds);
+    const spec = parseBody(JobSpecSchema, req.body);
+    checkModels(spec, config);
+    scrapeTargets.check(spec);
+    if (spec.webhook) await withRedis(redis, () => checkWebhookSecret(deps.tenants, tenantId, 'webhook'));
+    const admit = () => checkBudget(deps.tenants, deps.ledger, tenantId);
+    const { job, replayed } = await withRedis(redis, () =>
+      store.submit({ tenantId, spec: spec, idempotencyKey, admit }),
+    );
+    if (replayed) void reply.header('idempotent-replayed', 'true');
+    req.log.info({ jobId: job.id, lane: job.lane, type: job.type, replayed }, 'job accepted');
+    return send(reply, await waitFor(req, reply, tenantId, job, wait));
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/jobs/:id',
+    { preHandler: requireScope('jobs:read', deps.auth) },
+    async (req, reply) => {
+      const tenantId = tenantOf(req);
+      const record = await withRedis(redis, () => store.find(tenantId, req.params.id));
+      if (!record) throw new SwitchyardError('not_found', `no job ${req.params.id}`);
+      const wait = parsePreferWait(req.headers.prefer, config.api.maxWaitSeconds);
+      const latest = await waitFor(req, reply, tenantId, record, wait);
+      const entries = await withRedis(redis, () => deps.ledger.jobAttempts(tenantId, latest.id));
+      return reply.code(200).send({ ...latest, attempt_log: attemptLog(entries) });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/jobs/:id',
+    { preHandler: requireScope('jobs:write', deps.auth) },
+    async (req, reply) => {
+      const tenantId = tenantOf(req);
+      const record = await withRedis(redis, () => store.cancel(tenantId, req.params.id));
+      req.log.info({ jobId: record.id }, 'job cancel requested');
+      return reply.code(200).send(record);
+    },
+  );
+}

@@ -1,0 +1,101 @@
+import type { Config } from '@switchyard/config';
+import { BatchStore, FairShare, JobStore, JobWaiter, Keys, WebhookOutbox } from '@switchyard/queue';
+import { Ledger } from '@switchyard/ledger';
+import { PoolMetrics, ProxyPool } from '@switchyard/proxy-pool';
+import { createRegistry, type Logger } from '@switchyard/telemetry';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { frameworkErrors, installErrorHandling } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { TenantRateLimit } from './rate-limit.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerBatchRoutes } from './routes/batches.ts';
+import { registerJobRoutes } from './routes/jobs.ts';
+import { registerJobEventRoutes } from './routes/job-events.ts';
+import { registerOpsRoutes } from './routes/ops.ts';
+import { registerProxyRoutes } from './routes/proxies.ts';
+import { registerUsageRoutes } from './routes/usage.ts';
+import { registerChatRoutes } from './routes/chat-completions.ts';
+import { TenantStore } from './tenancy/tenant-store.ts';
+
+export interface ApiServerDeps {
+  config: Config;
+  logger: Logger;
+  /** An `api`-role client (fail fast). */
+  redis: Redis;
+  /** A `worker`-role client for the blocking event reader behind Prefer: wait. */
+  eventsRedis: Redis;
+}
+
+export interface ApiServer {
+  app: FastifyInstance;
+  tenants: TenantStore;
+  close(): Promise<void>;
+}
+
+/** Builds the HTTP API. Only main.ts (or the standalone launcher) creates the Redis clients. */
+export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
+  const { config, redis } = deps;
+  const keys = new Keys(config.redis.prefix);
+  const app = Fastify({
+    // pino's Logger is wider than FastifyBaseLogger; widening here keeps the instance type plain.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.api.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    return503OnClosing: true,
+    frameworkErrors,
+  });
+  installErrorHandling(app);
+  // JSON only: a text/plain body is refused with 415 rather than validated as a string.
+  app.removeContentTypeParser('text/plain');
+  const ledger = new Ledger({
+    redis,
+    prefix: config.redis.prefix,
+    entryTtlSeconds: config.jobs.retentionSeconds + 3600,
+  });
+  const fair = config.fairness.enabled ? new FairShare({ redis, keys }) : undefined;
+  const store = new JobStore({ redis, keys, ...config.jobs, costs: ledger, fair });
+  const waiter = new JobWaiter({ connection: deps.eventsRedis, keys });
+  const tenants = new TenantStore({ redis, keys });
+  const rateLimit = config.limits.requestsPerSecond
+    ? new TenantRateLimit({
+        redis,
+        prefix: config.redis.prefix,
+        requestsPerSecond: config.limits.requestsPerSecond,
+        burst: config.limits.burst,
+      })
+    : undefined;
+  const auth = { adminKey: config.api.adminKey, tenants, redis, rateLimit };
+  const registry = createRegistry('api');
+  const pool = new ProxyPool({ redis, prefix: config.redis.prefix, metrics: new PoolMetrics({ registry }) });
+
+  await app.register(swagger, { mode: 'static', specification: { document: openApiDocument() as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerOpsRoutes(app, { config, redis, auth, registry });
+  registerJobRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
+  // The API only announces batches that completed before they were finalized; workers do the rest.
+  const { retentionSeconds } = config.jobs;
+  const webhooks = new WebhookOutbox({ redis, keys, ...config.webhooks, retentionSeconds });
+  const batches = new BatchStore({ redis, keys, jobs: store, fair, webhooks, ...config.jobs });
+  registerBatchRoutes(app, { config, redis, batches, auth, tenants });
+  registerUsageRoutes(app, { redis, ledger, auth });
+  registerJobEventRoutes(app, { redis, store, waiter, auth });
+  registerChatRoutes(app, { config, redis, keys, store, waiter, auth, ledger, tenants });
+  registerAdminRoutes(app, { redis, tenants, auth });
+  registerProxyRoutes(app, { redis, pool, auth });
+
+  return {
+    app,
+    tenants,
+    async close() {
+      await app.close();
+      await waiter.close();
+      await store.close();
+      await webhooks.close();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import {
+  SwitchyardError,
+  WEBHOOK_SECRET_PREFIX,
+  type ApiKeyCreated,
+  type Scope,
+  type Tenant,
+  type WebhookSecretCreated,
+} from '@switchyard/contracts';
+import { WEBHOOK_SECRET_FIELD, type Keys } from '@switchyard/queue';
+import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { generateApiKey, hashApiKey, newKeyId } from './api-keys.ts';
+
+export interface KeyPrincipal {
+  tenantId: string;
+  keyId: string;
+  scopes: Scope[];
+}
+
+/** Tenants and their API keys in Redis. Keys are stored only as hashes. */
+export class TenantStore {
+  private readonly redis: Redis;
+  private readonly keys: Keys;
+
+  constructor(opts: { redis: Redis; keys: Keys }) {
+    this.redis = opts.redis;
+    this.keys = opts.keys;
+  }
+
+  async createTenant(input: {
+    id?: string;
+    name: string;
+    daily_budget_usd?: number | null;
+  }): Promise<Tenant> {
+    const id = input.id ?? `t_${randomBytes(6).toString('hex')}`;
+    const createdAt = new Date().toISOString();
+    const created = await this.redis.hsetnx(this.keys.tenant(id), 'name', input.name);
+    if (created === 0) throw new SwitchyardError('already_exists', `tenant ${id} already exists`);
+    const fields: Record<string, string> = { created_at: createdAt };
+    if (input.daily_budget_usd) fields.daily_budget_usd = String(input.daily_budget_usd);
+    await this.redis.multi().hset(this.keys.tenant(id), fields).sadd(this.keys.tenants, id).exec();
+    return {
+      id,
+      object: 'tenant',
+      name: input.name,
+      daily_budget_usd: input.daily_budget_usd ?? null,
+      webhook_secret_set: false,
+      created_at: createdAt,
+    };
+  }
+
+  async getTenant(id: string): Promise<Tenant | undefined> {
+    const h = await this.redis.hgetall(this.keys.tenant(id));
+    if (!h.name) return undefined;
+    const budget = h.daily_budget_usd ? Number(h.daily_budget_usd) : null;
+    return {
+      id,
+      object: 'tenant',
+      name: h.name,
+      daily_budget_usd: budget,
+      webhook_secret_set: Boolean(h[WEBHOOK_SECRET_FIELD]),
+      created_at: h.created_at ?? '',
+    };
+  }
+
+  async updateTenant(
+    id: string,
+    patch: { name?: string; daily_budget_usd?: number | null },
+  ): Promise<Tenant | undefined> {
+    if (!(await this.getTenant(id))) return undefined;
+    const tx = this.redis.multi();
+    if (patch.name !== undefined) tx.hset(this.keys.tenant(id), 'name', patch.name);
+    if (patch.daily_budget_usd === null) tx.hdel(this.keys.tenant(id), 'daily_budget_usd');
+    else if (patch.daily_budget_usd !== undefined)
+      tx.hset(this.keys.tenant(id), 'daily_budget_usd', String(patch.daily_budget_usd));
+    await tx.exec();
+    return this.getTenant(id);
+  }
+
+  /** The tenant's daily budget in nano-USD, or undefined when it has none. */
+  async dailyBudgetNanos(id: string): Promise<number | undefined> {
+    const v = await this.redis.hget(this.keys.tenant(id), 'daily_budget_usd');
+    return v ? Math.round(Number(v) * 1e9) : undefined;
+  }
+
+  /**
+   * Creates the tenant's webhook signing secret, or replaces it (rotation takes effect on the next
+   * delivery attempt, pending retries included). Stored in the clear: signing needs the secret
+   * itself, so it is as sensitive as the Redis it lives in. Undefined when there is no such tenant.
+   */
+  async rotateWebhookSecret(tenantId: string): Promise<WebhookSecretCreated | undefined> {
+    if (!(await this.getTenant(tenantId))) return undefined;
+    const secret = `${WEBHOOK_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
+    await this.redis.hset(this.keys.tenant(tenantId), WEBHOOK_SECRET_FIELD, secret);
+    return { object: 'webhook_secret', tenant_id: tenantId, secret, created_at: new Date().toISOString() };
+  }
+
+  async hasWebhookSecret(tenantId: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.tenant(tenantId), WEBHOOK_SECRET_FIELD)) === 1;
+  }
+
+  async createKey(tenantId: string, input: { name?: string; scopes: Scope[] }): Promise<ApiKeyCreated> {
+    if (!(await this.getTenant(tenantId))) throw new SwitchyardError('not_found', `no tenant ${tenantId}`);
+    const key = generateApiKey();
+    const keyId = newKeyId();
+    const createdAt = new Date().toISOString();
+    const hash = hashApiKey(key);
+    await this.redis
+      .multi()
+      .hset(this.keys.apiKey(hash), {
+        tenant_id: tenantId,
+        key_id: keyId,
+        scopes: input.scopes.join(' '),
+        name: input.name ?? '',
+        created_at: createdAt,
+      })
+      .hset(this.keys.tenantKeys(tenantId), keyId, hash)
+      .exec();
+    return {
+      id: keyId,
+      object: 'api_key',
+      tenant_id: tenantId,
+      name: input.name ?? null,
+      scopes: input.scopes,
+      key,
+      created_at: createdAt,
+    };
+  }
+
+  /** Revocation deletes the hash record, so every API process refuses the key on its next request. */
+  async revokeKey(tenantId: string, keyId: string): Promise<boolean> {
+    const hash = await this.redis.hget(this.keys.tenantKeys(tenantId), keyId);
+    if (!hash) return false;
+    await this.redis.multi().del(this.keys.apiKey(hash)).hdel(this.keys.tenantKeys(tenantId), keyId).exec();
+    return true;
+  }
+
+  async authenticate(key: string): Promise<KeyPrincipal | undefined> {
+    const h = await this.redis.hgetall(this.keys.apiKey(hashApiKey(key)));
+    if (!h.tenant_id || !h.key_id) return undefined;
+    return {
+      tenantId: h.tenant_id,
+      keyId: h.key_id,
+      scopes: (h.scopes ?? '').split(' ').filter(Boolean) as Scope[],
+    };
+  }
+}

@@ -1,0 +1,121 @@
+import { UpstreamBadResponseError, UpstreamHttpError } from '@switchyard/providers';
+import { ResponseTooLargeError, TargetForbiddenError, TargetLookupError } from '@switchyard/scrape';
+import { describe, expect, it } from 'vitest';
+import { classify, type ClassifyContext } from './classify.ts';
+
+const direct: ClassifyContext = { canceled: false, viaProxy: false };
+const proxied: ClassifyContext = { canceled: false, viaProxy: true };
+const sysErr = (code: string) => Object.assign(new Error(code), { code });
+
+describe('classify', () => {
+  it.each([
+    [
+      '429 → rate_limited with Retry-After',
+      new UpstreamHttpError(429, { retryAfterMs: 1000 }),
+      direct,
+      'rate_limited',
+      'upstream_rate_limited',
+    ],
+    ['403 → blocked', new UpstreamHttpError(403), direct, 'blocked', 'upstream_blocked'],
+    ['500 → upstream_fault', new UpstreamHttpError(500), direct, 'upstream_fault', 'upstream_error'],
+    ['400 → client_fault', new UpstreamHttpError(400), direct, 'client_fault', 'upstream_rejected'],
+    [
+      '407 via a proxy → proxy_fault',
+      new UpstreamHttpError(407),
+      proxied,
+      'proxy_fault',
+      'upstream_unreachable',
+    ],
+    [
+      'an error inside a 200 → upstream_fault',
+      new UpstreamBadResponseError('error_in_body', 'x'),
+      direct,
+      'upstream_fault',
+      'upstream_bad_response',
+    ],
+    [
+      'a cut stream → upstream_fault',
+      new UpstreamBadResponseError('stream_cut', 'x'),
+      direct,
+      'upstream_fault',
+      'upstream_bad_response',
+    ],
+    [
+      'a too-large body → client_fault',
+      new ResponseTooLargeError(10),
+      direct,
+      'client_fault',
+      'response_too_large',
+    ],
+    [
+      'headers timeout → upstream_fault',
+      sysErr('UND_ERR_HEADERS_TIMEOUT'),
+      direct,
+      'upstream_fault',
+      'upstream_timeout',
+    ],
+    [
+      'AbortSignal.timeout → upstream_fault',
+      new DOMException('t', 'TimeoutError'),
+      direct,
+      'upstream_fault',
+      'upstream_timeout',
+    ],
+    [
+      'refused direct → upstream_fault',
+      sysErr('ECONNREFUSED'),
+      direct,
+      'upstream_fault',
+      'upstream_unreachable',
+    ],
+    [
+      'refused via proxy → proxy_fault',
+      sysErr('ECONNREFUSED'),
+      proxied,
+      'proxy_fault',
+      'upstream_unreachable',
+    ],
+    [
+      "undici's 407 from a proxy → proxy_fault",
+      sysErr('UND_ERR_INVALID_ARG'),
+      proxied,
+      'proxy_fault',
+      'upstream_unreachable',
+    ],
+    [
+      'a refused CONNECT tunnel → proxy_fault',
+      sysErr('UND_ERR_ABORTED'),
+      proxied,
+      'proxy_fault',
+      'upstream_unreachable',
+    ],
+    [
+      'a forbidden scrape target → client_fault (never retried), even via a proxy',
+      new TargetForbiddenError('no', 'loopback'),
+      proxied,
+      'client_fault',
+      'target_forbidden',
+    ],
+    [
+      "the worker's own lookup of a scrape target failing is the target's fault, not the proxy's",
+      new TargetLookupError('nope.test', 'ENOTFOUND'),
+      proxied,
+      'upstream_fault',
+      'upstream_unreachable',
+    ],
+    [
+      'anything after cancel → canceled',
+      new UpstreamHttpError(500),
+      { canceled: true, viaProxy: false },
+      'canceled',
+      'canceled',
+    ],
+    ['an unknown error is not retried', new TypeError('bug'), direct, 'client_fault', 'internal_job_error'],
+  ] as const)('%s', (_name, err, ctx, outcome, code) => {
+    expect(classify(err, ctx)).toMatchObject({ outcome, code });
+  });
+
+  it('keeps the Retry-After of a 429', () => {
+    expect(classify(new UpstreamHttpError(429, { retryAfterMs: 1500 }), direct).retryAfterMs).toBe(1500);
+  });
+});

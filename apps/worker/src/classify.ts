@@ -1,0 +1,180 @@
+import { SwitchyardError, type ErrorCode, type Outcome } from '@switchyard/contracts';
+import { UpstreamBadResponseError, UpstreamHttpError } from '@switchyard/providers';
+import { ResponseTooLargeError, TargetLookupError, TooManyRedirectsError } from '@switchyard/scrape';
+
+export interface Classified {
+  outcome: Exclude<Outcome, 'ok'>;
+  /** The job error code used if this attempt ends the job. */
+  code: ErrorCode;
+  message: string;
+  retryAfterMs: number | undefined;
+}
+
+export interface ClassifyContext {
+  /** The job's cancel signal fired (not a timeout). */
+  canceled: boolean;
+  /** The attempt went through a pool proxy, so connection failures are the proxy's. */
+  viaProxy: boolean;
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+/**
+ * undici's ProxyAgent reports a 407 as UND_ERR_INVALID_ARG and a refused CONNECT tunnel as
+ * UND_ERR_ABORTED, with nothing more structured; through a proxy (and not canceled by us, which is
+ * checked first) both mean the proxy turned the request away.
+ */
+const PROXY_REFUSAL_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_ABORTED']);
+
+function errorCode(err: unknown): string | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as { code?: unknown; cause?: unknown; name?: unknown };
+  if (typeof e.code === 'string') return e.code;
+  if (e.name === 'TimeoutError') return 'ETIMEDOUT';
+  return e.cause ? errorCode(e.cause) : undefined;
+}
+
+function httpOutcome(err: UpstreamHttpError, ctx: ClassifyContext): Classified {
+  const s = err.status;
+  const retryAfterMs = err.retryAfterMs;
+  if (s === 429)
+    return {
+      outcome: 'rate_limited',
+      code: 'upstream_rate_limited',
+      message: 'the upstream answered 429',
+      retryAfterMs,
+    };
+  if (s === 407 && ctx.viaProxy)
+    return {
+      outcome: 'proxy_fault',
+      code: 'upstream_unreachable',
+      message: 'the proxy refused our credentials (407)',
+      retryAfterMs,
+    };
+  if (s === 403)
+    return {
+      outcome: 'blocked',
+      code: 'upstream_blocked',
+      message: 'the upstream answered 403',
+      retryAfterMs,
+    };
+  if (s >= 500 || s === 408)
+    return {
+      outcome: 'upstream_fault',
+      code: 'upstream_error',
+      message: `the upstream answered ${s}`,
+      retryAfterMs,
+    };
+  return {
+    outcome: 'client_fault',
+    code: 'upstream_rejected',
+    message: `the upstream rejected the request (${s}${err.upstreamCode ? `, ${err.upstreamCode}` : ''})`,
+    retryAfterMs,
+  };
+}
+
+/**
+ * The one place an attempt's failure becomes an outcome class. Branches on error types and
+ * codes, never on messages; messages returned here are ours, never upstream bodies.
+ */
+export function classify(err: unknown, ctx: ClassifyContext): Classified {
+  if (ctx.canceled)
+    return {
+      outcome: 'canceled',
+      code: 'canceled',
+      message: 'the job was canceled',
+      retryAfterMs: undefined,
+    };
+  if (err instanceof UpstreamHttpError) return httpOutcome(err, ctx);
+  if (err instanceof SwitchyardError)
+    return { outcome: 'client_fault', code: err.code, message: err.message, retryAfterMs: undefined };
+  // A refused scrape target (target_forbidden) is a SwitchyardError: client_fault, never retried.
+  // The worker resolves scrape targets itself, even through the pool: a failed lookup is the
+  // target's fault, not the proxy's.
+  if (err instanceof TargetLookupError) {
+    return {
+      outcome: 'upstream_fault',
+      code: 'upstream_unreachable',
+      message: `the target host could not be resolved (${err.code})`,
+      retryAfterMs: undefined,
+    };
+  }
+  if (err instanceof UpstreamBadResponseError) {
+    return {
+      outcome: 'upstream_fault',
+      code: 'upstream_bad_response',
+      message: err.message,
+      retryAfterMs: undefined,
+    };
+  }
+  if (err instanceof ResponseTooLargeError) {
+    return {
+      outcome: 'client_fault',
+      code: 'response_too_large',
+      message: err.message,
+      retryAfterMs: undefined,
+    };
+  }
+  if (err instanceof TooManyRedirectsError) {
+    return {
+      outcome: 'client_fault',
+      code: 'too_many_redirects',
+      message: err.message,
+      retryAfterMs: undefined,
+    };
+  }
+  const code = errorCode(err);
+  if (code && TIMEOUT_CODES.has(code)) {
+    return {
+      outcome: 'upstream_fault',
+      code: 'upstream_timeout',
+      message: 'the upstream did not answer in time',
+      retryAfterMs: undefined,
+    };
+  }
+  if (ctx.viaProxy && code && PROXY_REFUSAL_CODES.has(code)) {
+    return {
+      outcome: 'proxy_fault',
+      code: 'upstream_unreachable',
+      message: `the proxy refused the request (${code})`,
+      retryAfterMs: undefined,
+    };
+  }
+  if (code && CONNECT_CODES.has(code)) {
+    return ctx.viaProxy
+      ? {
+          outcome: 'proxy_fault',
+          code: 'upstream_unreachable',
+          message: `the proxy connection failed (${code})`,
+          retryAfterMs: undefined,
+        }
+      : {
+          outcome: 'upstream_fault',
+          code: 'upstream_unreachable',
+          message: `the upstream could not be reached (${code})`,
+          retryAfterMs: undefined,
+        };
+  }
+  return {
+    outcome: 'client_fault',
+    code: 'internal_job_error',
+    message: 'the worker failed while running the job',
+    retryAfterMs: undefined,
+  };
+}

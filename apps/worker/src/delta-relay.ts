@@ -1,0 +1,66 @@
+import type { Keys } from '@switchyard/queue';
+import type { Redis } from 'ioredis';
+
+const TTL_SECONDS = 3600;
+const MAX_EVENTS = 100_000;
+
+/**
+ * Writes a streaming job's events to a Redis stream the API relays as SSE: `d` (a content delta),
+ * `retry` (an attempt failed before any delta; another follows), `done` and `fail`. Every event
+ * names its attempt, so the API can refuse to splice two attempts into one answer.
+ * Writes are sent in order on one connection without awaiting each one.
+ */
+export class DeltaRelay {
+  private readonly redis: Redis;
+  private readonly key: string;
+  private readonly attempt: number;
+  sent = 0;
+
+  constructor(opts: { redis: Redis; keys: Keys; jobId: string; attempt: number }) {
+    this.redis = opts.redis;
+    this.key = opts.keys.deltas(opts.jobId);
+    this.attempt = opts.attempt;
+  }
+
+  private add(type: string, extra: Record<string, string> = {}): Promise<unknown> {
+    return this.redis
+      .multi()
+      .xadd(
+        this.key,
+        'MAXLEN',
+        '~',
+        MAX_EVENTS,
+        '*',
+        't',
+        type,
+        'a',
+        String(this.attempt),
+        ...Object.entries(extra).flat(),
+      )
+      .expire(this.key, TTL_SECONDS)
+      .exec();
+  }
+
+  delta(text: string): void {
+    this.sent += 1;
+    void this.add('d', { c: text }).catch(() => undefined);
+  }
+
+  async retry(): Promise<void> {
+    await this.add('retry');
+  }
+
+  async done(payload: {
+    model: string;
+    finishReason: string | null;
+    inputTokens: number;
+    outputTokens: number;
+    costNanos: number;
+  }): Promise<void> {
+    await this.add('done', { p: JSON.stringify(payload) });
+  }
+
+  async fail(code: string, message: string): Promise<void> {
+    await this.add('fail', { p: JSON.stringify({ code, message }) });
+  }
+}

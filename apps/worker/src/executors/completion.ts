@@ -1,0 +1,47 @@
+import type { ModelConfig } from '@switchyard/config';
+import { SwitchyardError, type CompletionJobSpec } from '@switchyard/contracts';
+import { providerFor, tokenCostNanos } from '@switchyard/providers';
+import type { AttemptContext, AttemptSuccess } from './types.ts';
+
+export interface CompletionExecutorDeps {
+  models: Record<string, ModelConfig>;
+  /** Provider API keys by env var name, read once by main.ts. */
+  secrets: Record<string, string | undefined>;
+}
+
+/** One completion attempt against the job's model: tokens × the model's price is its cost. */
+export function completionExecutor(deps: CompletionExecutorDeps) {
+  /** `name` is the model this attempt asks: the requested one or a fallback. */
+  return async (spec: CompletionJobSpec, ctx: AttemptContext, name: string): Promise<AttemptSuccess> => {
+    const model = deps.models[name];
+    if (!model)
+      throw new SwitchyardError('provider_not_configured', `model ${name} is not configured on this worker`);
+    const apiKey = model.apiKeyEnv ? deps.secrets[model.apiKeyEnv] : undefined;
+    if (model.apiKeyEnv && !apiKey) {
+      throw new SwitchyardError('provider_not_configured', `${model.apiKeyEnv} is not set on this worker`);
+    }
+    const adapter = providerFor(model.provider);
+    const call = {
+      baseUrl: model.baseUrl,
+      apiKey,
+      upstreamModel: model.upstreamModel,
+      request: spec.request,
+      timeoutMs: model.timeoutMs,
+      signal: ctx.signal,
+      dispatcher: ctx.dispatcher,
+    };
+    const out = ctx.onDelta ? await adapter.chatStream(call, ctx.onDelta) : await adapter.chatComplete(call);
+    return {
+      result: {
+        type: 'completion',
+        model: name,
+        upstream_model: model.upstreamModel,
+        message: { role: 'assistant', content: out.content },
+        finish_reason: out.finishReason,
+        usage: out.usage,
+      },
+      costNanos: tokenCostNanos(model.price, out.usage),
+      bytes: out.bytes,
+    };
+  };
+}

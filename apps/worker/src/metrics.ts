@@ -1,0 +1,66 @@
+import type { Registry } from '@switchyard/telemetry';
+import { createServer, type Server } from 'node:http';
+import { Counter, Histogram } from 'prom-client';
+
+/** Per-attempt metrics of this worker process. */
+export class WorkerMetrics {
+  readonly attempts: Counter<'lane' | 'kind' | 'outcome'>;
+  readonly attemptSeconds: Histogram<'lane' | 'kind' | 'outcome'>;
+  readonly delayedForEgress: Counter<'lane' | 'reason'>;
+  readonly webhookAttempts: Counter<'type' | 'outcome'>;
+  readonly webhooksGivenUp: Counter<'type' | 'reason'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.attempts = new Counter({
+      name: 'switchyard_attempts_total',
+      help: 'Upstream attempts by lane, job kind and outcome class',
+      labelNames: ['lane', 'kind', 'outcome'],
+      registers,
+    });
+    this.attemptSeconds = new Histogram({
+      name: 'switchyard_attempt_duration_seconds',
+      help: 'Duration of upstream attempts',
+      labelNames: ['lane', 'kind', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.delayedForEgress = new Counter({
+      name: 'switchyard_jobs_delayed_no_egress_total',
+      help: 'Jobs delayed because the proxy pool had no capacity (not upstream rate limiting)',
+      labelNames: ['lane', 'reason'],
+      registers,
+    });
+    this.webhookAttempts = new Counter({
+      name: 'switchyard_webhook_attempts_total',
+      help: 'Webhook delivery attempts by event type and outcome (delivered, http_error, network_error)',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
+    this.webhooksGivenUp = new Counter({
+      name: 'switchyard_webhooks_given_up_total',
+      help: 'Webhook events not delivered: attempts spent, no tenant secret, or the subject expired',
+      labelNames: ['type', 'reason'],
+      registers,
+    });
+  }
+}
+
+/** A tiny HTTP server for Prometheus: GET /metrics, nothing else. */
+export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    registry
+      .metrics()
+      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
+      .catch(() => res.writeHead(500).end());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

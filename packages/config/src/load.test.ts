@@ -1,0 +1,95 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load.ts';
+
+function file(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'sy-config-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('runs with nothing configured, on sensible defaults', () => {
+    const cfg = loadConfig({ env: {} });
+    expect(cfg.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(cfg.api.port).toBe(8080);
+    expect(cfg.jobs.retentionSeconds).toBeGreaterThanOrEqual(cfg.jobs.idempotencyTtlSeconds);
+  });
+
+  it('reads YAML from SWITCHYARD_CONFIG and lets env override it', () => {
+    const path = file(
+      'c.yaml',
+      [
+        'api: { port: 9000 }',
+        'models:',
+        '  gpt-4o-mini:',
+        '    baseUrl: https://api.openai.com/v1',
+        '    apiKeyEnv: OPENAI_API_KEY',
+        '    upstreamModel: gpt-4o-mini',
+        '    price: { inputPerMTok: 0.15, outputPerMTok: 0.6 }',
+      ].join('\n'),
+    );
+    const cfg = loadConfig({ env: { SWITCHYARD_CONFIG: path, PORT: '9100', REDIS_URL: 'redis://r:6380' } });
+    expect(cfg.api.port).toBe(9100);
+    expect(cfg.redis.url).toBe('redis://r:6380');
+    expect(cfg.models['gpt-4o-mini']).toMatchObject({
+      provider: 'openai',
+      egress: 'direct',
+      timeoutMs: 60_000,
+    });
+  });
+
+  it('a bad value stops start-up with a message naming the key', () => {
+    const path = file(
+      'c.json',
+      JSON.stringify({ worker: { concurrency: { batch: -1 } }, api: { porrt: 1 } }),
+    );
+    expect(() => loadConfig({ env: { SWITCHYARD_CONFIG: path } })).toThrow(ConfigError);
+    try {
+      loadConfig({ env: { SWITCHYARD_CONFIG: path } });
+    } catch (err) {
+      expect((err as Error).message).toContain('worker.concurrency.batch');
+      expect((err as Error).message).toContain('porrt');
+    }
+  });
+
+  it('the scrape SSRF allow-lists: public targets on 80/443/8080/8443 by default; bad entries are named', () => {
+    expect(loadConfig({ env: {} }).scrape).toMatchObject({
+      allowCidrs: [],
+      allowPorts: [80, 443, 8080, 8443],
+    });
+    const path = file('s.yaml', 'scrape: { allowCidrs: [127.0.0.0/8, "fd00::/8"], allowPorts: any }');
+    expect(loadConfig({ env: { SWITCHYARD_CONFIG: path } }).scrape).toMatchObject({
+      allowCidrs: ['127.0.0.0/8', 'fd00::/8'],
+      allowPorts: 'any',
+    });
+    const bad = file('b.yaml', 'scrape: { allowCidrs: [10.0.0.0/33], allowPorts: [0] }');
+    const message = (() => {
+      try {
+        loadConfig({ env: { SWITCHYARD_CONFIG: bad } });
+      } catch (err) {
+        return (err as ConfigError).message;
+      }
+      return '';
+    })();
+    expect(message).toContain('scrape.allowCidrs.0');
+    expect(message).toContain('scrape.allowPorts');
+  });
+
+  it('a non-numeric PORT is named', () => {
+    expect(() => loadConfig({ env: { PORT: 'eighty' } })).toThrow(/PORT \(api\.port\)/);
+  });
+
+  it('retention shorter than the idempotency window is refused', () => {
+    const path = file('c.yaml', 'jobs: { idempotencyTtlSeconds: 100, retentionSeconds: 50 }');
+    expect(() => loadConfig({ env: { SWITCHYARD_CONFIG: path } })).toThrow(/jobs\.retentionSeconds/);
+  });
+
+  it('a missing file is named', () => {
+    expect(() => loadConfig({ env: { SWITCHYARD_CONFIG: '/nonexistent/sy.yaml' } })).toThrow(
+      /\/nonexistent\/sy\.yaml/,
+    );
+  });
+});

@@ -1,0 +1,224 @@
+import { z } from 'zod';
+
+const positiveInt = () => z.number().int().positive();
+
+/** A model as clients name it, mapped to the provider that serves it. */
+export const ModelConfigSchema = z.strictObject({
+  /** Adapter kind; `openai` covers every OpenAI-compatible API. */
+  provider: z.enum(['openai']).default('openai'),
+  /** Base URL up to and including `/v1`, e.g. `https://api.openai.com/v1`. */
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** Name of the environment variable that holds the provider API key; absent for keyless mocks. */
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+    .optional(),
+  /** The model name sent upstream. */
+  upstreamModel: z.string().min(1),
+  /** `direct` dials the provider; `pool` leases an egress proxy first. */
+  egress: z.enum(['direct', 'pool']).default('direct'),
+  /** Per-attempt timeout for the whole upstream call. */
+  timeoutMs: positiveInt().default(60_000),
+  /** USD per million tokens; at most 3 decimals so costs stay exact in nano-dollars. */
+  price: z
+    .strictObject({
+      inputPerMTok: z.number().nonnegative().default(0),
+      outputPerMTok: z.number().nonnegative().default(0),
+    })
+    .prefault({}),
+  /** Marks the built-in demo model (a local mock, not a real LLM). */
+  demo: z.boolean().default(false),
+});
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** An egress proxy from the config file (the admin API can add more at run time). */
+export const ProxyConfigSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ., _ and -'),
+  /** `http://` or `https://` forward proxy, optionally with `user:pass@`; never logged or returned. */
+  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// proxy URL (socks is not supported)' }),
+  tags: z.array(z.string().min(1).max(64)).max(16).default([]),
+  /** ISO 3166-1 alpha-2. */
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'a two-letter country code')
+    .transform((c) => c.toUpperCase())
+    .optional(),
+  maxConcurrency: positiveInt().max(10_000).default(8),
+  /** USD per GB (1e9 bytes) through this proxy. */
+  pricePerGbUsd: z.number().nonnegative().default(0),
+});
+export type ProxyConfig = z.infer<typeof ProxyConfigSchema>;
+
+export const ConfigSchema = z
+  .strictObject({
+    redis: z
+      .strictObject({
+        /** Redis connection URL. Env: REDIS_URL. */
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+          .default('redis://127.0.0.1:6379'),
+        /** Prefix for every key Switchyard writes. */
+        prefix: z
+          .string()
+          .regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, - and _')
+          .default('sy'),
+      })
+      .prefault({}),
+    api: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        /** Env: PORT. */
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Largest request body accepted, in bytes (413 above it). */
+        bodyLimitBytes: positiveInt().default(1_048_576),
+        /** Longest `Prefer: wait=N` honoured, in seconds. */
+        maxWaitSeconds: positiveInt().max(600).default(60),
+        /** Bootstrap admin key. Env: SWITCHYARD_ADMIN_KEY. At least 24 characters. */
+        adminKey: z.string().min(24, 'at least 24 characters').optional(),
+      })
+      .prefault({}),
+    worker: z
+      .strictObject({
+        /** Lanes this worker process serves. */
+        lanes: z
+          .array(z.enum(['interactive', 'batch']))
+          .min(1)
+          .default(['interactive', 'batch']),
+        /** Jobs in flight per lane in one worker process. */
+        concurrency: z
+          .strictObject({ interactive: positiveInt().default(32), batch: positiveInt().default(16) })
+          .prefault({}),
+        /** On SIGTERM: how long in-flight jobs may run before the worker exits anyway. */
+        shutdownGraceMs: positiveInt().default(30_000),
+        /**
+         * How long a job lock lives without renewal. A worker that died (or was force-stopped)
+         * loses its jobs to other workers after about this long.
+         */
+        lockDurationMs: positiveInt().min(1_000).default(30_000),
+        /** Port of the worker's /metrics server; 0 picks a free one. */
+        metricsPort: z.number().int().min(0).max(65535).default(9464),
+        metricsHost: z.string().default('127.0.0.1'),
+        /** Webhook deliveries in flight per worker process (their own queue, never job slots). */
+        webhookConcurrency: positiveInt().max(1_000).default(8),
+      })
+      .prefault({}),
+    jobs: z
+      .strictObject({
+        /** How long an Idempotency-Key is remembered. */
+        idempotencyTtlSeconds: positiveInt().default(86_400),
+        /** How long finished jobs and results are kept; never shorter than the idempotency window. */
+        retentionSeconds: positiveInt().default(86_400),
+        /** Deadline for jobs that do not set `timeout_ms`. */
+        defaultTimeoutMs: positiveInt().default(600_000),
+        /** Upstream attempts per model of a job (first try included); fallbacks get as many each. */
+        maxAttempts: positiveInt().max(20).default(3),
+        /** First retry delay; later ones back off exponentially with jitter. */
+        backoffMs: positiveInt().default(500),
+        /**
+         * Fleet-wide retry budget: retries (and fallbacks) may not exceed `ratio` × first attempts
+         * in a sliding window, plus `floor`; past it jobs fail with `retry_budget_exhausted`.
+         */
+        retryBudget: z
+          .strictObject({
+            ratio: z.number().min(0).max(10).default(0.2),
+            windowSeconds: positiveInt().max(3600).default(30),
+            floor: z.number().int().min(0).default(10),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** Signed completion webhooks (docs/webhooks.md). */
+    webhooks: z
+      .strictObject({
+        /** Delivery attempts per event (first try included); after the last one it is given up. */
+        maxAttempts: positiveInt().max(30).default(8),
+        /** Wait before the first retry; each later one doubles (20% jitter). */
+        backoffMs: positiveInt().default(1_000),
+        /** One attempt: connect, send and the receiver's answer. */
+        timeoutMs: positiveInt().max(60_000).default(5_000),
+      })
+      .prefault({}),
+    /** Per-tenant limits, enforced in Redis across every API process. */
+    limits: z
+      .strictObject({
+        /** Requests per second per tenant (token bucket refill); 0 turns the limit off. */
+        requestsPerSecond: z.number().nonnegative().default(100),
+        /** Requests a tenant may send at once above the rate. */
+        burst: positiveInt().default(200),
+      })
+      .prefault({}),
+    /** Fair share between tenants inside the batch lane (docs/adr/0005-batch-fair-share.md). */
+    fairness: z
+      .strictObject({
+        /** Off: batch jobs go straight into the lane in submission order, tenants mixed. */
+        enabled: z.boolean().default(true),
+        /** Ready batch jobs each worker's mover keeps in the lane; about the fleet's batch concurrency. */
+        bufferJobs: positiveInt().max(100_000).default(64),
+      })
+      .prefault({}),
+    proxies: z.array(ProxyConfigSchema).max(10_000).default([]),
+    pool: z
+      .strictObject({
+        /** Share of total proxy capacity only interactive leases may use. */
+        interactiveReserve: z.number().min(0).max(0.9).default(0.1),
+        /** What the prober fetches through a quarantined proxy; without it, a TCP connect to the proxy. */
+        probeUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** Pause between probe rounds. */
+        probeIntervalMs: positiveInt().default(5_000),
+        /**
+         * A lease lives for the attempt's timeout plus this margin; a worker killed mid-attempt
+         * gives its proxy slots back when the lease expires.
+         */
+        leaseMarginMs: positiveInt().default(5_000),
+        /** First quarantine of a faulty proxy; doubles per consecutive fault (jittered). */
+        quarantineBaseMs: positiveInt().default(5_000),
+      })
+      .prefault({}),
+    scrape: z
+      .strictObject({
+        /** `pool` leases an egress proxy for every scrape; `direct` dials targets from the worker. */
+        egress: z.enum(['pool', 'direct']).default('pool'),
+        /** Per-attempt timeout for a scrape. */
+        timeoutMs: positiveInt().default(30_000),
+        /** Largest body kept; a larger one fails the job with `response_too_large`. */
+        maxBytes: positiveInt().default(5_242_880),
+        userAgent: z.string().default('Switchyard/0.1 (+https://switchyard.dev/bot)'),
+        /**
+         * SSRF guard (docs/security.md): CIDRs scrapes may reach although loopback, private or
+         * link-local, e.g. `127.0.0.0/8` for local development. Empty: public addresses only.
+         */
+        allowCidrs: z
+          .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'a CIDR such as 10.0.0.0/8 or fd00::/8' }))
+          .max(1_000)
+          .default([]),
+        /** Ports scrape targets (and redirects) may use, or `any`. */
+        allowPorts: z
+          .union([z.literal('any'), z.array(z.number().int().min(1).max(65535)).min(1)], {
+            error: 'a list of ports (1-65535) or "any"',
+          })
+          .default([80, 443, 8080, 8443]),
+      })
+      .prefault({}),
+    models: z
+      .record(z.string().regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'a model name'), ModelConfigSchema)
+      .prefault({}),
+    log: z
+      .strictObject({
+        /** Env: LOG_LEVEL. */
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.jobs.retentionSeconds < cfg.jobs.idempotencyTtlSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jobs', 'retentionSeconds'],
+        message: 'must be at least jobs.idempotencyTtlSeconds, so a late duplicate never re-runs a job',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

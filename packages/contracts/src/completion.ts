@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+const TextPart = z.strictObject({ type: z.literal('text'), text: z.string().max(1_000_000) });
+
+export const ChatMessageSchema = z
+  .object({
+    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+    content: z.union([z.string().max(1_000_000), z.array(TextPart).max(256)]).nullable(),
+    name: z.string().max(128).optional(),
+    tool_call_id: z.string().max(256).optional(),
+    tool_calls: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
+  })
+  .strict()
+  .meta({ id: 'ChatMessage' });
+export type ChatMessage = z.infer<typeof ChatMessageSchema>;
+
+/**
+ * An OpenAI-style chat completion request. Known sampling fields are typed; `stream` is decided
+ * by the route, not the body, so it is not part of a job.
+ */
+export const CompletionRequestSchema = z
+  .object({
+    model: z.string().min(1).max(256),
+    messages: z.array(ChatMessageSchema).min(1).max(2048),
+    max_tokens: z.number().int().positive().max(1_000_000).optional(),
+    max_completion_tokens: z.number().int().positive().max(1_000_000).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    stop: z.union([z.string().max(256), z.array(z.string().max(256)).max(4)]).optional(),
+    seed: z.number().int().optional(),
+    presence_penalty: z.number().min(-2).max(2).optional(),
+    frequency_penalty: z.number().min(-2).max(2).optional(),
+    response_format: z.record(z.string(), z.unknown()).optional(),
+    tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
+    tool_choice: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    user: z.string().max(256).optional(),
+  })
+  .strict()
+  .meta({ id: 'CompletionRequest' });
+export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
+
+export const UsageSchema = z
+  .object({ input_tokens: z.number().int().nonnegative(), output_tokens: z.number().int().nonnegative() })
+  .meta({ id: 'Usage' });
+export type Usage = z.infer<typeof UsageSchema>;

@@ -1,0 +1,135 @@
+import { LANES, OUTCOMES, type Lane, type Outcome } from '@switchyard/contracts';
+import { LedgerError } from './errors.ts';
+import { assertJobId, assertTenantId } from './keys.ts';
+import type { AttemptEntry, AttemptKind } from './types.ts';
+
+const KINDS: readonly AttemptKind[] = ['completion', 'scrape'];
+const FORMAT = 1;
+
+/** Where scrapes are grouped in usage by model; completions without a model go under `(unknown)`. */
+export const SCRAPE_MODEL_KEY = '(scrape)';
+export const UNKNOWN_MODEL_KEY = '(unknown)';
+
+const invalid = (detail: string) => new LedgerError('LEDGER_INVALID_ENTRY', detail);
+
+function count(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalid(`${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nullableString(value: unknown, name: string): string | null {
+  if (value === null || (typeof value === 'string' && value.length > 0 && value.length <= 200)) return value;
+  throw invalid(`${name} must be null or a 1-200 character string`);
+}
+
+/**
+ * Checks an entry and returns what is stored: latency rounded to whole ms, and no tokens for an
+ * interrupted attempt (the usage report never arrived, so any count the caller has is a guess).
+ */
+export function normalizeEntry(e: AttemptEntry): AttemptEntry {
+  assertJobId(e.jobId, 'LEDGER_INVALID_ENTRY');
+  assertTenantId(e.tenantId, 'LEDGER_INVALID_ENTRY');
+  if (count(e.attempt, 'attempt') < 1) throw invalid('attempt is 1-based');
+  if (!LANES.includes(e.lane)) throw invalid(`unknown lane ${String(e.lane)}`);
+  if (!KINDS.includes(e.kind)) throw invalid(`unknown kind ${String(e.kind)}`);
+  if (!OUTCOMES.includes(e.outcome)) throw invalid(`unknown outcome ${String(e.outcome)}`);
+  if (typeof e.interrupted !== 'boolean') throw invalid('interrupted must be a boolean');
+  if (typeof e.latencyMs !== 'number' || !Number.isFinite(e.latencyMs) || e.latencyMs < 0) {
+    throw invalid('latencyMs must be a non-negative number');
+  }
+  if (count(e.at, 'at') >= 253_402_300_800_000) throw invalid('at is past year 9999');
+  return {
+    jobId: e.jobId,
+    attempt: e.attempt,
+    tenantId: e.tenantId,
+    lane: e.lane,
+    kind: e.kind,
+    provider: nullableString(e.provider, 'provider'),
+    model: nullableString(e.model, 'model'),
+    proxyId: nullableString(e.proxyId, 'proxyId'),
+    outcome: e.outcome,
+    interrupted: e.interrupted,
+    latencyMs: Math.round(e.latencyMs),
+    inputTokens: e.interrupted ? 0 : count(e.inputTokens, 'inputTokens'),
+    outputTokens: e.interrupted ? 0 : count(e.outputTokens, 'outputTokens'),
+    bytes: count(e.bytes, 'bytes'),
+    costNanos: count(e.costNanos, 'costNanos'),
+    at: e.at,
+  };
+}
+
+export function modelKey(e: Pick<AttemptEntry, 'kind' | 'model'>): string {
+  if (e.kind === 'scrape') return SCRAPE_MODEL_KEY;
+  return e.model ?? UNKNOWN_MODEL_KEY;
+}
+
+type Stored = [
+  format: number,
+  lane: Lane,
+  kind: AttemptKind,
+  provider: string | null,
+  model: string | null,
+  proxyId: string | null,
+  outcome: Outcome,
+  interrupted: 0 | 1,
+  latencyMs: number,
+  inputTokens: number,
+  outputTokens: number,
+  bytes: number,
+  costNanos: number,
+  at: number,
+];
+
+/** Compact positional JSON; the job, tenant and attempt are already in the key and field name. */
+export function encodeEntry(e: AttemptEntry): string {
+  const stored: Stored = [
+    FORMAT,
+    e.lane,
+    e.kind,
+    e.provider,
+    e.model,
+    e.proxyId,
+    e.outcome,
+    e.interrupted ? 1 : 0,
+    e.latencyMs,
+    e.inputTokens,
+    e.outputTokens,
+    e.bytes,
+    e.costNanos,
+    e.at,
+  ];
+  return JSON.stringify(stored);
+}
+
+export function decodeEntry(tenantId: string, jobId: string, attempt: number, raw: string): AttemptEntry {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    v = undefined;
+  }
+  if (!Array.isArray(v) || v[0] !== FORMAT || v.length !== 14) {
+    throw new LedgerError('LEDGER_CORRUPT_ENTRY', `job ${jobId} attempt ${attempt}`);
+  }
+  const s = v as Stored;
+  return {
+    jobId,
+    attempt,
+    tenantId,
+    lane: s[1],
+    kind: s[2],
+    provider: s[3],
+    model: s[4],
+    proxyId: s[5],
+    outcome: s[6],
+    interrupted: s[7] === 1,
+    latencyMs: s[8],
+    inputTokens: s[9],
+    outputTokens: s[10],
+    bytes: s[11],
+    costNanos: s[12],
+    at: s[13],
+  };
+}

@@ -1,0 +1,84 @@
+import type { Cost, Lane, Outcome } from '@switchyard/contracts';
+import type { Cluster, Redis } from 'ioredis';
+
+export type AttemptKind = 'completion' | 'scrape';
+
+/** One upstream attempt of a job. `(jobId, attempt)` is its identity. */
+export interface AttemptEntry {
+  jobId: string;
+  /** 1-based; every attempt after the first is a retry. */
+  attempt: number;
+  tenantId: string;
+  lane: Lane;
+  kind: AttemptKind;
+  /** e.g. `openai`; null for scrapes. */
+  provider: string | null;
+  /** Public model name; null for scrapes. */
+  model: string | null;
+  proxyId: string | null;
+  outcome: Outcome;
+  /** The worker died mid-attempt; tokens are unknown and recorded as 0. */
+  interrupted: boolean;
+  latencyMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Bytes through the proxy. */
+  bytes: number;
+  /** Integer nano-USD, computed by the caller: tokens × model price + bytes × proxy price. */
+  costNanos: number;
+  /** Epoch ms when the attempt started; its UTC day buckets the aggregates. */
+  at: number;
+}
+
+export interface JobTotals {
+  attempts: number;
+  costNanos: number;
+  inputTokens: number;
+  outputTokens: number;
+  bytes: number;
+}
+
+export type UsageGroupBy = 'model' | 'day' | 'outcome';
+
+export interface UsageQuery {
+  /** First UTC day, `YYYY-MM-DD`, inclusive. */
+  from: string;
+  /** Last UTC day, `YYYY-MM-DD`, inclusive; at most 366 days after `from`, counting both. */
+  to: string;
+  groupBy: UsageGroupBy;
+}
+
+export interface UsageRow {
+  /** Model name (`(scrape)` for scrapes), `YYYY-MM-DD`, or outcome. */
+  key: string;
+  attempts: number;
+  /** Attempts with `attempt > 1`. */
+  retries: number;
+  input_tokens: number;
+  output_tokens: number;
+  bytes: number;
+  cost: Cost;
+  /** What the retries cost. */
+  retry_cost: Cost;
+}
+
+export interface UsageReport {
+  object: 'usage';
+  group_by: UsageGroupBy;
+  from: string;
+  to: string;
+  rows: UsageRow[];
+  total: Omit<UsageRow, 'key'>;
+  /** Retry nano-USD ÷ total nano-USD; 0 when nothing was spent. */
+  retry_share: number;
+}
+
+export interface LedgerOptions {
+  redis: Redis | Cluster;
+  /** Key prefix shared with the rest of the deployment, e.g. `sy`; no spaces or braces. */
+  prefix: string;
+  /** Lifetime of a job's entries and totals, from its last recorded attempt. */
+  entryTtlSeconds: number;
+  /** Lifetime of a day's aggregates, from its last write; default 400 days. */
+  aggregateTtlSeconds?: number;
+}

@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { costFromNanos } from '@switchyard/contracts';
+import { NOON, entry, openTestLedger, scrape, type TestLedger } from './test-support.ts';
+
+const DAY = 86_400_000;
+
+describe('usage', () => {
+  let t: TestLedger;
+  afterEach(async () => t.close());
+
+  it('usage groups by model, day and outcome with the retry share', async () => {
+    t = await openTestLedger();
+    const L = t.ledger;
+    // 2024-03-10: job a (gpt-4o-mini) failed once, then ok on the retry
+    await L.record(
+      entry({ jobId: 'a', attempt: 1, outcome: 'upstream_fault', outputTokens: 0, costNanos: 100 }),
+    );
+    await L.record(entry({ jobId: 'a', attempt: 2, costNanos: 300 }));
+    // 2024-03-11: job b (gpt-4o) ok first time; a scrape blocked, then ok on the second attempt
+    await L.record(
+      entry({
+        jobId: 'b',
+        model: 'gpt-4o',
+        at: NOON + DAY,
+        inputTokens: 10,
+        outputTokens: 5,
+        costNanos: 1000,
+      }),
+    );
+    await L.record(
+      scrape({ jobId: 'c', attempt: 1, outcome: 'blocked', at: NOON + DAY, bytes: 10, costNanos: 20 }),
+    );
+    await L.record(scrape({ jobId: 'c', attempt: 2, at: NOON + DAY, bytes: 30, costNanos: 80 }));
+    // outside the range, and another tenant inside it: neither counts
+    await L.record(entry({ jobId: 'z', at: NOON - DAY, costNanos: 7 }));
+    await L.record(entry({ jobId: 'a', tenantId: 'globex', costNanos: 5 }));
+
+    const range = { from: '2024-03-10', to: '2024-03-11' };
+    const byModel = await L.usage('acme', { ...range, groupBy: 'model' });
+    expect(byModel.object).toBe('usage');
+    expect(byModel.group_by).toBe('model');
+    expect(byModel.from).toBe('2024-03-10');
+    expect(byModel.to).toBe('2024-03-11');
+    expect(byModel.rows).toEqual([
+      {
+        key: 'gpt-4o',
+        attempts: 1,
+        retries: 0,
+        input_tokens: 10,
+        output_tokens: 5,
+        bytes: 0,
+        cost: costFromNanos(1000),
+        retry_cost: costFromNanos(0),
+      },
+      {
+        key: 'gpt-4o-mini',
+        attempts: 2,
+        retries: 1,
+        input_tokens: 2400,
+        output_tokens: 300,
+        bytes: 0,
+        cost: costFromNanos(400),
+        retry_cost: costFromNanos(300),
+      },
+      {
+        key: '(scrape)',
+        attempts: 2,
+        retries: 1,
+        input_tokens: 0,
+        output_tokens: 0,
+        bytes: 40,
+        cost: costFromNanos(100),
+        retry_cost: costFromNanos(80),
+      },
+    ]);
+    expect(byModel.total).toEqual({
+      attempts: 5,
+      retries: 2,
+      input_tokens: 2410,
+      output_tokens: 305,
+      bytes: 40,
+      cost: { usd: 1500 / 1e9, nano_usd: 1500 },
+      retry_cost: { usd: 380 / 1e9, nano_usd: 380 },
+    });
+    expect(byModel.retry_share).toBeCloseTo(380 / 1500, 12);
+
+    const byDay = await L.usage('acme', { ...range, groupBy: 'day' });
+    expect(
+      byDay.rows.map((r) => [r.key, r.attempts, r.retries, r.cost.nano_usd, r.retry_cost.nano_usd]),
+    ).toEqual([
+      ['2024-03-10', 2, 1, 400, 300],
+      ['2024-03-11', 3, 1, 1100, 80],
+    ]);
+    expect(byDay.total).toEqual(byModel.total);
+
+    const byOutcome = await L.usage('acme', { ...range, groupBy: 'outcome' });
+    expect(byOutcome.rows.map((r) => [r.key, r.attempts, r.retries, r.cost.nano_usd])).toEqual([
+      ['ok', 3, 2, 1380],
+      ['blocked', 1, 0, 20],
+      ['upstream_fault', 1, 0, 100],
+    ]);
+    expect(byOutcome.retry_share).toBe(byModel.retry_share);
+  });
+
+  it('a range without traffic reports no rows, zero totals and a zero retry share', async () => {
+    t = await openTestLedger();
+    await t.ledger.record(entry({ costNanos: 0 }));
+    const empty = await t.ledger.usage('acme', { from: '2023-01-01', to: '2023-12-31', groupBy: 'day' });
+    expect(empty.rows).toEqual([]);
+    expect(empty.total.attempts).toBe(0);
+    expect(empty.retry_share).toBe(0);
+    // traffic that cost nothing still counts attempts, and the share stays 0 rather than NaN
+    const free = await t.ledger.usage('acme', { from: '2024-03-10', to: '2024-03-10', groupBy: 'model' });
+    expect(free.rows.map((r) => [r.key, r.attempts])).toEqual([['gpt-4o-mini', 1]]);
+    expect(free.retry_share).toBe(0);
+  });
+
+  it('daily spend is the sum of that UTC day only', async () => {
+    t = await openTestLedger();
+    const midnight = Date.UTC(2024, 2, 11);
+    await t.ledger.record(entry({ jobId: 'late', at: midnight - 1, costNanos: 1_000 }));
+    await t.ledger.record(scrape({ jobId: 'late', attempt: 2, at: midnight - 1, costNanos: 20 }));
+    await t.ledger.record(entry({ jobId: 'early', at: midnight, costNanos: 300 }));
+    await t.ledger.record(entry({ jobId: 'early', attempt: 2, at: midnight + DAY - 1, costNanos: 4 }));
+    await t.ledger.record(entry({ jobId: 'other', tenantId: 'globex', at: midnight, costNanos: 50_000 }));
+
+    expect(await t.ledger.daySpendNanos('acme', '2024-03-10')).toBe(1_020);
+    expect(await t.ledger.daySpendNanos('acme', '2024-03-11')).toBe(304);
+    expect(await t.ledger.daySpendNanos('acme', '2024-03-12')).toBe(0);
+    expect(await t.ledger.daySpendNanos('globex', '2024-03-11')).toBe(50_000);
+    await expect(t.ledger.daySpendNanos('acme', '2024-3-11')).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('usage rejects an inverted or over-long range', async () => {
+    t = await openTestLedger();
+    const bad = [
+      { from: '2024-03-11', to: '2024-03-10' },
+      { from: '2024-01-01', to: '2025-01-01' }, // 367 days
+      { from: '2024-02-30', to: '2024-03-01' },
+      { from: '2024/01/01', to: '2024-01-02' },
+      { from: '', to: '2024-01-02' },
+    ];
+    for (const range of bad) {
+      const err = await t.ledger.usage('acme', { ...range, groupBy: 'day' }).catch((e: unknown) => e);
+      expect(err, JSON.stringify(range)).toBeInstanceOf(RangeError);
+      expect(err).toMatchObject({ code: 'LEDGER_INVALID_QUERY' });
+    }
+    await expect(
+      t.ledger.usage('acme', { from: '2024-01-01', to: '2024-01-02', groupBy: 'proxy' as never }),
+    ).rejects.toBeInstanceOf(RangeError);
+    // a full leap year is 366 days and allowed
+    const year = await t.ledger.usage('acme', { from: '2024-01-01', to: '2024-12-31', groupBy: 'day' });
+    expect(year.rows).toEqual([]);
+  });
+});

@@ -1,0 +1,103 @@
+import { OUTCOMES, costFromNanos } from '@switchyard/contracts';
+import type { UsageGroupBy, UsageReport, UsageRow } from './types.ts';
+
+/** Field of a day hash holding the day's total spend (nano-USD). */
+export const SPEND_FIELD = 'spend';
+
+interface Sums {
+  attempts: number;
+  retries: number;
+  input: number;
+  output: number;
+  bytes: number;
+  nanos: number;
+  retryNanos: number;
+}
+
+const METRICS: Record<string, keyof Sums> = {
+  a: 'attempts',
+  r: 'retries',
+  i: 'input',
+  o: 'output',
+  b: 'bytes',
+  n: 'nanos',
+  rn: 'retryNanos',
+};
+
+const emptySums = (): Sums => ({
+  attempts: 0,
+  retries: 0,
+  input: 0,
+  output: 0,
+  bytes: 0,
+  nanos: 0,
+  retryNanos: 0,
+});
+
+function toRow(s: Sums): Omit<UsageRow, 'key'> {
+  return {
+    attempts: s.attempts,
+    retries: s.retries,
+    input_tokens: s.input,
+    output_tokens: s.output,
+    bytes: s.bytes,
+    cost: costFromNanos(s.nanos),
+    retry_cost: costFromNanos(s.retryNanos),
+  };
+}
+
+function compareRows(groupBy: UsageGroupBy): (a: UsageRow, b: UsageRow) => number {
+  const byKey = (a: UsageRow, b: UsageRow) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  if (groupBy === 'day') return byKey;
+  if (groupBy === 'outcome') {
+    const rank = (k: string) => {
+      const i = (OUTCOMES as readonly string[]).indexOf(k);
+      return i < 0 ? OUTCOMES.length : i;
+    };
+    return (a, b) => rank(a.key) - rank(b.key) || byKey(a, b);
+  }
+  return (a, b) => b.cost.nano_usd - a.cost.nano_usd || byKey(a, b);
+}
+
+/**
+ * Groups day hashes (field `<metric>|<outcome>|<model key>` -> integer) into a usage report. Rows
+ * exist only for keys with attempts: models by cost (highest first), days in order, outcomes in
+ * {@link OUTCOMES} order.
+ */
+export function buildUsageReport(
+  days: { day: string; fields: Record<string, string> }[],
+  q: { from: string; to: string; groupBy: UsageGroupBy },
+): UsageReport {
+  const groups = new Map<string, Sums>();
+  const total = emptySums();
+  for (const { day, fields } of days) {
+    for (const [field, raw] of Object.entries(fields)) {
+      const first = field.indexOf('|');
+      const second = field.indexOf('|', first + 1);
+      if (first < 0 || second < 0) continue;
+      const metric = METRICS[field.slice(0, first)];
+      if (!metric) continue;
+      const outcome = field.slice(first + 1, second);
+      const model = field.slice(second + 1);
+      const key = q.groupBy === 'day' ? day : q.groupBy === 'outcome' ? outcome : model;
+      let sums = groups.get(key);
+      if (!sums) groups.set(key, (sums = emptySums()));
+      const value = Number(raw);
+      sums[metric] += value;
+      total[metric] += value;
+    }
+  }
+  const rows = [...groups]
+    .filter(([, s]) => s.attempts > 0)
+    .map(([key, s]) => ({ key, ...toRow(s) }))
+    .sort(compareRows(q.groupBy));
+  return {
+    object: 'usage',
+    group_by: q.groupBy,
+    from: q.from,
+    to: q.to,
+    rows,
+    total: toRow(total),
+    retry_share: total.nanos === 0 ? 0 : total.retryNanos / total.nanos,
+  };
+}

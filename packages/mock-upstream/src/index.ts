@@ -1,0 +1,12 @@
+export { startMockLlm, DEFAULT_MOCK_MODELS, LATENCY_HEADER } from './mock-llm.ts';
+export type { MockLlm, MockLlmOptions, Latency } from './mock-llm.ts';
+export { startMockSite } from './mock-site.ts';
+export type { MockSite, MockSiteOptions } from './mock-site.ts';
+export { FAULT_HEADER } from './faults.ts';
+export type { Fault, FaultConfig } from './faults.ts';
+export type { RateLimitConfig } from './ip-policy.ts';
+export { LLM_OUTCOMES } from './llm-ledger.ts';
+export type { IpCounters, LlmOutcome, LlmStats, UsageCounters } from './llm-ledger.ts';
+export type { SiteIpCounters, SiteStats } from './site-stats.ts';
+export { countPromptTokens, planCompletion, TOKENS_PER_MESSAGE } from './tokens.ts';
+export type { ChatMessage, CompletionPlan } from './tokens.ts';

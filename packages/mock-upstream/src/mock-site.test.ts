@@ -1,0 +1,121 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startMockSite, type MockSite, type MockSiteOptions } from './mock-site.ts';
+import { send } from './test-client.ts';
+
+let site: MockSite | undefined;
+afterEach(async () => {
+  await site?.close();
+  site = undefined;
+});
+async function start(opts: MockSiteOptions = {}): Promise<MockSite> {
+  site = await startMockSite(opts);
+  return site;
+}
+
+describe('mock site', () => {
+  it('a page is deterministic HTML with a title, a paragraph and links', async () => {
+    const s = await start();
+    const a = await send(`${s.url}/page/7`);
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(a.body).toContain('<title>Page 7</title>');
+    expect(a.body).toMatch(/<p>[a-z ]+\.<\/p>/);
+    expect(a.body).toContain('<a href="/page/8">');
+    expect((await send(`${s.url}/page/7`)).body).toBe(a.body);
+    expect((await send(`${s.url}/page/8`)).body).not.toBe(a.body);
+    expect((await send(`${s.url}/page/x`)).status).toBe(404);
+  });
+
+  it('big returns exactly N bytes, with Content-Length or chunked', async () => {
+    const s = await start();
+    const sized = await send(`${s.url}/big?bytes=200000`);
+    expect([sized.status, sized.headers['content-length'], sized.body.length]).toEqual([
+      200,
+      '200000',
+      200_000,
+    ]);
+    const chunked = await send(`${s.url}/big?bytes=70000&chunked=1`);
+    expect(chunked.headers['content-length']).toBeUndefined();
+    expect(chunked.headers['transfer-encoding']).toBe('chunked');
+    expect(chunked.body.length).toBe(70_000);
+    expect((await send(`${s.url}/big`)).status).toBe(400);
+  });
+
+  it('slow answers only after the delay', async () => {
+    const s = await start();
+    const t = performance.now();
+    const reply = await send(`${s.url}/slow?ms=120`);
+    expect(reply.status).toBe(200);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(115);
+  });
+
+  it('redirect answers 302 (or the asked status) with Location', async () => {
+    const s = await start();
+    const reply = await send(`${s.url}/redirect?to=${encodeURIComponent('/page/2')}`);
+    expect([reply.status, reply.headers.location]).toEqual([302, '/page/2']);
+    const permanent = await send(`${s.url}/redirect?to=http://169.254.169.254/&status=301`);
+    expect([permanent.status, permanent.headers.location]).toEqual([301, 'http://169.254.169.254/']);
+  });
+
+  it('status/:code answers with that status', async () => {
+    const s = await start();
+    for (const code of [200, 404, 500, 503])
+      expect((await send(`${s.url}/status/${code}`)).status).toBe(code);
+    expect((await send(`${s.url}/status/99`)).status).toBe(400);
+  });
+
+  it('robots.txt is configurable and can be removed', async () => {
+    const s = await start({ robotsTxt: 'User-agent: *\nDisallow: /\n' });
+    expect((await send(`${s.url}/robots.txt`)).body).toBe('User-agent: *\nDisallow: /\n');
+    s.setRobotsTxt(null);
+    expect((await send(`${s.url}/robots.txt`)).status).toBe(404);
+    s.setRobotsTxt('User-agent: *\nAllow: /\n');
+    expect((await send(`${s.url}/robots.txt`)).body).toContain('Allow: /');
+  });
+
+  it('an IP over its per-second limit gets 429 with Retry-After while another IP is served', async () => {
+    const s = await start({ rateLimit: { perIpPerSecond: 2, retryAfterSeconds: 9 } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push(await send(`${s.url}/page/1`, { localAddress: '127.0.0.12' }));
+    expect(statuses.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(statuses[2]?.headers['retry-after']).toBe('9');
+    expect((await send(`${s.url}/page/1`, { localAddress: '127.0.0.13' })).status).toBe(200);
+    expect(s.stats()).toEqual({
+      requests: 4,
+      byIp: {
+        '127.0.0.12': { requests: 3, ok: 2, rateLimited: 1, blocked: 0 },
+        '127.0.0.13': { requests: 1, ok: 1, rateLimited: 0, blocked: 0 },
+      },
+    });
+    s.resetStats();
+    expect(s.stats()).toEqual({ requests: 0, byIp: {} });
+  });
+
+  it('a blocked IP sees a 403 challenge page instead of the content', async () => {
+    const s = await start();
+    s.blockIp('127.0.0.40');
+    const blocked = await send(`${s.url}/page/1`, { localAddress: '127.0.0.40' });
+    expect(blocked.status).toBe(403);
+    expect(blocked.headers['cf-mitigated']).toBe('challenge');
+    expect(blocked.body).toContain('Just a moment...');
+    expect(blocked.body).not.toContain('Page 1');
+    expect((await send(`${s.url}/page/1`, { localAddress: '127.0.0.41' })).status).toBe(200);
+    expect(s.stats().byIp['127.0.0.40']).toMatchObject({ requests: 1, ok: 0, blocked: 1 });
+    s.unblockIp('127.0.0.40');
+    expect((await send(`${s.url}/page/1`, { localAddress: '127.0.0.40' })).status).toBe(200);
+  });
+
+  it('a site can listen on another loopback address', async () => {
+    const s = await start({ host: '127.0.0.5' });
+    expect(s.url).toBe(`http://127.0.0.5:${s.port}`);
+    expect((await send(`${s.url}/page/0`)).status).toBe(200);
+  });
+
+  it('close() ends a request still waiting on a slow page', async () => {
+    const s = await start();
+    const pending = send(`${s.url}/slow?ms=60000`);
+    await new Promise((r) => setTimeout(r, 50));
+    await s.close();
+    await expect(pending).rejects.toThrow();
+  });
+});

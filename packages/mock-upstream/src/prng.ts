@@ -1,0 +1,14 @@
+/** A seeded PRNG: the same seed always yields the same sequence in [0, 1). */
+export type Prng = () => number;
+
+/** mulberry32: tiny, fast and good enough to make fault injection reproducible. */
+export function mulberry32(seed: number): Prng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

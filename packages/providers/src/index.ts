@@ -1,0 +1,4 @@
+export * from './pricing.ts';
+export * from './registry.ts';
+export * from './types.ts';
+export * from './upstream-errors.ts';

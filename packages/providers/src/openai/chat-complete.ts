@@ -1,0 +1,57 @@
+import { request } from 'undici';
+import type { ChatCall, ChatResult } from '../types.ts';
+import { parseRetryAfter, UpstreamBadResponseError, UpstreamHttpError } from '../upstream-errors.ts';
+import { chatCompletionsUrl, headers } from './api.ts';
+
+interface OpenAiChatResponse {
+  choices?: { message?: { content?: string | null }; finish_reason?: string | null }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+  error?: { type?: string; code?: string };
+}
+
+/** Non-streaming chat completion against any OpenAI-compatible API. undici retries nothing. */
+export async function chatComplete(call: ChatCall): Promise<ChatResult> {
+  const body = JSON.stringify({ ...call.request, model: call.upstreamModel, stream: false });
+  const res = await request(chatCompletionsUrl(call.baseUrl), {
+    method: 'POST',
+    headers: headers(call.apiKey),
+    body,
+    dispatcher: call.dispatcher,
+    signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
+    headersTimeout: call.timeoutMs,
+    bodyTimeout: call.timeoutMs,
+  });
+  const text = await res.body.text();
+  const bytes = Buffer.byteLength(text);
+  let parsed: OpenAiChatResponse | undefined;
+  try {
+    parsed = JSON.parse(text) as OpenAiChatResponse;
+  } catch {
+    parsed = undefined;
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    throw new UpstreamHttpError(res.statusCode, {
+      retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+      upstreamCode: parsed?.error?.code ?? parsed?.error?.type,
+    });
+  }
+  if (!parsed) throw new UpstreamBadResponseError('malformed', 'the upstream answer is not JSON');
+  if (parsed.error) {
+    throw new UpstreamBadResponseError(
+      'error_in_body',
+      `the upstream answered 200 with an error (${parsed.error.type ?? parsed.error.code ?? 'unknown'})`,
+    );
+  }
+  const choice = parsed.choices?.[0];
+  if (!choice || !parsed.usage)
+    throw new UpstreamBadResponseError('malformed', 'the upstream answer has no choices or no usage');
+  return {
+    content: choice.message?.content ?? null,
+    finishReason: choice.finish_reason ?? null,
+    usage: {
+      input_tokens: parsed.usage.prompt_tokens ?? 0,
+      output_tokens: parsed.usage.completion_tokens ?? 0,
+    },
+    bytes,
+  };
+}

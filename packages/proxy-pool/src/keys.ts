@@ -1,0 +1,49 @@
+import { ProxyPoolError } from './errors.ts';
+
+/**
+ * Redis key names of one pool. Every key shares the `{pool}` hash tag, so all scripts run on one
+ * Cluster slot; per-proxy, per-tag and per-host keys are built inside the scripts from `base`.
+ */
+export interface PoolKeys {
+  /** `<prefix>:{pool}:`, what the scripts receive to build the dynamic key names. */
+  base: string;
+  meta: string;
+  ids: string;
+  leases: string;
+  timers: string;
+  sessions: string;
+  hosts: string;
+  quarantine: string;
+  draining: string;
+  available: string;
+  proxy(id: string): string;
+  excluded(host: string): string;
+  banned(host: string): string;
+  hostScores(host: string): string;
+}
+
+export function poolKeys(prefix: string): PoolKeys {
+  if (!/^[^\s{}]+$/.test(prefix)) {
+    throw new ProxyPoolError(
+      'PROXY_POOL_INVALID_OPTIONS',
+      'prefix must be non-empty, without spaces or braces',
+    );
+  }
+  const base = `${prefix}:{pool}:`;
+  return {
+    base,
+    meta: `${base}meta`,
+    ids: `${base}ids`,
+    leases: `${base}leases`,
+    timers: `${base}timers`,
+    sessions: `${base}sess`,
+    hosts: `${base}hosts`,
+    quarantine: `${base}quar`,
+    draining: `${base}draining`,
+    available: `${base}a`,
+    proxy: (id) => `${base}p:${id}`,
+    excluded: (host) => `${base}x:${host}`,
+    banned: (host) => `${base}ban:${host}`,
+    hostScores: (host) => `${base}hs:${host}`,
+  };
+}

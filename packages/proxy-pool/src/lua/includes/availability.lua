@@ -1,0 +1,19 @@
+-- A proxy sits in its availability sets (all proxies, one per tag, one per country: the names are
+-- kept in its `zk` field) exactly while it is in service and below maxConcurrency, scored by
+-- utilisation in millionths (integer: small sorted sets are listpacks, where Redis re-parses every
+-- score on each update, and integers parse several times faster than fractions). A lease therefore
+-- reads the least-loaded eligible proxy off the front of one sorted set, and a full, draining or
+-- quarantined proxy costs a lease nothing. The score goes to Redis as a string: Redis 7.0 formats
+-- a Lua number argument with snprintf("%.17g"), several times slower than "%d".
+local function setAvailability(zk, pid, inflight, max, inService)
+  if inService and inflight < max then
+    local score = string.format('%d', inflight * 1000000 / max)
+    for key in string.gmatch(zk, '%S+') do
+      redis.call('ZADD', key, score, pid)
+    end
+  else
+    for key in string.gmatch(zk, '%S+') do
+      redis.call('ZREM', key, pid)
+    end
+  end
+end

@@ -1,0 +1,42 @@
+--[[
+  Adds a proxy, or updates one in place keeping its in-flight count, counters and health.
+
+  KEYS[1] meta  hash  cap (capacity in service), seq (epoch counter)
+  KEYS[2] ids   set   every proxy id
+
+  ARGV[1] key prefix   ARGV[2] id        ARGV[3] url          ARGV[4] tags, space separated
+  ARGV[5] country or ""                  ARGV[6] maxConcurrency ARGV[7] price per GB (USD)
+
+  Per proxy: hash p:<id> {url, tags, country, max, price, granted and released (leases; their
+  difference is in flight), drain (0|1), qu (quarantine end or 0), faults (consecutive), bytes,
+  born (epoch at creation), zk (its availability sets), o:<outcome> (every outcome but ok)}
+
+  Returns 1 when created, 0 when updated
+]]
+--- @include "availability"
+
+local prefix, id = ARGV[1], ARGV[2]
+local pkey = prefix .. 'p:' .. id
+local zk = prefix .. 'a'
+for tag in string.gmatch(ARGV[4], '%S+') do zk = zk .. ' ' .. prefix .. 'a:t:' .. tag end
+if ARGV[5] ~= '' then zk = zk .. ' ' .. prefix .. 'a:c:' .. ARGV[5] end
+local max = tonumber(ARGV[6])
+
+local old = redis.call('HMGET', pkey, 'max', 'zk', 'granted', 'released', 'drain', 'qu')
+if not old[1] then
+  local born = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+  redis.call('HSET', pkey, 'url', ARGV[3], 'tags', ARGV[4], 'country', ARGV[5], 'max', max,
+    'price', ARGV[7], 'granted', 0, 'released', 0, 'drain', 0, 'qu', 0, 'faults', 0, 'bytes', 0, 'born', born, 'zk', zk)
+  redis.call('SADD', KEYS[2], id)
+  redis.call('HINCRBY', KEYS[1], 'cap', max)
+  setAvailability(zk, id, 0, max, true)
+  return 1
+end
+
+local inService = old[5] == '0' and old[6] == '0'
+for key in string.gmatch(old[2], '%S+') do redis.call('ZREM', key, id) end
+redis.call('HSET', pkey, 'url', ARGV[3], 'tags', ARGV[4], 'country', ARGV[5], 'max', max,
+  'price', ARGV[7], 'zk', zk)
+if inService then redis.call('HINCRBY', KEYS[1], 'cap', max - tonumber(old[1])) end
+setAvailability(zk, id, tonumber(old[3]) - tonumber(old[4]), max, inService)
+return 0

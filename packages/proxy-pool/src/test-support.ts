@@ -1,0 +1,83 @@
+import { Redis } from 'ioredis';
+import { startRedis } from '@switchyard/test-kit';
+import type { ProxyPoolOptions } from './options.ts';
+import { ProxyPool } from './proxy-pool.ts';
+import type { Lease, LeaseRequest, LeaseResult, ProxySpec } from './types.ts';
+
+/** A clock tests move by hand; the pool's scripts run on it instead of the Redis server's. */
+export interface TestClock {
+  now: () => number;
+  advance: (ms: number) => void;
+}
+
+export function testClock(start = 1_700_000_000_000): TestClock {
+  let t = start;
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}
+
+export interface TestPool {
+  pool: ProxyPool;
+  /** The pool's key prefix, for a second pool instance over the same keys. */
+  prefix: string;
+  redis: Redis;
+  clock: TestClock;
+  close(): Promise<void>;
+}
+
+/** A pool on the shared test Redis under a fresh key prefix, on a hand-moved clock, no jitter. */
+export async function openTestPool(
+  overrides: Partial<Omit<ProxyPoolOptions, 'redis'>> = {},
+): Promise<TestPool> {
+  const handle = await startRedis();
+  const redis = new Redis(handle.url);
+  const clock = testClock();
+  const pool = new ProxyPool({
+    redis,
+    prefix: handle.prefix,
+    now: clock.now,
+    random: () => 0.5,
+    jitter: 0,
+    ...overrides,
+  });
+  return {
+    pool,
+    prefix: handle.prefix,
+    redis,
+    clock,
+    async close() {
+      redis.disconnect();
+      await handle.stop();
+    },
+  };
+}
+
+export function proxySpec(id: string, over: Partial<ProxySpec> = {}): ProxySpec {
+  return {
+    id,
+    url: `http://user:secret-${id}@127.0.0.1:3128`,
+    tags: [],
+    maxConcurrency: 10,
+    pricePerGbUsd: 1,
+    ...over,
+  };
+}
+
+export function assertLease(r: LeaseResult): Lease {
+  if (r.exhausted) throw new Error(`expected a lease, got exhausted (${r.reason}, ${r.retryAfterMs} ms)`);
+  return r;
+}
+
+export async function leaseOk(pool: ProxyPool, req: LeaseRequest): Promise<Lease> {
+  return assertLease(await pool.lease(req));
+}
+
+export const interactive = (host: string, extra: Partial<LeaseRequest> = {}): LeaseRequest => ({
+  lane: 'interactive',
+  host,
+  ...extra,
+});

@@ -1,0 +1,44 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * `api`: fail fast. No offline queue and no resend after a reconnect, so a command is never
+ *   executed after the client was told 503; a short command timeout so a hung Redis cannot hang
+ *   a request.
+ * `worker`: BullMQ workers block and must survive outages: retry forever (`maxRetriesPerRequest:
+ *   null`, as BullMQ requires).
+ */
+export type ConnectionRole = 'api' | 'worker';
+
+export interface ConnectionOptions {
+  role: ConnectionRole;
+  /** Shown in CLIENT LIST, e.g. `sy-api`. */
+  name: string;
+}
+
+const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000);
+
+export function redisOptions(opts: ConnectionOptions): RedisOptions {
+  const common: RedisOptions = { connectionName: opts.name, retryStrategy: backoff, connectTimeout: 2_000 };
+  if (opts.role === 'api') {
+    return {
+      ...common,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2_000,
+    };
+  }
+  return { ...common, maxRetriesPerRequest: null, enableReadyCheck: true };
+}
+
+/** Creates a client; callers own it and must `quit()` it. Errors are reported, never thrown. */
+export function createRedis(url: string, opts: ConnectionOptions, onError?: (err: Error) => void): Redis {
+  const redis = new Redis(url, redisOptions(opts));
+  redis.on('error', onError ?? (() => undefined));
+  return redis;
+}
+
+/** True when commands can be sent now; the API answers 503 instead of queueing them. */
+export function isReady(redis: Redis): boolean {
+  return redis.status === 'ready';
+}

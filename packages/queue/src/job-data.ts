@@ -1,0 +1,39 @@
+import type { JobResult, JobSpec } from '@switchyard/contracts';
+
+/** What a BullMQ job carries. Versioned so a rolling deploy can read older jobs. */
+export interface JobData {
+  v: 1;
+  tenantId: string;
+  spec: JobSpec;
+  /** Hash of the validated spec; decides Idempotency-Key replays. */
+  fingerprint: string;
+  submittedAt: number;
+  /** Epoch ms after which no attempt starts and no retry is scheduled. */
+  deadline: number;
+  /** Set on jobs submitted through `POST /v1/batches`. */
+  batch?: { id: string; customId: string };
+  /** Set by `POST /v1/chat/completions` with `stream: true`: the worker relays deltas as they arrive. */
+  stream?: boolean;
+}
+
+/** What a succeeded job returns (BullMQ `returnvalue`). */
+export interface JobReturn {
+  result: JobResult;
+  /** Total cost of every attempt of the job, in nano-USD. */
+  costNanos: number;
+}
+
+/**
+ * BullMQ keeps only an error's message, so a job failure is stored as `code: message` and parsed
+ * back with `parseFailure`. `code` is always a catalog code.
+ */
+export function formatFailure(code: string, message: string): string {
+  return `${code}: ${message}`;
+}
+
+export function parseFailure(reason: string | undefined): { code: string; message: string } {
+  if (!reason) return { code: 'internal_job_error', message: 'the job failed without a reason' };
+  const m = /^([a-z_]+): ([\s\S]*)$/.exec(reason);
+  if (m?.[1] && m[2] !== undefined) return { code: m[1], message: m[2] };
+  return { code: 'internal_job_error', message: reason };
+}

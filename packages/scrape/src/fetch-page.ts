@@ -1,0 +1,98 @@
+import type { ScrapeResult } from '@switchyard/contracts';
+import { UpstreamHttpError, parseRetryAfter } from '@switchyard/providers';
+import { request, type Dispatcher } from 'undici';
+import { ResponseTooLargeError, TooManyRedirectsError } from './errors.ts';
+import type { TargetGuard } from './target-guard.ts';
+
+export interface FetchPageOptions {
+  url: string;
+  method: 'GET' | 'HEAD';
+  headers?: Record<string, string>;
+  format: 'text' | 'raw';
+  timeoutMs: number;
+  maxBytes: number;
+  userAgent: string;
+  dispatcher: Dispatcher;
+  signal: AbortSignal;
+  maxRedirects?: number;
+  /**
+   * Runs before every hop (the first URL and each redirect target): refuses forbidden targets and
+   * pins the hop's connection to the address it checked.
+   */
+  guard: TargetGuard;
+}
+
+/** The caller's headers minus Host: the Host header is always the hop URL's own. */
+function callerHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => k.toLowerCase() !== 'host'));
+}
+
+/** Statuses that mean "the site refused us", retried by the worker on another identity. */
+const REFUSALS = new Set([403, 407, 429]);
+
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      body.destroy();
+      throw new ResponseTooLargeError(maxBytes);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Fetches one page: redirects followed by hand (each hop checked by the guard and pinned to the
+ * address it checked), a byte cap enforced while streaming, one timeout for the whole call (DNS
+ * included), no retries. 403/407/429/5xx throw UpstreamHttpError for the worker to classify;
+ * other statuses are a result.
+ */
+export async function fetchPage(opts: FetchPageOptions): Promise<ScrapeResult> {
+  const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
+  const maxRedirects = opts.maxRedirects ?? 5;
+  let url = new URL(opts.url);
+  for (let hop = 0; ; hop++) {
+    // The request names the checked IP; Host (and so TLS SNI and the certificate check) keeps
+    // the name. Neither undici nor a proxy resolves the name again.
+    const target = await opts.guard.check(url, { signal, redirect: hop > 0 });
+    const res = await request(target.connectUrl, {
+      method: opts.method,
+      headers: {
+        'user-agent': opts.userAgent,
+        accept: '*/*',
+        ...callerHeaders(opts.headers),
+        host: target.host,
+      },
+      dispatcher: opts.dispatcher,
+      signal,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    });
+    const location = res.headers.location;
+    if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
+      await res.body.dump();
+      if (hop >= maxRedirects) throw new TooManyRedirectsError(maxRedirects);
+      url = new URL(location, url);
+      continue;
+    }
+    if (REFUSALS.has(res.statusCode) || res.statusCode >= 500) {
+      await res.body.dump();
+      throw new UpstreamHttpError(res.statusCode, {
+        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+      });
+    }
+    const buf = await readCapped(res.body, opts.maxBytes);
+    const contentType = res.headers['content-type'];
+    return {
+      type: 'scrape',
+      url: url.toString(),
+      status: res.statusCode,
+      content_type: typeof contentType === 'string' ? contentType : null,
+      body: opts.format === 'raw' ? buf.toString('base64') : buf.toString('utf8'),
+      bytes: buf.length,
+    };
+  }
+}

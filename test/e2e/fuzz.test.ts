@@ -1,0 +1,195 @@
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+const REQUESTS = 10_000;
+
+let t: TestStack;
+let key: string;
+
+beforeAll(async () => {
+  t = await startTestStack({ worker: false, config: { log: { level: 'silent' } } });
+  ({ key } = await t.tenant());
+});
+afterAll(async () => t?.close());
+
+/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(a ^ (a >>> 15), 1 | a);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generator(rand: () => number) {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const scalar = (): unknown =>
+    pick([
+      () => null,
+      () => true,
+      () => -1,
+      () => 1e308,
+      () => 3.5,
+      () => '',
+      () => 'x'.repeat(Math.floor(rand() * 200_000)),
+      () => '\u0000\ud800',
+      () => 'completion',
+      () => 'scrape',
+      () => 'interactive',
+      () => 'mock',
+      () => 'http://127.0.0.1:1/',
+    ])();
+  const value = (depth: number): unknown => {
+    if (depth > 3 || rand() < 0.4) return scalar();
+    if (rand() < 0.5) return Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1));
+    const keys = [
+      'type',
+      'lane',
+      'priority',
+      'request',
+      'model',
+      'messages',
+      'role',
+      'content',
+      'url',
+      'custom_id',
+      'timeout_ms',
+      'metadata',
+      'fallbacks',
+      '__proto__',
+      'constructor',
+    ];
+    return Object.fromEntries(
+      Array.from({ length: Math.floor(rand() * 5) }, () => [pick(keys), value(depth + 1)]),
+    );
+  };
+  const near = (): unknown => {
+    // Almost valid jobs with one field broken.
+    const job: Record<string, unknown> = {
+      type: 'completion',
+      lane: 'batch',
+      request: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] },
+    };
+    const k = pick(['type', 'lane', 'priority', 'request', 'timeout_ms', 'metadata', 'fallbacks', 'extra']);
+    job[k] = value(2);
+    return job;
+  };
+  const body = (): { payload: Buffer | string | undefined; type: string | undefined } =>
+    pick([
+      () => ({ payload: JSON.stringify(value(0)), type: 'application/json' }),
+      () => ({ payload: JSON.stringify(near()), type: 'application/json' }),
+      () => ({ payload: '['.repeat(20_000) + ']'.repeat(20_000), type: 'application/json' }),
+      () => ({ payload: '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000), type: 'application/json' }),
+      () => ({
+        payload: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+        type: 'application/json',
+      }),
+      () => ({ payload: '{"type":', type: 'application/json' }),
+      () => ({ payload: 'not json at all', type: 'text/plain' }),
+      () => ({ payload: JSON.stringify(near()), type: 'application/x-ndjson' }),
+      () => ({ payload: `${JSON.stringify({ custom_id: 'a' })}\n\u0000\n{`, type: 'application/x-ndjson' }),
+      () => ({ payload: undefined, type: undefined }),
+      () => ({ payload: JSON.stringify(near()), type: 'application/xml' }),
+    ])();
+  const path = () =>
+    pick([
+      '/v1/jobs',
+      '/v1/jobs/jb_0000000000000000000000',
+      `/v1/jobs/${encodeURIComponent('../../etc/passwd')}`,
+      '/v1/jobs/%ff%fe',
+      '/v1/batches',
+      '/v1/batches/bt_00000000000000000000',
+      '/v1/usage?group_by=' +
+        pick(['model', 'nope', '%00', '']) +
+        '&from=' +
+        pick(['2026-01-01', '9999-99-99', 'x']),
+      '/v1/chat/completions',
+      '/v1/admin/tenants',
+      '/v1/admin/tenants/x/keys',
+      '/v1/admin/proxies',
+      '/v1/jobs/jb_0000000000000000000000/events',
+      '/v1/' + 'a'.repeat(5_000),
+    ]);
+  const headers = (type: string | undefined): Record<string, string> => {
+    const h: Record<string, string> = {};
+    if (type) h['content-type'] = type;
+    const auth = pick(['key', 'key', 'key', 'admin', 'none', 'garbage', 'basic']);
+    if (auth === 'key') h.authorization = `Bearer ${key}`;
+    if (auth === 'admin') h.authorization = `Bearer ${t.adminKey}`;
+    if (auth === 'garbage') h.authorization = 'Bearer ' + 'z'.repeat(Math.floor(rand() * 3000));
+    if (auth === 'basic') h.authorization = 'Basic Zm9vOmJhcg==';
+    if (rand() < 0.3) h['idempotency-key'] = pick(['', ' ', 'k'.repeat(300), 'ok-key', '%%%', 'é']);
+    if (rand() < 0.2)
+      h.prefer = pick(['wait=abc', 'wait=-1', 'wait=99999999999', 'wait', 'respond-async, wait=0']);
+    return h;
+  };
+  return () => {
+    const b = body();
+    return {
+      method: pick<'GET' | 'POST' | 'DELETE' | 'PATCH' | 'PUT'>([
+        'GET',
+        'POST',
+        'POST',
+        'POST',
+        'DELETE',
+        'PATCH',
+        'PUT',
+      ]),
+      path: path(),
+      body: b.payload,
+      headers: headers(b.type),
+    };
+  };
+}
+
+describe('fuzz: malformed requests across all routes', () => {
+  it('10,000 malformed requests: every answer is 4xx with a problem (never 5xx), the API stays up, no partial job', async () => {
+    const next = generator(prng(20261122));
+    const statuses = new Map<number, number>();
+    const bad: string[] = [];
+    let accepted = 0;
+    const one = async () => {
+      const r = next();
+      const res = await request(`${t.url}${r.path}`, {
+        method: r.method,
+        headers: r.headers,
+        body: r.method === 'GET' ? undefined : r.body,
+      });
+      const text = await res.body.text();
+      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      if (res.statusCode < 300) {
+        if (r.path === '/v1/jobs' && r.method === 'POST') accepted++;
+        return;
+      }
+      const type = String(res.headers['content-type'] ?? '');
+      const openAiRoute = r.path === '/v1/chat/completions' && r.method === 'POST';
+      const ok =
+        res.statusCode >= 400 &&
+        res.statusCode < 500 &&
+        (openAiRoute
+          ? /"error"/.test(text)
+          : type.includes('application/problem+json') && /"code"/.test(text));
+      if (!ok && bad.length < 10)
+        bad.push(`${r.method} ${r.path.slice(0, 60)} → ${res.statusCode} ${type} ${text.slice(0, 200)}`);
+    };
+    for (let i = 0; i < REQUESTS; i += 32)
+      await Promise.all(Array.from({ length: Math.min(32, REQUESTS - i) }, one));
+    expect(bad).toEqual([]);
+    expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
+    expect((await request(`${t.url}/healthz`)).statusCode).toBe(200);
+    // Redis holds exactly the jobs that were acknowledged, nothing half-written.
+    const redis = new Redis(t.redis.url);
+    try {
+      const jobs = (await redis.keys(`${t.config.redis.prefix}:{*}:j[ib]_*`)).filter((k) =>
+        /:j[ib]_[0-9a-fk]+$/.test(k),
+      );
+      expect(jobs.length).toBe(accepted);
+    } finally {
+      redis.disconnect();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,2 @@
+export * from './redis-harness.ts';
+export * from './proxy-fleet.ts';
