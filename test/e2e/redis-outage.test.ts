@@ -51,4 +51,24 @@ describe('when Redis goes away', () => {
     // The job accepted before the outage is still there.
     expect((await api.get<JobRecord>(`/v1/jobs/${before.body.id}`)).body.status).toBe('succeeded');
   });
+
+  it('a stack started while Redis is still coming up answers its very first request', async () => {
+    const late = await startRedis({ dedicated: true });
+    try {
+      await late.kill();
+      const starting = startTestStack({ redis: late, mock: t.mock });
+      await new Promise((r) => setTimeout(r, 300));
+      await late.restart();
+      const s = await starting;
+      try {
+        const first = await s.admin.post<{ id: string }>('/v1/admin/tenants', { name: 'first' });
+        expect(first.status).toBe(201);
+        expect(first.body.id).toMatch(/^t_/);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await late.stop();
+    }
+  });
 });

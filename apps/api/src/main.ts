@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '@switchyard/config';
-import { createRedis } from '@switchyard/queue';
+import { createRedis, whenReady } from '@switchyard/queue';
 import { createLogger } from '@switchyard/telemetry';
 import { buildApiServer } from './server.ts';
 
@@ -17,6 +17,12 @@ try {
 const logger = createLogger({ name: 'switchyard-api', level: config.log.level });
 const redis = createRedis(config.redis.url, { role: 'api', name: 'sy-api' });
 const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
+try {
+  // Requests get 503 until Redis is ready: wait a little so a normal start answers the first one.
+  await Promise.all([whenReady(redis, 10_000), whenReady(eventsRedis, 10_000)]);
+} catch (err) {
+  logger.warn({ err }, 'Redis is not ready yet; listening anyway (503 and /readyz failing until it is)');
+}
 const server = await buildApiServer({ config, logger, redis, eventsRedis });
 await server.app.listen({ host: config.api.host, port: config.api.port });
 

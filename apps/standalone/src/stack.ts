@@ -1,6 +1,6 @@
 import { buildApiServer, type ApiServer } from '@switchyard/api';
 import type { Config } from '@switchyard/config';
-import { createRedis } from '@switchyard/queue';
+import { createRedis, whenReady } from '@switchyard/queue';
 import type { Logger } from '@switchyard/telemetry';
 import { WorkerApp } from '@switchyard/worker';
 import type { Redis } from 'ioredis';
@@ -23,33 +23,43 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** How long the stack waits for Redis before it gives up starting. */
+const READY_TIMEOUT_MS = 30_000;
+
 /** API and worker in one process, sharing nothing but Redis: the embedded default and e2e tests. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const { config, logger } = opts;
   const clients: Redis[] = [];
   let api: ApiServer | undefined;
   let url = '';
-  if (opts.api ?? true) {
-    const redis = createRedis(config.redis.url, { role: 'api', name: 'sy-api' });
-    const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
-    clients.push(redis, eventsRedis);
-    api = await buildApiServer({ config, logger: logger.child({ app: 'api' }), redis, eventsRedis });
-    const address = await api.app.listen({ host: config.api.host, port: config.api.port });
-    url = address.replace('[::1]', 'localhost');
-  }
   let worker: WorkerApp | undefined;
-  if (opts.worker ?? true) {
-    worker = new WorkerApp({ config, logger: logger.child({ app: 'worker' }), secrets: opts.secrets ?? {} });
-    await worker.start();
-  }
-  return {
-    url,
-    api,
-    worker,
-    async close() {
-      await worker?.stop(5_000);
-      await api?.close();
-      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-    },
+  const close = async () => {
+    await worker?.stop(5_000);
+    await api?.close();
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
   };
+  try {
+    if (opts.api ?? true) {
+      const redis = createRedis(config.redis.url, { role: 'api', name: 'sy-api' });
+      const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
+      clients.push(redis, eventsRedis);
+      // Listening before the client is ready would answer the first requests 503.
+      await Promise.all([whenReady(redis, READY_TIMEOUT_MS), whenReady(eventsRedis, READY_TIMEOUT_MS)]);
+      api = await buildApiServer({ config, logger: logger.child({ app: 'api' }), redis, eventsRedis });
+      const address = await api.app.listen({ host: config.api.host, port: config.api.port });
+      url = address.replace('[::1]', 'localhost');
+    }
+    if (opts.worker ?? true) {
+      worker = new WorkerApp({
+        config,
+        logger: logger.child({ app: 'worker' }),
+        secrets: opts.secrets ?? {},
+      });
+      await worker.start();
+    }
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { url, api, worker, close };
 }

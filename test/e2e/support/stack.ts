@@ -107,8 +107,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     admin,
     async tenant(scopes = ['jobs:write', 'jobs:read']) {
       const t = await admin.post('/v1/admin/tenants', { name: 'test tenant' });
+      if (t.status !== 201) throw new Error(`creating a tenant: ${t.status} ${JSON.stringify(t.body)}`);
       const tenantId = (t.body as { id: string }).id;
       const k = await admin.post(`/v1/admin/tenants/${tenantId}/keys`, { scopes });
+      if (k.status !== 201) throw new Error(`creating a key: ${k.status} ${JSON.stringify(k.body)}`);
       const key = (k.body as { key: string }).key;
       return { tenantId, key, api: new Api(stack.url, key) };
     },
