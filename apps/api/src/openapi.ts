@@ -206,7 +206,7 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           responses: {
             '202': { description: 'The batch, with rejected lines' },
-            ...errors(400, 401, 403, 413, 415, 422, 503),
+            ...errors(400, 401, 403, 413, 415, 422, 429, 503),
           },
         },
       },

@@ -1,5 +1,13 @@
 import type { Config } from '@switchyard/config';
-import { BatchStore, FairShare, JobStore, JobWaiter, Keys, WebhookOutbox } from '@switchyard/queue';
+import {
+  BatchStore,
+  FairShare,
+  JobStore,
+  JobWaiter,
+  Keys,
+  TenantLoad,
+  WebhookOutbox,
+} from '@switchyard/queue';
 import { Ledger } from '@switchyard/ledger';
 import { PoolMetrics, ProxyPool } from '@switchyard/proxy-pool';
 import { createRegistry, type Logger } from '@switchyard/telemetry';
@@ -58,7 +66,8 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     entryTtlSeconds: config.jobs.retentionSeconds + 3600,
   });
   const fair = config.fairness.enabled ? new FairShare({ redis, keys }) : undefined;
-  const store = new JobStore({ redis, keys, ...config.jobs, costs: ledger, fair });
+  const load = new TenantLoad({ redis, keys, limits: config.limits });
+  const store = new JobStore({ redis, keys, ...config.jobs, costs: ledger, fair, load });
   const waiter = new JobWaiter({ connection: deps.eventsRedis, keys });
   const tenants = new TenantStore({ redis, keys });
   const rateLimit = config.limits.requestsPerSecond
@@ -80,8 +89,8 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   // The API only announces batches that completed before they were finalized; workers do the rest.
   const { retentionSeconds } = config.jobs;
   const webhooks = new WebhookOutbox({ redis, keys, ...config.webhooks, retentionSeconds });
-  const batches = new BatchStore({ redis, keys, jobs: store, fair, webhooks, ...config.jobs });
-  registerBatchRoutes(app, { config, redis, batches, auth, tenants });
+  const batches = new BatchStore({ redis, keys, jobs: store, fair, webhooks, load, ...config.jobs });
+  registerBatchRoutes(app, { config, redis, batches, auth, tenants, load });
   registerUsageRoutes(app, { redis, ledger, auth });
   registerJobEventRoutes(app, { redis, store, waiter, auth });
   registerChatRoutes(app, { config, redis, keys, store, waiter, auth, ledger, tenants });

@@ -1,5 +1,5 @@
 import type { CompletionJobSpec, JobSpec, ScrapeJobSpec } from '@switchyard/contracts';
-import { formatFailure, type JobData, type JobReturn } from '@switchyard/queue';
+import { formatFailure, type JobData, type JobReturn, type TenantLoad } from '@switchyard/queue';
 import type { Logger } from '@switchyard/telemetry';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AttemptState } from './attempt-state.ts';
@@ -44,6 +44,8 @@ export interface ProcessorDeps {
   /** Where attempts are written; idempotent by (job id, attempt). */
   ledger: Pick<Ledger, 'record'>;
   metrics?: WorkerMetrics;
+  /** Per-tenant job limits: a job stops counting as queued when its first attempt starts. */
+  load?: Pick<TenantLoad, 'started'>;
   /** For streaming jobs: where deltas and the final event go (the API relays them as SSE). */
   relayFor: (jobId: string, attempt: number) => DeltaRelay;
   random?: () => number;
@@ -121,6 +123,10 @@ export function createProcessor(deps: ProcessorDeps) {
       at: started,
       ...fields,
     });
+    if (n === 1)
+      void deps.load
+        ?.started(tenantId, jobId)
+        .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'tenant load update failed'));
     if (n === 1)
       void deps.budget
         .recordFirst()

@@ -15,6 +15,7 @@ import {
   JobStore,
   Keys,
   parseFailure,
+  TenantLoad,
   WebhookOutbox,
   redisOptions,
   type BatchJobOutcome,
@@ -122,13 +123,18 @@ export class WorkerApp {
     const outbox = new WebhookOutbox({ redis: commands, keys, ...config.webhooks, retentionSeconds });
     this.outbox = outbox;
     const batches = new BatchStore({ redis: commands, keys, retentionSeconds, webhooks: outbox });
+    const load = new TenantLoad({ redis: commands, keys, limits: config.limits });
     /**
-     * A job reached its final state: count it (once) with its ledger cost on its batch, and
-     * enqueue its `job.finished` webhook (once: the event id is the delivery's job id).
+     * A job reached its final state: it stops counting against its tenant's limits, is counted
+     * (once) with its ledger cost on its batch, and its `job.finished` webhook is enqueued (once:
+     * the event id is the delivery's job id).
      */
     const onFinal = (job: Job<JobData, JobReturn> | undefined, status: BatchJobOutcome) => {
       const jobId = job?.id;
       if (!job || !jobId) return;
+      void load
+        .finished(job.data.tenantId, [jobId])
+        .catch((err: unknown) => logger.warn({ err, jobId }, 'tenant load update failed'));
       if (job.data.spec.webhook) {
         void outbox
           .jobFinished(job)
@@ -157,6 +163,7 @@ export class WorkerApp {
       attempts: new AttemptState({ redis: commands, keys, ttlSeconds: retention }),
       budget: new RetryBudget({ redis: commands, key: keys.retryBudget, ...config.jobs.retryBudget }),
       ledger,
+      load,
       relayFor: (jobId, attempt) => new DeltaRelay({ redis: commands, keys, jobId, attempt }),
     });
     for (const lane of config.worker.lanes) {

@@ -146,6 +146,10 @@ export const ConfigSchema = z
         requestsPerSecond: z.number().nonnegative().default(100),
         /** Requests a tenant may send at once above the rate. */
         burst: positiveInt().default(200),
+        /** Jobs a tenant may have admitted and not finished (queued, running, retrying); 0: no limit. */
+        maxJobsInFlight: z.number().int().nonnegative().default(0),
+        /** Jobs a tenant may have waiting for a worker (never started); 0: no limit. */
+        maxJobsQueued: z.number().int().nonnegative().default(200_000),
       })
       .prefault({}),
     /** Fair share between tenants inside the batch lane (docs/adr/0005-batch-fair-share.md). */

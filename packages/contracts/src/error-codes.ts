@@ -32,6 +32,16 @@ export const ERROR_CATALOG = {
   },
   rate_limited: { status: 429, title: 'Too many requests', scope: 'request' },
   budget_exceeded: { status: 429, title: "The tenant's daily USD budget is spent", scope: 'request' },
+  too_many_jobs_in_flight: {
+    status: 429,
+    title: 'The tenant has as many unfinished jobs as it may',
+    scope: 'request',
+  },
+  too_many_jobs_queued: {
+    status: 429,
+    title: 'The tenant has as many jobs waiting for a worker as it may',
+    scope: 'request',
+  },
   internal_error: { status: 500, title: 'Internal error', scope: 'request' },
   redis_unavailable: { status: 503, title: 'The job store is unavailable; retry shortly', scope: 'request' },
   // --- job errors -----------------------------------------------------------------------------

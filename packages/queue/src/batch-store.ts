@@ -12,6 +12,7 @@ import { batchKeys, BatchWriter, type ScriptCall, type WriterContext } from './b
 import type { HeldJob } from './fair-share.ts';
 import type { JobStore } from './job-store.ts';
 import type { Keys } from './keys.ts';
+import type { TenantLoad } from './tenant-load.ts';
 import type { WebhookOutbox } from './webhook-outbox.ts';
 
 export { BATCH_CHUNK_SIZE, BatchWriter } from './batch-writer.ts';
@@ -59,6 +60,8 @@ export interface BatchStoreOptions {
   fair?: { hold(tenantId: string, jobs: HeldJob[]): Promise<unknown> };
   /** Where `batch.completed` events go when a batch with a webhook completes. */
   webhooks?: WebhookOutbox;
+  /** Per-tenant job limits: a batch's jobs count against them once enqueued. */
+  load?: TenantLoad;
 }
 
 export interface OpenBatchOptions {

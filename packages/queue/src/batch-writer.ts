@@ -9,6 +9,7 @@ import type { JobData } from './job-data.ts';
 import { idempotentJobId } from './job-ids.ts';
 import { jobOptions, type JobStore } from './job-store.ts';
 import type { Keys } from './keys.ts';
+import { LOAD_GRACE_MS } from './tenant-load.ts';
 
 export type ScriptCall = (...args: (string | number)[]) => Promise<number>;
 
@@ -84,11 +85,14 @@ export class BatchWriter {
     const { redis, retentionSeconds, maxAttempts = 3, backoffMs = 500 } = this.ctx.opts;
     const now = Date.now();
     const byLane = new Map<Lane, { name: string; data: JobData; opts: BulkJobOptions }[]>();
-    const [entries, held]: [string[], HeldJob[]] = [[], []];
+    const [entries, held, ids]: [string[], HeldJob[], string[]] = [[], [], []];
+    let lastDeadline = now;
     const { fair } = this.ctx.opts;
     for (const { spec, customId, fingerprint } of chunk) {
       const jobId = idempotentJobId(spec.lane, tenantId, `batch:${batchId}:${customId}`);
       const deadline = now + (spec.timeout_ms ?? this.ctx.batchTimeoutMs);
+      lastDeadline = Math.max(lastDeadline, deadline);
+      ids.push(jobId);
       const batch = { id: batchId, customId };
       const data: JobData = { v: 1, tenantId, spec, fingerprint, submittedAt: now, deadline, batch };
       const opts = jobOptions(spec, jobId, { retentionSeconds, maxAttempts, backoffMs });
@@ -105,6 +109,10 @@ export class BatchWriter {
     // chunk again (a replay repairing a request that died half-way) adds nothing twice.
     await Promise.all([...byLane].map(([lane, jobs]) => this.ctx.jobs.queues[lane].addBulk(jobs)));
     if (held.length) await fair?.hold(tenantId, held); // idempotent, like the adds
+    // Counted once stored (a crash before this under-counts; never a phantom job). A replay
+    // repairing a dead request counts again lines that may have finished meanwhile: they stop
+    // counting at their deadline.
+    await this.ctx.opts.load?.track(tenantId, ids, lastDeadline + LOAD_GRACE_MS);
     const tx = redis.multi().rpush(this.staging, ...entries);
     const replies = await tx.expire(this.staging, retentionSeconds).exec();
     const failed = replies?.find(([err]) => err);

@@ -9,4 +9,5 @@ export * from './job-record.ts';
 export * from './job-store.ts';
 export * from './job-waiter.ts';
 export * from './keys.ts';
+export * from './tenant-load.ts';
 export * from './webhook-outbox.ts';

@@ -8,6 +8,7 @@ import { toJobRecord } from './job-record.ts';
 import { createHash } from 'node:crypto';
 import type { Keys } from './keys.ts';
 import type { FairShare } from './fair-share.ts';
+import { LOAD_GRACE_MS, type TenantLoad } from './tenant-load.ts';
 
 export interface JobStoreOptions {
   /** An `api`-role connection (fail fast). */
@@ -21,6 +22,8 @@ export interface JobStoreOptions {
   costs?: JobCosts;
   /** Batch-lane fair share between tenants; without it batch jobs are ready at once. */
   fair?: FairShare;
+  /** Per-tenant limits on jobs in flight and queued; without it there are none. */
+  load?: TenantLoad;
 }
 
 export interface SubmitInput {
@@ -124,22 +127,25 @@ export class JobStore {
         replayed = true;
       }
     }
-    if (!replayed && admit) {
+    const now = Date.now();
+    const deadline = now + (spec.timeout_ms ?? this.opts.defaultTimeoutMs);
+    const load = replayed ? undefined : this.opts.load;
+    if (!replayed) {
       try {
-        await admit();
+        await admit?.();
+        await load?.admit(tenantId, [jobId], deadline + LOAD_GRACE_MS);
       } catch (err) {
         if (claimKey) await this.opts.redis.del(claimKey);
         throw err;
       }
     }
-    const now = Date.now();
     const data: JobData = {
       v: 1,
       tenantId,
       spec,
       fingerprint: fp,
       submittedAt: now,
-      deadline: now + (spec.timeout_ms ?? this.opts.defaultTimeoutMs),
+      deadline,
       ...(stream ? { stream: true } : {}),
     };
     // Adding is idempotent by job id, so a replay also repairs a first request that claimed the key
@@ -148,7 +154,13 @@ export class JobStore {
     const options = jobOptions(spec, jobId, this.opts);
     // A fair-shared batch job waits (delayed, at most until its deadline) until the mover releases it.
     if (fair) options.delay = Math.max(1, data.deadline - now);
-    await this.queues[spec.lane].add(spec.type, data, options);
+    try {
+      await this.queues[spec.lane].add(spec.type, data, options);
+    } catch (err) {
+      // Not stored (as far as we know): give its room back. Stored after all: it is not counted.
+      await load?.finished(tenantId, [jobId]).catch(() => undefined);
+      throw err;
+    }
     await fair?.hold(tenantId, [{ jobId, priority: spec.priority, at: now }]);
     const found = await this.find(tenantId, jobId);
     if (!found) throw new SwitchyardError('internal_error', 'the job was stored but could not be read back');

@@ -53,6 +53,15 @@ export class Keys {
     };
   }
 
+  /**
+   * What counts against a tenant's job limits (see TenantLoad): `open` jobs admitted and not
+   * finished, `started` the ones a worker has started; both zsets of jobId -> expiry (ms).
+   */
+  tenantLoad(tenantId: string): { open: string; started: string } {
+    const base = `${this.prefix}:load:{${tenantId}}`;
+    return { open: `${base}:open`, started: `${base}:started` };
+  }
+
   /** The fleet-wide retry budget (one hash). */
   get retryBudget(): string {
     return `${this.prefix}:retry-budget`;

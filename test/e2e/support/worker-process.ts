@@ -5,13 +5,19 @@ import { join } from 'node:path';
 import type { Config } from '@switchyard/config';
 
 const WORKER_MAIN = new URL('../../../apps/worker/src/main.ts', import.meta.url).pathname;
+const API_MAIN = new URL('../../../apps/api/src/main.ts', import.meta.url).pathname;
 
-export interface WorkerProcess {
+export interface AppProcess {
   child: ChildProcess;
   output: string[];
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
   terminate(signal?: NodeJS.Signals): void;
+}
+export type WorkerProcess = AppProcess;
+export interface ApiProcess extends AppProcess {
+  /** Base URL the API listens on, e.g. http://127.0.0.1:41234. */
+  url: string;
 }
 
 /** Writes a config file the way an operator would, for processes started by tests. */
@@ -21,10 +27,19 @@ export function writeConfigFile(config: Config): string {
   return path;
 }
 
-/** Starts `apps/worker` as its own process (Node strips the types) and waits until it serves. */
-export async function startWorkerProcess(configPath: string, args: string[] = []): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER_MAIN, ...args], {
-    // info level at least, so the start-up line below is printed whatever the config says
+/**
+ * Starts an app's `main.ts` as its own process (Node strips the types) and waits until a line of
+ * its log matches `ready`; resolves with that match.
+ */
+async function startAppProcess(
+  name: string,
+  main: string,
+  configPath: string,
+  args: string[],
+  ready: RegExp,
+): Promise<AppProcess & { match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [main, ...args], {
+    // info level at least, so the start-up line is printed whatever the config says
     env: { ...process.env, SWITCHYARD_CONFIG: configPath, REDIS_URL: '', PORT: '', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -32,17 +47,28 @@ export async function startWorkerProcess(configPath: string, args: string[] = []
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)),
   );
-  const started = new Promise<void>((resolve, reject) => {
+  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
       if (output.length > 200) output.shift(); // keep the tail for error messages
-      if (chunk.toString().includes('"worker started"')) resolve();
+      const m = ready.exec(chunk.toString());
+      if (m) resolve(m);
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
-    void exited.then((code) => reject(new Error(`worker exited early (${code}): ${output.join('')}`)));
-    setTimeout(() => reject(new Error(`worker did not start: ${output.join('')}`)), 20_000).unref();
+    void exited.then((code) => reject(new Error(`${name} exited early (${code}): ${output.join('')}`)));
+    setTimeout(() => reject(new Error(`${name} did not start: ${output.join('')}`)), 20_000).unref();
   });
-  await started;
-  return { child, output, exited, terminate: (signal = 'SIGTERM') => void child.kill(signal) };
+  return { child, output, exited, match, terminate: (signal = 'SIGTERM') => void child.kill(signal) };
+}
+
+/** Starts `apps/worker` as its own process and waits until it serves. */
+export async function startWorkerProcess(configPath: string, args: string[] = []): Promise<WorkerProcess> {
+  return startAppProcess('worker', WORKER_MAIN, configPath, args, /"worker started"/);
+}
+
+/** Starts `apps/api` as its own process (give the config `api.port: 0`) and waits until it listens. */
+export async function startApiProcess(configPath: string): Promise<ApiProcess> {
+  const p = await startAppProcess('api', API_MAIN, configPath, [], /Server listening at (http:\/\/[^"\s]+)/);
+  return { ...p, url: p.match[1] ?? '' };
 }

@@ -7,6 +7,7 @@ import {
   type BatchResultLine,
   type BatchStore,
   type RawLine,
+  type TenantLoad,
 } from '@switchyard/queue';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -24,6 +25,8 @@ export interface BatchRoutesDeps {
   batches: BatchStore;
   auth: AuthDeps;
   tenants: TenantStore;
+  /** Per-tenant job limits, checked before a batch's body is read. */
+  load: TenantLoad;
 }
 
 /** Limits of `POST /v1/batches` (docs/batches.md). */
@@ -101,6 +104,9 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps)
         const tenantId = tenantOf(req);
         const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
         const webhookUrl = parseWebhookUrlParam(req.query);
+        // Checked once, before the body is read: a batch that starts under the limits is taken
+        // whole (up to maxLines), so the limits can be passed by at most one batch.
+        await withRedis(redis, () => deps.load.admit(tenantId, [], Date.now()));
         const webhooksAllowed = await withRedis(redis, () => deps.tenants.hasWebhookSecret(tenantId));
         if (webhookUrl !== undefined && !webhooksAllowed) throw webhookSecretMissing('webhook_url');
         const lines = linesOf(req.body, config.api.bodyLimitBytes);
