@@ -15,9 +15,14 @@ beforeAll(async () => {
   t = await startTestStack({
     worker: false,
     // The production defaults, not the e2e allow-list of 127.0.0.0/8 on any port.
-    config: { scrape: { allowCidrs: [], allowPorts: [80, 443, 8080, 8443] } },
+    config: {
+      scrape: { allowCidrs: [], allowPorts: [80, 443, 8080, 8443] },
+      webhooks: { allowCidrs: [], allowPorts: [80, 443, 8080, 8443] },
+    },
   });
-  api = (await t.tenant()).api;
+  const tenant = await t.tenant();
+  api = tenant.api;
+  await t.admin.post(`/v1/admin/tenants/${tenant.tenantId}/webhook-secret`, {});
 });
 afterAll(async () => {
   await t?.close();
@@ -97,6 +102,39 @@ describe('scrape admission (no DNS, no worker)', () => {
         code: 'target_forbidden',
         errors: [expect.objectContaining({ path: 'request.url' })],
       },
+    ]);
+  });
+});
+
+describe('webhook URL admission (the same guard, webhooks.allowCidrs / allowPorts)', () => {
+  const withHook = (url: string) => ({
+    type: 'completion',
+    lane: 'batch',
+    request: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] },
+    webhook: { url },
+  });
+
+  it.each(FORBIDDEN)('POST /v1/jobs with webhook %s → 400 target_forbidden on webhook.url', async (url) => {
+    const res = await api.post<Problem>('/v1/jobs', withHook(url));
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'target_forbidden', errors: [{ path: 'webhook.url' }] });
+  });
+
+  it('a batch webhook_url or a line webhook at a forbidden address is refused; a host name passes', async () => {
+    const q = encodeURIComponent('http://169.254.169.254/hook');
+    const whole = await api.post<Problem>(`/v1/batches?webhook_url=${q}`, [
+      { custom_id: 'a', ...withHook('https://example.com/hook') },
+    ]);
+    expect(whole.status).toBe(400);
+    expect(whole.body).toMatchObject({ code: 'target_forbidden', errors: [{ path: 'webhook_url' }] });
+
+    const res = await api.post<{ rejected_lines: { custom_id: string; code: string }[] }>('/v1/batches', [
+      { custom_id: 'ok', ...withHook('https://hooks.example.com/switchyard') },
+      { custom_id: 'private', ...withHook('http://10.1.2.3/hook') },
+    ]);
+    expect(res.status).toBe(202);
+    expect(res.body.rejected_lines).toEqual([
+      expect.objectContaining({ custom_id: 'private', code: 'target_forbidden' }),
     ]);
   });
 });

@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NetnsCase, NetnsOutcome, NetnsReport } from './support/netns-scrape-run.ts';
+import type {
+  NetnsCase,
+  NetnsOutcome,
+  NetnsReport,
+  NetnsWebhookOutcome,
+} from './support/netns-scrape-run.ts';
 
 /**
  * The SSRF guard end to end: API, worker (direct and through a pool proxy), DNS, redirects and TLS
@@ -59,6 +64,21 @@ const CASES: [string, string, Expect][] = [
   ['a name that does not resolve', 'http://nowhere.test/', 'unresolvable'],
 ];
 
+/** Webhook URLs: the same guard at admission and at every delivery attempt (no redirects followed). */
+type HookExpect = 'delivered' | 'dropped at delivery' | 'refused at admission' | 'not followed';
+const WEBHOOK_CASES: [string, string, HookExpect][] = [
+  ['a webhook at the allow-listed site', 'http://site.test:8080/hook', 'delivered'],
+  ['a webhook at a name resolving to 10.0.0.1', 'http://internal.test/hook', 'dropped at delivery'],
+  ['a webhook at a name resolving to metadata', 'http://metadata.test/hook', 'dropped at delivery'],
+  ['a webhook at a name resolving to IPv6 metadata', 'http://metadata6.test/hook', 'dropped at delivery'],
+  ['a webhook at a name with a private address too', 'http://mixed.test:8080/hook', 'dropped at delivery'],
+  ['a webhook redirected to metadata', hop('http://169.254.169.254/hook'), 'not followed'],
+  ['a webhook at the metadata address', 'http://169.254.169.254/hook', 'refused at admission'],
+  ['a webhook at localhost', 'http://localhost:8080/hook', 'refused at admission'],
+  ['a webhook at 10.0.0.1', 'http://10.0.0.1/hook', 'refused at admission'],
+  ['a webhook at the allowed site on a refused port', 'http://127.0.0.5:6379/hook', 'refused at admission'],
+];
+
 let report: NetnsReport;
 let certDir: string;
 
@@ -76,7 +96,10 @@ function makeCert(dir: string): void {
 async function runIsolated(cases: NetnsCase[]): Promise<NetnsReport> {
   const child = spawn(
     'unshare',
-    ['--net', '--mount', '--', process.execPath, RUNNER, JSON.stringify({ cases, certDir })],
+    [
+      ...['--net', '--mount', '--', process.execPath, RUNNER],
+      JSON.stringify({ cases, certDir, webhooks: WEBHOOK_CASES.map(([name, url]) => ({ name, url })) }),
+    ],
     {
       env: { ...process.env, NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem'), LOG_LEVEL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -157,5 +180,22 @@ describe.skipIf(!canIsolate)('SSRF guard inside a loopback-only network namespac
     }
     expect(echo('pool', CASES[0]![0])?.remote).toBe('127.0.0.41');
     expect(echo('direct', CASES[0]![0])?.remote).not.toBe('127.0.0.41');
+  });
+
+  it('webhook URLs: refused at admission when the URL shows it, else dropped at delivery after DNS', () => {
+    const observed = (o: NetnsWebhookOutcome): string => {
+      if (o.admission === 400 && o.code === 'target_forbidden') return 'refused at admission';
+      if (o.delivery === 'delivered' && o.received.length === 1) return 'delivered';
+      if (o.delivery === 'dropped' && o.received.length === 0) return 'dropped at delivery';
+      // The receiver answered 302; a webhook is never redirected, so the attempt failed there.
+      if (o.delivery === 'failed' && o.received.length === 0) return 'not followed';
+      return `admission ${o.admission} ${o.code}, delivery ${o.delivery}, received ${o.received.length}`;
+    };
+    expect(report.webhooks.map((o) => [o.name, observed(o)])).toEqual(
+      WEBHOOK_CASES.map(([name, , want]) => [name, want]),
+    );
+    // Pinned to the checked address, with the name kept in Host.
+    expect(report.webhooks[0]?.received).toEqual(['site.test:8080']);
+    expect(report.honeypot).toEqual([]);
   });
 });

@@ -48,13 +48,14 @@ let config;
 try {
   // No proxies come with the embedded default, so scrapes dial targets directly unless the
   // config file says otherwise. For local development the SSRF guard lets scrapes reach this
-  // machine (127.0.0.0/8, ::1, any port); a config file's scrape.allowCidrs / allowPorts replace
-  // that (docs/security.md).
+  // machine (127.0.0.0/8, ::1, any port), and webhooks be delivered to it; a config file's
+  // scrape.* / webhooks.* allowCidrs and allowPorts replace that (docs/security.md).
   config = loadConfig({
     env: { ...env, REDIS_URL: redis.url },
     defaults: {
       models,
       scrape: { egress: 'direct', allowCidrs: ['127.0.0.0/8', '::1/128'], allowPorts: 'any' },
+      webhooks: { allowCidrs: ['127.0.0.0/8', '::1/128'], allowPorts: 'any' },
       // API and worker share this process, and its /metrics is the API's; the worker's own metrics
       // server takes any free port so two launchers on one machine never collide.
       worker: { metricsPort: 0 },

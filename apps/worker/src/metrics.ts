@@ -33,13 +33,13 @@ export class WorkerMetrics {
     });
     this.webhookAttempts = new Counter({
       name: 'switchyard_webhook_attempts_total',
-      help: 'Webhook delivery attempts by event type and outcome (delivered, http_error, network_error)',
+      help: 'Webhook delivery attempts by event type and outcome (delivered, http_error, network_error, target_forbidden)',
       labelNames: ['type', 'outcome'],
       registers,
     });
     this.webhooksGivenUp = new Counter({
       name: 'switchyard_webhooks_given_up_total',
-      help: 'Webhook events not delivered: attempts spent, no tenant secret, or the subject expired',
+      help: 'Webhook events not delivered: attempts spent, no tenant secret, the subject expired, or a forbidden receiver',
       labelNames: ['type', 'reason'],
       registers,
     });

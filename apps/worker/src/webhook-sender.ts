@@ -4,7 +4,10 @@ import { request, type Dispatcher } from 'undici';
 const USER_AGENT = 'Switchyard-Webhooks/1';
 
 export interface WebhookPost {
+  /** Where the request goes: the URL with its host replaced by the address the guard checked. */
   url: string;
+  /** The URL's own `host`, sent as the Host header (and so the TLS server name). */
+  host: string;
   eventId: string;
   /** The exact bytes that are signed and sent. */
   body: string;
@@ -17,8 +20,8 @@ export interface WebhookPost {
 
 /**
  * One delivery attempt: POSTs the signed event and returns the receiver's status code, or throws
- * on a network failure or timeout. No retries here (BullMQ schedules them) and no redirects; the
- * receiver's answer body is discarded unread.
+ * on a network failure or timeout. No retries here (BullMQ schedules them) and no redirects (a
+ * 3xx is a failed attempt); the receiver's answer body is discarded unread.
  */
 export async function postWebhook(post: WebhookPost): Promise<number> {
   const timestamp = Math.floor((post.now ?? Date.now)() / 1000);
@@ -27,6 +30,7 @@ export async function postWebhook(post: WebhookPost): Promise<number> {
     headers: {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
+      host: post.host,
       [EVENT_ID_HEADER]: post.eventId,
       [SIGNATURE_HEADER]: signPayload(post.secret, post.body, timestamp),
     },

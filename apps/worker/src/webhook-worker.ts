@@ -6,6 +6,7 @@ import {
   type WebhookDelivery,
 } from '@switchyard/queue';
 import type { JobRecord } from '@switchyard/contracts';
+import { TargetForbiddenError, type PinnedTarget, type TargetGuard } from '@switchyard/scrape';
 import type { Logger } from '@switchyard/telemetry';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -38,6 +39,8 @@ export interface WebhookWorkerOptions {
   concurrency: number;
   timeoutMs: number;
   dispatcher: Dispatcher;
+  /** The SSRF guard for receivers (`webhooks.allowCidrs`/`allowPorts`): checked and pinned per attempt. */
+  guard: TargetGuard;
   logger: Logger;
   metrics?: WorkerMetrics;
 }
@@ -110,10 +113,26 @@ export class WebhookWorker {
       created_at: new Date(d.createdAt).toISOString(),
       data,
     });
+    // Resolved and checked at every attempt (DNS may change between them), and the connection
+    // pinned to the checked address. A forbidden receiver is dropped, never retried.
+    let target: PinnedTarget;
+    try {
+      target = await this.opts.guard.check(new URL(d.url));
+    } catch (err) {
+      if (err instanceof TargetForbiddenError) {
+        metrics?.webhookAttempts.inc({ type: d.type, outcome: 'target_forbidden' });
+        return this.drop(d, 'target_forbidden', `webhook dropped: ${err.message}`);
+      }
+      const cause = failureCode(err);
+      metrics?.webhookAttempts.inc({ type: d.type, outcome: 'network_error' });
+      logger.warn({ ...ids(d), attempt, cause }, 'webhook attempt failed');
+      throw new WebhookAttemptError(undefined, cause);
+    }
     let status: number;
     try {
       status = await postWebhook({
-        url: d.url,
+        url: target.connectUrl.href,
+        host: target.host,
         eventId: d.eventId,
         body,
         secret,

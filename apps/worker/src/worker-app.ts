@@ -27,6 +27,7 @@ import type { Server } from 'node:http';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Agent } from 'undici';
+import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { CancelListener } from './cancel-listener.ts';
 import { connectProbe } from './connect-probe.ts';
 import { DirectEgress, type Egress } from './egress.ts';
@@ -217,6 +218,7 @@ export class WorkerApp {
       concurrency: config.worker.webhookConcurrency,
       timeoutMs: config.webhooks.timeoutMs,
       dispatcher: this.webhookDispatcher,
+      guard: new TargetGuard({ policy: new TargetPolicy({ ...config.webhooks, section: 'webhooks' }) }),
       logger,
       metrics,
     });

@@ -2,6 +2,21 @@ import { z } from 'zod';
 
 const positiveInt = () => z.number().int().positive();
 
+/** An SSRF guard's allow-list: CIDRs that may be reached although loopback, private, ... */
+const allowCidrs = () =>
+  z
+    .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'a CIDR such as 10.0.0.0/8 or fd00::/8' }))
+    .max(1_000)
+    .default([]);
+
+/** An SSRF guard's allowed ports, or `any`. */
+const allowPorts = () =>
+  z
+    .union([z.literal('any'), z.array(z.number().int().min(1).max(65535)).min(1)], {
+      error: 'a list of ports (1-65535) or "any"',
+    })
+    .default([80, 443, 8080, 8443]);
+
 /** A model as clients name it, mapped to the provider that serves it. */
 export const ModelConfigSchema = z.strictObject({
   /** Adapter kind; `openai` covers every OpenAI-compatible API. */
@@ -137,6 +152,10 @@ export const ConfigSchema = z
         backoffMs: positiveInt().default(1_000),
         /** One attempt: connect, send and the receiver's answer. */
         timeoutMs: positiveInt().max(60_000).default(5_000),
+        /** The SSRF guard for webhook URLs, as `scrape.allowCidrs` (docs/security.md). */
+        allowCidrs: allowCidrs(),
+        /** Ports webhook URLs may use, or `any`. */
+        allowPorts: allowPorts(),
       })
       .prefault({}),
     /** Per-tenant limits, enforced in Redis across every API process. */
@@ -192,16 +211,9 @@ export const ConfigSchema = z
          * SSRF guard (docs/security.md): CIDRs scrapes may reach although loopback, private or
          * link-local, e.g. `127.0.0.0/8` for local development. Empty: public addresses only.
          */
-        allowCidrs: z
-          .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'a CIDR such as 10.0.0.0/8 or fd00::/8' }))
-          .max(1_000)
-          .default([]),
+        allowCidrs: allowCidrs(),
         /** Ports scrape targets (and redirects) may use, or `any`. */
-        allowPorts: z
-          .union([z.literal('any'), z.array(z.number().int().min(1).max(65535)).min(1)], {
-            error: 'a list of ports (1-65535) or "any"',
-          })
-          .default([80, 443, 8080, 8443]),
+        allowPorts: allowPorts(),
       })
       .prefault({}),
     models: z

@@ -9,6 +9,8 @@ export interface TargetPolicyOptions {
   allowCidrs?: readonly string[];
   /** Ports a target may use, or `any` (`scrape.allowPorts`); default 80, 443, 8080, 8443. */
   allowPorts?: readonly number[] | 'any';
+  /** The config section the lists come from, for error messages (default `scrape`). */
+  section?: string;
 }
 
 /** What the URL alone says about a target, before any DNS. */
@@ -46,7 +48,9 @@ export class TargetPolicy {
       try {
         return parseCidr(c);
       } catch {
-        throw new Error(`scrape.allowCidrs: "${c}" is not a CIDR (e.g. 10.0.0.0/8 or fd00::/8)`);
+        throw new Error(
+          `${opts.section ?? 'scrape'}.allowCidrs: "${c}" is not a CIDR (e.g. 10.0.0.0/8 or fd00::/8)`,
+        );
       }
     });
     const ports = opts.allowPorts ?? DEFAULT_ALLOWED_PORTS;

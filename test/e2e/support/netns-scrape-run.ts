@@ -1,5 +1,5 @@
 /**
- * Runs scrape jobs against the SSRF guard inside a network namespace that has only a loopback
+ * Runs scrape jobs (and jobs with webhooks) against the SSRF guard inside a network namespace that has only a loopback
  * device (scrape-ssrf-netns.test.ts starts it with `unshare --net --mount`). Nothing here can reach
  * another machine even if the guard were broken: there is no other interface and no route. The
  * forbidden addresses (10.0.0.1, 169.254.169.254, ...) are put on the namespace's loopback with a
@@ -7,7 +7,7 @@
  * a timeout. A private /etc/hosts (bind-mounted in the private mount namespace) lets the system
  * resolver answer test names, so DNS-based cases go through node:dns like in production.
  *
- * Input: argv[2] = JSON { cases, certDir }. Output: one JSON report line on stdout.
+ * Input: argv[2] = JSON { cases, webhooks, certDir }. Output: one JSON report line on stdout.
  */
 import type { JobRecord } from '@switchyard/contracts';
 import { ProxyDispatchers } from '@switchyard/proxy-pool';
@@ -42,9 +42,20 @@ export interface NetnsOutcome {
   /** Requests and CONNECTs the pool's proxy received while this job ran. */
   proxyRequests: number;
 }
+/** A job whose webhook points at `url`: what admission said and what became of its delivery. */
+export interface NetnsWebhookOutcome {
+  name: string;
+  admission: number;
+  code: string | null;
+  /** `delivered`, `dropped` (refused by the guard at delivery), `failed` (attempts spent), or none. */
+  delivery: 'delivered' | 'dropped' | 'failed' | null;
+  /** Host headers of the POSTs the test site's receiver got for this job. */
+  received: string[];
+}
 export interface NetnsReport {
   interfaces: string[];
   outcomes: NetnsOutcome[];
+  webhooks: NetnsWebhookOutcome[];
   /** DNS rebinding: the guard's resolver said 127.0.0.5, the system's says 10.0.0.1. */
   rebinding: { mode: 'direct' | 'pool'; host: string | null; error: string | null }[];
   honeypot: string[];
@@ -132,8 +143,21 @@ async function rebinding(proxy: FleetProxy): Promise<NetnsReport['rebinding']> {
   return out;
 }
 
+/** Webhook deliveries the test site received: job id -> Host headers. */
+const hooks = new Map<string, string[]>();
+
 function site(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://site');
+  if (url.pathname === '/hook' && req.method === 'POST') {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const jobId = (JSON.parse(body) as { data?: { id?: string } }).data?.id ?? '?';
+      hooks.set(jobId, [...(hooks.get(jobId) ?? []), req.headers.host ?? '']);
+      res.writeHead(204).end();
+    });
+    return;
+  }
   if (url.pathname === '/redirect') {
     res.writeHead(302, { location: url.searchParams.get('to') ?? '/' }).end();
     return;
@@ -148,8 +172,66 @@ async function listen(server: Server, port: number): Promise<Server> {
   return server;
 }
 
+/**
+ * Completion jobs with a webhook at each case's URL, on a stack whose webhook allow-list is only
+ * the test site. Waits for each delivery's end in the worker's log (delivered, dropped, given up).
+ */
+async function webhookCases(
+  redis: Awaited<ReturnType<typeof spawnRedisServer>>,
+  cases: NetnsCase[],
+): Promise<NetnsWebhookOutcome[]> {
+  const t = await startTestStack({
+    redis,
+    config: {
+      redis: { prefix: 'netns-webhooks' },
+      webhooks: { allowCidrs: [`${SITE_IP}/32`], allowPorts: [80, 443, 8080, 8443], maxAttempts: 1 },
+      log: { level: 'info' },
+    },
+  });
+  const out: NetnsWebhookOutcome[] = [];
+  try {
+    const { api, tenantId } = await t.tenant();
+    await t.admin.post(`/v1/admin/tenants/${tenantId}/webhook-secret`, {});
+    for (const c of cases) {
+      const body = {
+        type: 'completion',
+        lane: 'interactive',
+        request: { model: 'mock', messages: [{ role: 'user', content: c.name }] },
+        webhook: { url: c.url },
+      };
+      const posted = await api.post<{ id?: string; code?: string }>('/v1/jobs', body);
+      const jobId = posted.body.id;
+      let delivery: NetnsWebhookOutcome['delivery'] = null;
+      if (jobId) {
+        const deadline = Date.now() + 20_000;
+        while (!delivery && Date.now() < deadline) {
+          const lines = t.logs.filter((l) => l.includes(jobId));
+          if (lines.some((l) => l.includes('"webhook delivered"'))) delivery = 'delivered';
+          else if (lines.some((l) => l.includes('webhook dropped'))) delivery = 'dropped';
+          else if (lines.some((l) => l.includes('"webhook delivery given up"'))) delivery = 'failed';
+          else await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      out.push({
+        name: c.name,
+        admission: posted.status,
+        code: posted.body.code ?? null,
+        delivery,
+        received: jobId ? (hooks.get(jobId) ?? []) : [],
+      });
+    }
+  } finally {
+    await t.close();
+  }
+  return out;
+}
+
 async function main(): Promise<NetnsReport> {
-  const input = JSON.parse(process.argv[2] ?? '{}') as { cases: NetnsCase[]; certDir: string };
+  const input = JSON.parse(process.argv[2] ?? '{}') as {
+    cases: NetnsCase[];
+    webhooks: NetnsCase[];
+    certDir: string;
+  };
   const interfaces = isolate();
   const honeypot: string[] = [];
   const traps = await startHoneypot(honeypot);
@@ -163,6 +245,7 @@ async function main(): Promise<NetnsReport> {
   const proxy = fleet.proxies[0]!;
   const outcomes: NetnsOutcome[] = [];
   let rebound: NetnsReport['rebinding'];
+  let webhooks: NetnsWebhookOutcome[];
   try {
     rebound = await rebinding(proxy);
     for (const mode of ['direct', 'pool'] as const) {
@@ -203,12 +286,13 @@ async function main(): Promise<NetnsReport> {
         await t.close();
       }
     }
+    webhooks = await webhookCases(redis, input.webhooks);
   } finally {
     await fleet.stop();
     await redis.stop();
     for (const s of [...servers, ...traps]) s.close();
   }
-  return { interfaces, outcomes, rebinding: rebound, honeypot };
+  return { interfaces, outcomes, webhooks, rebinding: rebound, honeypot };
 }
 
 main().then(

@@ -47,6 +47,8 @@ export function testConfig(redis: RedisHandle, mock: MockLlm | undefined, extra:
     // Test sites and proxies live on 127.0.0.x with random ports: allow-list exactly that for the
     // SSRF guard (docs/security.md). Tests of the guard itself set their own narrower lists.
     scrape: { egress: 'direct', allowCidrs: ['127.0.0.0/8'], allowPorts: 'any' },
+    // Webhook receivers too (their own allow-list; the webhook SSRF tests narrow it).
+    webhooks: { allowCidrs: ['127.0.0.0/8'], allowPorts: 'any' },
     log: { level: 'info' },
     models: mock
       ? {

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
 import { parseIdempotencyKey } from '../headers.ts';
 import { withRedis } from '../redis-guard.ts';
-import { ScrapeAdmission } from '../scrape-admission.ts';
+import { TargetAdmission } from '../target-admission.ts';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
 import { parseWebhookUrlParam, webhookSecretMissing } from '../webhook-admission.ts';
 
@@ -75,7 +75,7 @@ async function* guarded(lines: AsyncIterable<RawLine> | Iterable<RawLine>): Asyn
 export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps): void {
   const { config, redis, batches } = deps;
   const knownModel = (name: string) => Object.hasOwn(config.models, name);
-  const scrapeTargets = new ScrapeAdmission(config);
+  const targets = new TargetAdmission(config);
 
   // Encapsulated so the NDJSON parser only exists on these routes.
   void app.register(async (scope) => {
@@ -109,11 +109,12 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps)
         await withRedis(redis, () => deps.load.admit(tenantId, [], Date.now()));
         const webhooksAllowed = await withRedis(redis, () => deps.tenants.hasWebhookSecret(tenantId));
         if (webhookUrl !== undefined && !webhooksAllowed) throw webhookSecretMissing('webhook_url');
+        if (webhookUrl !== undefined) targets.checkWebhook(webhookUrl, 'webhook_url');
         const lines = linesOf(req.body, config.api.bodyLimitBytes);
         const intake = new BatchIntake({
           knownModel,
           webhooksAllowed,
-          targetRefusal: (spec) => scrapeTargets.refusal(spec),
+          targetRefusal: (spec) => targets.refusal(spec),
           ...BATCH_LIMITS,
         });
         const writer = await withRedis(redis, () => batches.open(tenantId, { idempotencyKey, webhookUrl }));

@@ -14,7 +14,7 @@ import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
 import { parseIdempotencyKey, parsePreferWait } from '../headers.ts';
 import { checkBudget } from '../budget.ts';
 import { checkModels } from '../models.ts';
-import { ScrapeAdmission } from '../scrape-admission.ts';
+import { TargetAdmission } from '../target-admission.ts';
 import { withRedis } from '../redis-guard.ts';
 import { parseBody } from '../validation.ts';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
@@ -61,7 +61,7 @@ function abortOnClose(reply: FastifyReply): AbortSignal {
 
 export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): void {
   const { config, redis, store, waiter } = deps;
-  const scrapeTargets = new ScrapeAdmission(config);
+  const targets = new TargetAdmission(config);
 
   /** Holds the response up to `seconds` for the job to finish (Prefer: wait), then re-reads it. */
   async function waitFor(
@@ -96,7 +96,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     const wait = parsePreferWait(req.headers.prefer, config.api.maxWaitSeconds);
     const spec = parseBody(JobSpecSchema, req.body);
     checkModels(spec, config);
-    scrapeTargets.check(spec);
+    targets.check(spec);
     if (spec.webhook) await withRedis(redis, () => checkWebhookSecret(deps.tenants, tenantId, 'webhook'));
     const admit = () => checkBudget(deps.tenants, deps.ledger, tenantId);
     const { job, replayed } = await withRedis(redis, () =>
