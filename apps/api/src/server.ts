@@ -17,6 +17,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { frameworkErrors, installErrorHandling } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerQueueMetrics } from './queue-metrics.ts';
 import { TenantRateLimit } from './rate-limit.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerBatchRoutes } from './routes/batches.ts';
@@ -84,6 +85,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
 
   await app.register(swagger, { mode: 'static', specification: { document: openApiDocument() as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerQueueMetrics(registry, store);
   registerOpsRoutes(app, { config, redis, auth, registry });
   registerJobRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
   // The API only announces batches that completed before they were finalized; workers do the rest.
