@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '@switchyard/config';
 import { createRedis, whenReady } from '@switchyard/queue';
-import { createLogger } from '@switchyard/telemetry';
+import { createLogger, startTracing } from '@switchyard/telemetry';
 import { buildApiServer } from './server.ts';
 
 let config;
@@ -15,6 +15,7 @@ try {
 }
 
 const logger = createLogger({ name: 'switchyard-api', level: config.log.level });
+const tracing = startTracing('switchyard-api');
 const redis = createRedis(config.redis.url, { role: 'api', name: 'sy-api' });
 const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
 try {
@@ -30,7 +31,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void server
       .close()
-      .then(() => Promise.all([redis.quit(), eventsRedis.quit()]))
+      .then(() => Promise.all([redis.quit(), eventsRedis.quit(), tracing?.shutdown()]))
       .finally(() => process.exit(0));
   });
 }

@@ -18,6 +18,7 @@ import type { Redis } from 'ioredis';
 import { frameworkErrors, installErrorHandling } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
+import { installTracing } from './tracing.ts';
 import { TenantRateLimit } from './rate-limit.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerBatchRoutes } from './routes/batches.ts';
@@ -59,6 +60,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     frameworkErrors,
   });
   installErrorHandling(app);
+  installTracing(app);
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
   app.removeContentTypeParser('text/plain');
   const ledger = new Ledger({

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type ConfigInput } from '@switchyard/config';
 import { startMockLlm } from '@switchyard/mock-upstream';
-import { createLogger } from '@switchyard/telemetry';
+import { createLogger, startTracing } from '@switchyard/telemetry';
 import { join } from 'node:path';
 import { ensureAdminKey, ensureDefaultTenant, readState, writeState } from './bootstrap.ts';
 import { discoverRedis, NO_REDIS_HELP } from './redis-discovery.ts';
@@ -13,6 +13,7 @@ import { startStack } from './stack.ts';
 const env = process.env;
 const dataDir = env.SWITCHYARD_DATA_DIR ?? join(process.cwd(), '.data');
 const logger = createLogger({ name: 'switchyard', level: env.LOG_LEVEL ?? 'info' });
+const tracing = startTracing('switchyard');
 
 const redis = await discoverRedis({ envUrl: env.REDIS_URL, dataDir: join(dataDir, 'redis'), logger });
 if (!redis) {
@@ -102,6 +103,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       await stack.close();
       await demo.close();
       await redis.stop();
+      await tracing?.shutdown();
       process.exit(0);
     })();
   });

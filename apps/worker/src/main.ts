@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '@switchyard/config';
-import { createLogger } from '@switchyard/telemetry';
+import { createLogger, startTracing } from '@switchyard/telemetry';
 import { parseArgs } from 'node:util';
 import { WorkerApp } from './worker-app.ts';
 
@@ -24,6 +24,7 @@ try {
 }
 
 const logger = createLogger({ name: 'switchyard-worker', level: config.log.level });
+const tracing = startTracing('switchyard-worker');
 const secrets = Object.fromEntries(
   Object.values(config.models)
     .flatMap((m) => (m.apiKeyEnv ? [m.apiKeyEnv] : []))
@@ -34,6 +35,9 @@ await app.start();
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    void app.stop().then(() => process.exit(0));
+    void app
+      .stop()
+      .then(() => tracing?.shutdown())
+      .finally(() => process.exit(0));
   });
 }

@@ -1,6 +1,6 @@
 import type { CompletionJobSpec, JobSpec, ScrapeJobSpec } from '@switchyard/contracts';
 import { formatFailure, type JobData, type JobReturn, type TenantLoad } from '@switchyard/queue';
-import type { Logger } from '@switchyard/telemetry';
+import { SpanKind, SpanStatusCode, startSpan, type Logger } from '@switchyard/telemetry';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AttemptState } from './attempt-state.ts';
 import type { DeltaRelay } from './delta-relay.ts';
@@ -156,10 +156,26 @@ export function createProcessor(deps: ProcessorDeps) {
       dispatcher: grant.dispatcher,
       onDelta: relay ? (text) => relay.delta(text) : undefined,
     };
+    // One span per attempt, in the trace of the request that submitted the job (ids and
+    // outcomes only: no prompt, URL or body).
+    const span = startSpan(`switchyard.attempt ${spec.type}`, {
+      kind: SpanKind.CLIENT,
+      parent: job.data.trace,
+      attributes: {
+        'switchyard.job_id': jobId,
+        'switchyard.tenant_id': tenantId,
+        'switchyard.lane': spec.lane,
+        'switchyard.attempt': n,
+        ...(model ? { 'gen_ai.request.model': model } : {}),
+        ...(grant.proxyId ? { 'switchyard.proxy_id': grant.proxyId } : {}),
+      },
+    });
     const observe = (outcome: string) => {
       const labels = { lane: spec.lane, kind: spec.type, outcome };
       deps.metrics?.attempts.inc(labels);
       deps.metrics?.attemptSeconds.observe(labels, (now() - started) / 1000);
+      span.setAttribute('switchyard.outcome', outcome);
+      if (outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR });
     };
     try {
       const out =
@@ -180,6 +196,7 @@ export function createProcessor(deps: ProcessorDeps) {
         }),
       );
       observe('ok');
+      span.setAttribute('switchyard.cost_nanos', costNanos);
       if (relay && out.result.type === 'completion') {
         await relay.done({
           model: out.result.model,
@@ -240,6 +257,8 @@ export function createProcessor(deps: ProcessorDeps) {
       }
       const why = decision.reason === 'deadline' ? ' (no retry fits before the deadline)' : '';
       throw await terminal(c.code, `${c.message}${why}`, n);
+    } finally {
+      span.end();
     }
   };
 }

@@ -14,6 +14,8 @@ export interface JobData {
   batch?: { id: string; customId: string };
   /** Set by `POST /v1/chat/completions` with `stream: true`: the worker relays deltas as they arrive. */
   stream?: boolean;
+  /** W3C trace context of the request that submitted it (absent when tracing is off). */
+  trace?: Record<string, string>;
 }
 
 /** What a succeeded job returns (BullMQ `returnvalue`). */

@@ -37,6 +37,8 @@ export interface SubmitInput {
   admit?: () => Promise<void>;
   /** The worker relays content deltas as they arrive (`POST /v1/chat/completions`, `stream: true`). */
   stream?: boolean;
+  /** Trace context of the submitting request; the worker's attempt spans join its trace. */
+  trace?: Record<string, string>;
 }
 
 /** Where job costs come from (the ledger): every attempt, failed ones included. */
@@ -96,7 +98,7 @@ export class JobStore {
   }
 
   async submit(input: SubmitInput): Promise<Submitted> {
-    const { tenantId, spec, idempotencyKey, admit, stream } = input;
+    const { tenantId, spec, idempotencyKey, admit, stream, trace } = input;
     const fp = fingerprint(spec);
     let jobId = newJobId(spec.lane);
     let replayed = false;
@@ -147,6 +149,7 @@ export class JobStore {
       submittedAt: now,
       deadline,
       ...(stream ? { stream: true } : {}),
+      ...(trace && Object.keys(trace).length ? { trace } : {}),
     };
     // Adding is idempotent by job id, so a replay also repairs a first request that claimed the key
     // but died before its add reached Redis.

@@ -14,6 +14,7 @@ import { chatCompletion } from '../openai/chat-shapes.ts';
 import { openAiError } from '../openai/openai-errors.ts';
 import { relayStream } from '../openai/stream-relay.ts';
 import { withRedis } from '../redis-guard.ts';
+import { traceOf } from '../tracing.ts';
 import { parseBody } from '../validation.ts';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
 
@@ -80,7 +81,14 @@ export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): 
       checkModels(spec, config);
       const admit = () => checkBudget(deps.tenants, deps.ledger, tenantId);
       const { job, replayed } = await withRedis(redis, () =>
-        store.submit({ tenantId, spec, idempotencyKey, admit, stream: body.stream === true }),
+        store.submit({
+          tenantId,
+          spec,
+          idempotencyKey,
+          admit,
+          stream: body.stream === true,
+          trace: traceOf(req),
+        }),
       );
       void reply.header('x-switchyard-job-id', job.id);
       if (replayed) void reply.header('idempotent-replayed', 'true');

@@ -16,6 +16,7 @@ import { checkBudget } from '../budget.ts';
 import { checkModels } from '../models.ts';
 import { TargetAdmission } from '../target-admission.ts';
 import { withRedis } from '../redis-guard.ts';
+import { traceOf } from '../tracing.ts';
 import { parseBody } from '../validation.ts';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
 import { checkWebhookSecret } from '../webhook-admission.ts';
@@ -100,7 +101,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     if (spec.webhook) await withRedis(redis, () => checkWebhookSecret(deps.tenants, tenantId, 'webhook'));
     const admit = () => checkBudget(deps.tenants, deps.ledger, tenantId);
     const { job, replayed } = await withRedis(redis, () =>
-      store.submit({ tenantId, spec: spec, idempotencyKey, admit }),
+      store.submit({ tenantId, spec, idempotencyKey, admit, trace: traceOf(req) }),
     );
     if (replayed) void reply.header('idempotent-replayed', 'true');
     req.log.info({ jobId: job.id, lane: job.lane, type: job.type, replayed }, 'job accepted');
