@@ -99,7 +99,7 @@ export async function roundTrip(opts: { quick: boolean; inProcessWorker?: boolea
     }
     return report({
       quick: opts.quick,
-      worker: opts.inProcessWorker ? 'in-process' : 'own process',
+      worker: opts.inProcessWorker ? 'in the same process' : 'in its own process',
       n,
       concurrentN,
       seqDirect: summarize(seq.direct),

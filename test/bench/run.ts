@@ -7,12 +7,15 @@
  *   pnpm bench            # full size, several minutes
  *   pnpm bench --quick    # every scenario tiny, to prove they still run (CI); JSON only, in
  *                         # bench-results/quick/, docs/benchmarks.md untouched
+ *   pnpm bench --report   # runs nothing: docs/benchmarks.md again from bench-results/*.json
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { format, resolveConfig } from 'prettier';
 import { markdownTable, textTable, verdict, type ScenarioReport } from './report.ts';
 
 const quick = process.argv.includes('--quick');
+const reportOnly = process.argv.includes('--report');
 const root = new URL('../../', import.meta.url).pathname;
 const outDir = `${root}bench-results/${quick ? 'quick/' : ''}`;
 const DOC = `${root}docs/benchmarks.md`;
@@ -25,8 +28,12 @@ const started = performance.now();
 const reports: ScenarioReport[] = [];
 let failed = 0;
 for (const p of programs) {
-  console.log(`\n== ${p}.ts${quick ? ' --quick' : ''}`);
   const json = `${outDir}${p}.json`;
+  if (reportOnly) {
+    reports.push(...(JSON.parse(readFileSync(json, 'utf8')) as ScenarioReport[]));
+    continue;
+  }
+  console.log(`\n== ${p}.ts${quick ? ' --quick' : ''}`);
   const r = spawnSync(
     process.execPath,
     [new URL(`${p}.ts`, import.meta.url).pathname, ...(quick ? ['--quick'] : []), '--json', json],
@@ -43,17 +50,20 @@ for (const p of programs) {
 const targetRows = reports.flatMap((r) =>
   r.targets.map((t) => [r.title.split(':')[0] ?? r.id, t.what, t.target, t.actual, verdict(t)]),
 );
-const summaryColumns = ['scenario', 'measure', 'target', 'result', ''];
+const summaryColumns = ['scenario', 'measure', 'target', 'result', 'verdict'];
 console.log(`\n== summary${quick ? ' (quick mode: targets not meaningful)' : ''}`);
 console.log(textTable(summaryColumns, targetRows));
 writeFileSync(`${outDir}summary.json`, `${JSON.stringify(reports, null, 2)}\n`);
 if (!quick && failed === 0) {
-  writeFileSync(DOC, markdown(reports));
-  console.log(`\nwrote ${outDir}*.json and docs/benchmarks.md`);
+  // Formatted as `pnpm lint` (prettier --check) expects.
+  const options = { ...(await resolveConfig(DOC)), filepath: DOC };
+  writeFileSync(DOC, await format(markdown(reports), options));
+  console.log(`\nwrote ${reportOnly ? '' : `${outDir}*.json and `}docs/benchmarks.md`);
 }
-console.log(
-  `\n${programs.length - failed} of ${programs.length} programs ran in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-);
+if (!reportOnly) {
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`\n${programs.length - failed} of ${programs.length} programs ran in ${seconds} s`);
+}
 process.exit(failed ? 1 : 0);
 
 function markdown(list: ScenarioReport[]): string {
