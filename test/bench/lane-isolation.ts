@@ -5,50 +5,60 @@
  *
  *   node test/bench/lane-isolation.ts [--quick] [--json out.json]
  *
- * The API and the mock upstream run in this process; each lane has its own worker process
- * (`--lanes interactive`, `--lanes batch`; batch concurrency 32, interactive 8).
+ * The API and the mock upstream (5 ms latency) run in this process; each lane has its own worker
+ * process (`--lanes interactive`, `--lanes batch`; batch concurrency 32, interactive 8).
  */
-import { writeFileSync } from 'node:fs';
 import { startMockLlm } from '@switchyard/mock-upstream';
 import { startRedis } from '@switchyard/test-kit';
+import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
-import { startTestStack } from '../e2e/support/stack.ts';
-import { startWorkerProcess, writeConfigFile } from '../e2e/support/worker-process.ts';
-import { flag, option, summarize, timeIt } from './stats.ts';
+import {
+  completionRequest,
+  MOCK_MODEL,
+  redisVersion,
+  startBenchStack,
+  startBenchWorker,
+  stopProcess,
+  submitBatch,
+} from './harness.ts';
+import { emit, int, machine, ms, times, type ScenarioReport } from './report.ts';
+import { flag, option, summarize, timeIt, type LatencySummary } from './stats.ts';
 
-export async function laneIsolation(opts: { quick: boolean }) {
+export async function laneIsolation(opts: { quick: boolean }): Promise<ScenarioReport> {
   const samples = opts.quick ? 30 : 400;
   const flood = opts.quick ? 2_000 : 100_000;
   const redis = await startRedis({ dedicated: true });
+  const admin = new Redis(redis.url);
   const mock = await startMockLlm({ latencyMs: 5 });
-  const t = await startTestStack({
+  const bench = await startBenchStack({
     redis,
     mock,
-    worker: false,
-    config: { log: { level: 'warn' }, worker: { concurrency: { interactive: 8, batch: 32 } } },
+    config: { worker: { concurrency: { interactive: 8, batch: 32 } } },
   });
   // One worker process per lane, as ops would scale them (`--lanes`).
-  const cfg = writeConfigFile(t.config);
   const workers = [
-    await startWorkerProcess(cfg, ['--lanes', 'interactive']),
-    await startWorkerProcess(cfg, ['--lanes', 'batch']),
+    await startBenchWorker(bench.config, ['--lanes', 'interactive']),
+    await startBenchWorker(bench.config, ['--lanes', 'batch']),
   ];
-  const { key } = await t.tenant();
   const agent = new Agent({ connections: 8 });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+  const body = JSON.stringify({
+    type: 'completion',
+    lane: 'interactive',
+    request: completionRequest('hi', MOCK_MODEL),
+  });
   const interactive = async () => {
-    const res = await request(`${t.url}/v1/jobs`, {
+    const res = await request(`${bench.url}/v1/jobs`, {
       method: 'POST',
-      headers: { ...headers, prefer: 'wait=30' },
-      body: JSON.stringify({
-        type: 'completion',
-        lane: 'interactive',
-        request: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] },
-      }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${bench.key}`,
+        prefer: 'wait=30',
+      },
+      body,
       dispatcher: agent,
     });
-    const body = (await res.body.json()) as { status: string };
-    if (body.status !== 'succeeded') throw new Error(`interactive job ${body.status}`);
+    const job = (await res.body.json()) as { status: string };
+    if (job.status !== 'succeeded') throw new Error(`interactive job ${job.status}`);
   };
   const measure = async () => {
     const s: number[] = [];
@@ -58,64 +68,76 @@ export async function laneIsolation(opts: { quick: boolean }) {
   try {
     for (let i = 0; i < 20; i++) await interactive();
     const idle = await measure();
-    // Flood the batch lane through /v1/batches (NDJSON, 50,000 lines per request).
+    // Flood the batch lane through /v1/batches (NDJSON, at most 50,000 lines per request).
     const started = Date.now();
     for (let sent = 0; sent < flood; sent += 50_000) {
       const n = Math.min(50_000, flood - sent);
-      const body = Array.from({ length: n }, (_, i) =>
-        JSON.stringify({
-          custom_id: `f${sent + i}`,
-          type: 'completion',
-          request: { model: 'mock', messages: [{ role: 'user', content: 'flood' }] },
-        }),
-      ).join('\n');
-      const res = await request(`${t.url}/v1/batches`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/x-ndjson' },
-        body,
-        dispatcher: agent,
-      });
-      await res.body.dump();
-      if (res.statusCode !== 202) throw new Error(`batch submission answered ${res.statusCode}`);
+      await submitBatch(bench, n, () => ({
+        type: 'completion',
+        request: completionRequest('flood', MOCK_MODEL),
+      }));
     }
     const enqueueSeconds = (Date.now() - started) / 1000;
     const busy = await measure();
     const callsBefore = mock.stats().calls;
     await new Promise((r) => setTimeout(r, 1000));
     const batchPerSecond = mock.stats().calls - callsBefore;
-    return {
-      scenario: 'lane-isolation',
+    return report({
+      quick: opts.quick,
       samples,
-      floodJobs: flood,
+      flood,
       enqueueSeconds,
-      batchJobsPerSecondDuringFlood: batchPerSecond,
+      batchPerSecond,
       idle,
-      flood: busy,
-      p99Ratio: Math.round((busy.p99 / idle.p99) * 100) / 100,
-      p50Ratio: Math.round((busy.p50 / idle.p50) * 100) / 100,
-    };
+      busy,
+      redis: await redisVersion(admin),
+    });
   } finally {
-    for (const w of workers) w.terminate('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited));
+    await Promise.all(workers.map(stopProcess));
+    admin.disconnect();
     await agent.close();
-    await t.close();
+    await bench.close();
     await mock.close();
     await redis.stop();
   }
 }
 
+function report(r: {
+  quick: boolean;
+  samples: number;
+  flood: number;
+  enqueueSeconds: number;
+  batchPerSecond: number;
+  idle: LatencySummary;
+  busy: LatencySummary;
+  redis: string;
+}): ScenarioReport {
+  const p99Ratio = r.busy.p99 / r.idle.p99;
+  return {
+    id: 'lane-isolation',
+    title: 'Lane isolation: interactive latency, idle vs under a batch flood',
+    command: 'node test/bench/lane-isolation.ts',
+    setup:
+      `${r.samples} sequential interactive jobs (POST /v1/jobs + Prefer: wait; mock upstream with 5 ms latency) ` +
+      `on an idle broker, then with ${int(r.flood)} batch jobs queued and the batch worker saturated; one worker ` +
+      `process per lane (interactive concurrency 8, batch 32). Baseline: the idle measurement.`,
+    columns: ['', 'p50', 'p99'],
+    rows: [
+      ['idle', ms(r.idle.p50), ms(r.idle.p99)],
+      [`${int(r.flood)}-job batch flood`, ms(r.busy.p50), ms(r.busy.p99)],
+      ['ratio', times(r.busy.p50 / r.idle.p50), times(p99Ratio)],
+    ],
+    targets: [{ what: 'flood p99 vs idle p99', target: '≤ 2×', actual: times(p99Ratio), met: p99Ratio <= 2 }],
+    notes: [
+      `the batch lane ran ${int(r.batchPerSecond)} jobs/s during the flood; ` +
+        `${int(r.flood)} jobs enqueued in ${r.enqueueSeconds.toFixed(1)} s`,
+    ],
+    quick: r.quick,
+    machine: machine(r.redis),
+    raw: r,
+  };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await laneIsolation({ quick: flag('quick') });
-  const out = option('json');
-  if (out) writeFileSync(out, JSON.stringify(r, null, 2));
-  console.log(
-    `lane isolation: ${r.samples} sequential interactive jobs, idle vs ${r.floodJobs} queued batch jobs (Node ${process.version})`,
-  );
-  console.log(`  idle   p50 ${r.idle.p50.toFixed(2)} ms  p99 ${r.idle.p99.toFixed(2)} ms`);
-  console.log(
-    `  flood  p50 ${r.flood.p50.toFixed(2)} ms  p99 ${r.flood.p99.toFixed(2)} ms   (batch lane running ${r.batchJobsPerSecondDuringFlood} jobs/s)`,
-  );
-  console.log(
-    `  p99 ratio ${r.p99Ratio} (target <= 2: ${r.p99Ratio <= 2 ? 'met' : 'missed'}); flood enqueued in ${r.enqueueSeconds.toFixed(1)} s`,
-  );
+  emit(await laneIsolation({ quick: flag('quick') }), option('json'));
 }

@@ -10,12 +10,13 @@
  * Targets: pairs/s >= 50% of the raw EVALSHA rate, and flat (within 20%) across pool sizes.
  * A program that prints numbers; it asserts nothing.
  */
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedis } from '@switchyard/test-kit';
 import { ProxyPool } from '@switchyard/proxy-pool';
+import { redisVersion } from './harness.ts';
+import { int, machine, pct, writeReports, type ScenarioReport } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
   const redis = new Redis(handle.url, { enableAutoPipelining: args['auto-pipelining'] });
   const admin = new Redis(handle.url);
   const rounds = new Map<string, Measurement[]>();
+  const version = await redisVersion(admin);
   const record = (m: Measurement) => rounds.set(m.name, [...(rounds.get(m.name) ?? []), m]);
   try {
     redis.defineCommand('benchReturnOne', { lua: 'return 1', numberOfKeys: 1 });
@@ -176,10 +178,15 @@ async function main(): Promise<void> {
     admin.disconnect();
     await handle.stop();
   }
-  report([...rounds.values()].map(median), handle.source, rounds);
+  report([...rounds.values()].map(median), handle.source, version, rounds);
 }
 
-function report(results: Measurement[], redisSource: string, rounds: Map<string, Measurement[]>): void {
+function report(
+  results: Measurement[],
+  redisSource: string,
+  version: string,
+  rounds: Map<string, Measurement[]>,
+): void {
   const rawRate = results.find((r) => r.poolSize === undefined)?.opsPerSec ?? NaN;
   const pools = results.filter((r) => r.poolSize !== undefined);
   const fmt = (n: number) => Math.round(n).toLocaleString('en');
@@ -228,14 +235,29 @@ function report(results: Measurement[], redisSource: string, rounds: Map<string,
     `spread across pool sizes: ${(spread * 100).toFixed(1)}% (target <= 20%: ${spread <= 0.2 ? 'met' : 'missed'})`,
   );
   if (args.json) {
-    writeFileSync(
-      args.json,
-      JSON.stringify(
-        { concurrency, seconds, rawEvalshaPerSec: rawRate, pairsVsRaw: worst, spread, results },
-        null,
-        2,
-      ),
-    );
+    const summary: ScenarioReport = {
+      id: 'pool-lease',
+      title: 'Proxy pool: lease+release pairs per second vs raw EVALSHA',
+      command: 'node test/bench/pool-lease.ts',
+      setup:
+        `Lease+release pairs from one process against one Redis, ${concurrency} in flight, ${seconds} s per case, ` +
+        `median of ${roundCount} round(s). Baseline: the same client's EVALSHA of \`return 1\` in the same run.`,
+      columns: ['case', 'per second', 'vs raw EVALSHA', 'server µs lease / release'],
+      rows: results.map((r) => [
+        r.poolSize === undefined ? 'EVALSHA `return 1`' : `${int(r.poolSize)} proxies`,
+        int(r.opsPerSec),
+        r.poolSize === undefined ? '—' : pct(r.opsPerSec / rawRate),
+        r.leaseUs === undefined ? '—' : `${r.leaseUs.toFixed(1)} / ${(r.releaseUs ?? NaN).toFixed(1)}`,
+      ]),
+      targets: [
+        { what: 'lowest pairs/s vs raw EVALSHA', target: '≥ 50%', actual: pct(worst), met: worst >= 0.5 },
+        { what: 'spread across pool sizes', target: '≤ 20%', actual: pct(spread), met: spread <= 0.2 },
+      ],
+      quick: args.quick,
+      machine: machine(version),
+      raw: { concurrency, seconds, rawEvalshaPerSec: rawRate, pairsVsRaw: worst, spread, results },
+    };
+    writeReports([summary], args.json);
     console.log(`wrote ${args.json}`);
   }
 }

@@ -1,0 +1,305 @@
+/**
+ * Batch throughput and Redis commands per job (issue #7, scenarios 2 and 3).
+ *
+ * 50,000 completion jobs posted as one NDJSON body to `POST /v1/batches` and run by a worker
+ * process against the mock upstream: once with direct egress, once through the proxy pool (a
+ * fleet of local forward proxies on 127.0.0.x). Timed from the start of the submission until
+ * GET /v1/batches/{id} says completed. The baseline, in the same run and on the same Redis: raw
+ * BullMQ, `Queue.addBulk` of the same number of jobs (chunks of 500, Switchyard's own chunk size;
+ * default job options) and a Worker process whose processor returns at once, with the same
+ * concurrency as Switchyard's batch lane; timed until BullMQ counts them all completed.
+ * Redis commands per job are INFO commandstats deltas over the same runs (commands run by Lua
+ * scripts counted under their own names; the runs' polling included).
+ *
+ *   node test/bench/batch-throughput.ts [--quick] [--json FILE] [--jobs 50000] [--concurrency 32]
+ *
+ * Targets: direct ≥ 50% of raw BullMQ jobs/s, pool ≥ 35%; commands per job ≤ 2× raw BullMQ.
+ * The API and the mock upstream (and the proxy fleet) run in this process; the Switchyard worker
+ * (`--lanes batch`) and the raw BullMQ worker each run in their own process.
+ */
+import { startMockLlm, type MockLlm } from '@switchyard/mock-upstream';
+import { startProxyFleet, startRedis } from '@switchyard/test-kit';
+import { Redis } from 'ioredis';
+import {
+  commandStats,
+  cpuSeconds,
+  MOCK_MODEL,
+  mockModel,
+  completionRequest,
+  redisCpuSeconds,
+  redisVersion,
+  startBenchStack,
+  startBenchWorker,
+  statsDelta,
+  stopProcess,
+  submitBatch,
+  totalCalls,
+  waitFor,
+  waitForBatch,
+  type BenchStack,
+  type CommandStats,
+} from './harness.ts';
+import { rawQueue, startRawWorker } from './raw-bullmq.ts';
+import { emit, int, machine, pct, round, times, type ScenarioReport } from './report.ts';
+import { flag, option } from './stats.ts';
+
+const POOL_MODEL = 'mock-via-pool';
+const PROXIES = 8;
+
+interface Run {
+  name: string;
+  jobs: number;
+  seconds: number;
+  jobsPerSecond: number;
+  commands: CommandStats;
+  /** CPU seconds used during the run by the worker process, this process (API, mock, proxies, client) and Redis. */
+  cpu: { worker: number; bench: number; redis: number };
+  succeeded?: number;
+  /** Switchyard: until POST /v1/batches answered (every line stored). */
+  acceptSeconds?: number;
+}
+
+/** Runs `work` and measures it: wall time, commandstats and CPU deltas. */
+async function measured(
+  admin: Redis,
+  name: string,
+  jobs: number,
+  workerPid: number,
+  work: () => Promise<{ succeeded: number; acceptSeconds: number } | void>,
+) {
+  const cpu = async () => ({
+    worker: cpuSeconds(workerPid),
+    bench: cpuSeconds(process.pid),
+    redis: await redisCpuSeconds(admin),
+  });
+  const [stats0, cpu0] = [await commandStats(admin), await cpu()];
+  const t0 = performance.now();
+  const out = await work();
+  const seconds = (performance.now() - t0) / 1000;
+  const commands = statsDelta(stats0, await commandStats(admin));
+  const cpu1 = await cpu();
+  const used = {
+    worker: cpu1.worker - cpu0.worker,
+    bench: cpu1.bench - cpu0.bench,
+    redis: cpu1.redis - cpu0.redis,
+  };
+  const run: Run = { name, jobs, seconds, jobsPerSecond: jobs / seconds, commands, cpu: used };
+  if (out) Object.assign(run, out);
+  console.log(`  ${name}: ${int(run.jobsPerSecond)} jobs/s (${seconds.toFixed(1)} s)`);
+  return run;
+}
+
+/** Raw BullMQ: warm-up, then `jobs` no-op jobs timed from the first addBulk to the last completion. */
+async function rawBullmq(url: string, admin: Redis, jobs: number, warmup: number, concurrency: number) {
+  const worker = await startRawWorker({ url, queue: 'throughput', concurrency });
+  const q = rawQueue(url, 'throughput');
+  const data = (i: number) => ({ request: completionRequest(`document ${i}`) });
+  try {
+    await q.add(warmup, data);
+    await waitFor('raw warm-up', async () => (await q.count('completed')) >= warmup);
+    return await measured(admin, 'raw BullMQ, no-op processor', jobs, worker.pid, async () => {
+      await q.add(jobs, data);
+      await waitFor('raw jobs', async () => (await q.count('completed')) >= warmup + jobs, 600_000);
+    });
+  } finally {
+    await q.close();
+    await stopProcess(worker);
+  }
+}
+
+/** One Switchyard batch of `jobs` completions of `model`, timed until the batch is completed. */
+async function switchyardBatch(
+  bench: BenchStack,
+  admin: Redis,
+  workerPid: number,
+  name: string,
+  jobs: number,
+  model: string,
+) {
+  const line = (i: number) => ({ type: 'completion', request: completionRequest(`document ${i}`, model) });
+  return measured(admin, name, jobs, workerPid, async () => {
+    const t0 = performance.now();
+    const batch = await submitBatch(bench, jobs, line);
+    const acceptSeconds = (performance.now() - t0) / 1000;
+    return { succeeded: (await waitForBatch(bench, batch.id)).counts.succeeded ?? 0, acceptSeconds };
+  });
+}
+
+export async function batchThroughput(opts: { quick: boolean; jobs?: number; concurrency?: number }) {
+  const jobs = opts.jobs ?? (opts.quick ? 300 : 50_000);
+  const warmup = opts.quick ? 50 : 1_000;
+  const concurrency = opts.concurrency ?? 32;
+  const redis = await startRedis({ dedicated: true });
+  const admin = new Redis(redis.url);
+  const mock: MockLlm = await startMockLlm();
+  const fleet = await startProxyFleet({ count: PROXIES, firstHostOctet: 61 });
+  let bench: BenchStack | undefined;
+  try {
+    console.log(`batch throughput: ${jobs} jobs per run, worker concurrency ${concurrency}`);
+    const raw = await rawBullmq(redis.url, admin, jobs, warmup, concurrency);
+
+    bench = await startBenchStack({
+      redis,
+      mock,
+      config: {
+        worker: { concurrency: { interactive: 8, batch: concurrency } },
+        models: { [POOL_MODEL]: mockModel(mock, { egress: 'pool' }) },
+        // Room for every batch slot twice over, so the pool never runs dry and delays jobs.
+        proxies: fleet.proxies.map((p) => ({
+          id: p.id,
+          url: p.url,
+          maxConcurrency: Math.ceil((2 * concurrency) / PROXIES),
+        })),
+      },
+    });
+    const worker = await startBenchWorker(bench.config, ['--lanes', 'batch']);
+    let direct: Run, pool: Run;
+    const upstream0 = mock.stats().calls;
+    const proxied = () => fleet.proxies.reduce((a, p) => a + p.stats.requests, 0);
+    try {
+      for (const model of [MOCK_MODEL, POOL_MODEL]) {
+        const b = await submitBatch(bench, warmup, (i) => ({
+          type: 'completion',
+          request: completionRequest(`warm-up ${i}`, model),
+        }));
+        await waitForBatch(bench, b.id);
+      }
+      const proxied0 = proxied();
+      const pid = worker.child.pid ?? 0;
+      direct = await switchyardBatch(bench, admin, pid, 'Switchyard, direct egress', jobs, MOCK_MODEL);
+      const proxiedDirect = proxied() - proxied0;
+      pool = await switchyardBatch(bench, admin, pid, 'Switchyard, via the proxy pool', jobs, POOL_MODEL);
+      const proxiedPool = proxied() - proxied0 - proxiedDirect;
+      const upstreamCalls = mock.stats().calls - upstream0;
+      if (proxiedDirect !== 0 || proxiedPool !== jobs || upstreamCalls !== 2 * (jobs + warmup))
+        throw new Error(
+          `unexpected traffic: ${proxiedDirect} / ${proxiedPool} proxied, ${upstreamCalls} upstream`,
+        );
+    } finally {
+      await stopProcess(worker);
+    }
+    return reports({ jobs, concurrency, quick: opts.quick, raw, direct, pool }, await redisVersion(admin));
+  } finally {
+    await bench?.close();
+    admin.disconnect();
+    await fleet.stop();
+    await mock.close();
+    await redis.stop();
+  }
+}
+
+function reports(
+  r: { jobs: number; concurrency: number; quick: boolean; raw: Run; direct: Run; pool: Run },
+  redisVer: string,
+): ScenarioReport[] {
+  const m = machine(redisVer);
+  const { raw, direct, pool } = r;
+  const perJob = (run: Run) => totalCalls(run.commands) / run.jobs;
+  const rawJson = (run: Run) => ({
+    ...run,
+    commandsPerJob: round(perJob(run), 2),
+    commands: Object.fromEntries(run.commands),
+  });
+  const directShare = direct.jobsPerSecond / raw.jobsPerSecond;
+  const poolShare = pool.jobsPerSecond / raw.jobsPerSecond;
+  const cmdRatio = perJob(direct) / perJob(raw);
+  const throughput: ScenarioReport = {
+    id: 'batch-throughput',
+    title: `Batch throughput: ${int(r.jobs)} jobs via /v1/batches vs raw BullMQ`,
+    command: 'node test/bench/batch-throughput.ts',
+    setup:
+      `One NDJSON batch of ${int(r.jobs)} completions to the mock upstream (no latency), timed from submission ` +
+      `to GET /v1/batches/{id} completed; worker process with batch concurrency ${r.concurrency}. Baseline: ` +
+      `raw BullMQ addBulk + a no-op Worker process, same concurrency, same Redis. CPU per job: in the worker ` +
+      `process, in the bench process (API, mock upstream, proxies and the client or producer) and in Redis.`,
+    columns: [
+      'run',
+      'seconds',
+      'jobs/s',
+      'vs raw BullMQ',
+      'CPU µs per job: worker',
+      'bench process',
+      'Redis',
+    ],
+    rows: [raw, direct, pool].map((run) => [
+      run.name,
+      run.seconds.toFixed(1),
+      int(run.jobsPerSecond),
+      run === raw ? '—' : pct(run.jobsPerSecond / raw.jobsPerSecond),
+      int((run.cpu.worker / run.jobs) * 1e6),
+      int((run.cpu.bench / run.jobs) * 1e6),
+      int((run.cpu.redis / run.jobs) * 1e6),
+    ]),
+    targets: [
+      {
+        what: 'direct egress vs raw BullMQ',
+        target: '≥ 50%',
+        actual: pct(directShare),
+        met: directShare >= 0.5,
+      },
+      {
+        what: 'via the proxy pool vs raw BullMQ',
+        target: '≥ 35%',
+        actual: pct(poolShare),
+        met: poolShare >= 0.35,
+      },
+    ],
+    notes: [
+      `${int(r.jobs)} lines accepted by POST /v1/batches in ${direct.acceptSeconds?.toFixed(1)} s (direct) and ` +
+        `${pool.acceptSeconds?.toFixed(1)} s (pool), while the worker was already running them; every job succeeded: ` +
+        `${direct.succeeded === r.jobs && pool.succeeded === r.jobs ? 'yes' : 'NO'}`,
+    ],
+    quick: r.quick,
+    machine: m,
+    raw: { jobs: r.jobs, concurrency: r.concurrency, runs: [raw, direct, pool].map(rawJson) },
+  };
+  // The commands Switchyard (direct) sends most, per job, next to raw BullMQ's and the pool's.
+  const names = [...new Set([...raw.commands.keys(), ...direct.commands.keys(), ...pool.commands.keys()])];
+  const per = (run: Run, name: string) => (run.commands.get(name)?.calls ?? 0) / run.jobs;
+  names.sort((a, b) => per(direct, b) - per(direct, a) || per(raw, b) - per(raw, a));
+  const fmt = (x: number) => (x === 0 ? '–' : x.toFixed(2));
+  const shown = (n: string) => [raw, direct, pool].some((run) => per(run, n) >= 0.5);
+  const top = names.filter(shown);
+  const rest = (run: Run) => names.filter((n) => !shown(n)).reduce((a, n) => a + per(run, n), 0);
+  const commands: ScenarioReport = {
+    id: 'redis-commands',
+    title: 'Redis commands per job: INFO commandstats deltas, Switchyard vs raw BullMQ',
+    command: 'node test/bench/batch-throughput.ts',
+    setup:
+      'Sum of commandstats calls over the batch-throughput runs above, divided by the jobs; commands that ' +
+      'Lua scripts run count under their own names (so an EVALSHA is one call plus its inner commands).',
+    columns: ['command', 'raw BullMQ', 'Switchyard direct', 'Switchyard via pool'],
+    rows: [
+      ['all commands', perJob(raw).toFixed(1), perJob(direct).toFixed(1), perJob(pool).toFixed(1)],
+      ...top.map((n) => [n, fmt(per(raw, n)), fmt(per(direct, n)), fmt(per(pool, n))]),
+      ['(others)', fmt(rest(raw)), fmt(rest(direct)), fmt(rest(pool))],
+    ],
+    targets: [
+      {
+        what: 'commands per job, direct vs raw BullMQ',
+        target: '≤ 2×',
+        actual: times(cmdRatio),
+        met: cmdRatio <= 2,
+      },
+    ],
+    notes: [`via the pool: ${times(perJob(pool) / perJob(raw))} raw BullMQ's commands per job`],
+    quick: r.quick,
+    machine: m,
+    raw: {
+      perJob: { raw: perJob(raw), direct: perJob(direct), pool: perJob(pool) },
+      ratio: { direct: cmdRatio, pool: perJob(pool) / perJob(raw) },
+    },
+  };
+  return [throughput, commands];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const n = option('jobs');
+  const c = option('concurrency');
+  const out = await batchThroughput({
+    quick: flag('quick'),
+    jobs: n ? Number(n) : undefined,
+    concurrency: c ? Number(c) : undefined,
+  });
+  emit(out, option('json'));
+}
