@@ -1,5 +1,9 @@
+import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
 import type { Keys } from '@switchyard/queue';
 import type { Redis } from 'ioredis';
+
+const START = loadLuaScript(luaDir('worker', import.meta.url), 'attempt-start-1.lua');
+type StartCall = (key: string, ttlSeconds: number) => Promise<[number, number, number]>;
 
 export interface AttemptStart {
   /** Number of this attempt over the whole job, 1-based. */
@@ -15,24 +19,18 @@ export class AttemptState {
   private readonly redis: Redis;
   private readonly keys: Keys;
   private readonly ttlSeconds: number;
+  private readonly startCall: StartCall;
 
   constructor(opts: { redis: Redis; keys: Keys; ttlSeconds: number }) {
     this.redis = opts.redis;
     this.keys = opts.keys;
     this.ttlSeconds = opts.ttlSeconds;
+    this.startCall = defineLuaScript(opts.redis, 'switchyardAttemptStart', START) as StartCall;
   }
 
   async start(jobId: string): Promise<AttemptStart> {
-    const key = this.keys.attempts(jobId);
-    const res = await this.redis
-      .multi()
-      .hincrby(key, 'n', 1)
-      .hincrby(key, 'mn', 1)
-      .hget(key, 'm')
-      .expire(key, this.ttlSeconds)
-      .exec();
-    const value = (i: number) => Number(res?.[i]?.[1] ?? 0);
-    return { n: value(0), modelAttempt: value(1), modelIndex: value(2) };
+    const [n, modelAttempt, modelIndex] = await this.startCall(this.keys.attempts(jobId), this.ttlSeconds);
+    return { n, modelAttempt, modelIndex };
   }
 
   async modelIndex(jobId: string): Promise<number> {
@@ -42,6 +40,6 @@ export class AttemptState {
   /** Moves the job to its next fallback model; attempts on it start from zero. */
   async nextModel(jobId: string): Promise<void> {
     const key = this.keys.attempts(jobId);
-    await this.redis.multi().hincrby(key, 'm', 1).hset(key, 'mn', 0).exec();
+    await this.redis.multi().hincrby(key, 'm', 1).hset(key, 'mn', 0).exec(); // rare: fallbacks only
   }
 }

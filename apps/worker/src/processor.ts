@@ -127,10 +127,7 @@ export function createProcessor(deps: ProcessorDeps) {
       void deps.load
         ?.started(tenantId, jobId)
         .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'tenant load update failed'));
-    if (n === 1)
-      void deps.budget
-        .recordFirst()
-        .catch((err: unknown) => deps.logger.warn({ err }, 'retry budget unavailable'));
+    if (n === 1) deps.budget.countFirst();
     // A re-run after a crash: the previous attempt left no entry, so record it as interrupted
     // (idempotent: a recorded attempt is not overwritten).
     if (n > 1)
@@ -186,7 +183,8 @@ export function createProcessor(deps: ProcessorDeps) {
       const costNanos = out.costNanos + Math.round(out.bytes * grant.nanosPerByte);
       const usage =
         out.result.type === 'completion' ? out.result.usage : { input_tokens: 0, output_tokens: 0 };
-      await deps.ledger.record(
+      // The ledger answers the job's total over every attempt, failed ones included.
+      const { jobCostNanos } = await deps.ledger.record(
         entry({
           latencyMs: now() - started,
           inputTokens: usage.input_tokens,
@@ -203,14 +201,14 @@ export function createProcessor(deps: ProcessorDeps) {
           finishReason: out.result.finish_reason,
           inputTokens: usage.input_tokens,
           outputTokens: usage.output_tokens,
-          costNanos,
+          costNanos: jobCostNanos,
         });
       }
       log.debug(
         { outcome: 'ok', latencyMs: now() - started, bytes: out.bytes, costNanos },
         'attempt succeeded',
       );
-      return { result: out.result, costNanos };
+      return { result: out.result, costNanos: jobCostNanos };
     } catch (err) {
       const canceled = ctx.signal.aborted && (await deps.isCanceled(jobId));
       const c = classify(err, { canceled, viaProxy: grant.viaProxy });

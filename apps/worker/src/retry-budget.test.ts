@@ -27,6 +27,24 @@ describe('retry budget (retry-budget-1.lua)', () => {
     expect(answers.filter(Boolean)).toHaveLength(10);
   });
 
+  it('first attempts counted in batches (countFirst) weigh the same, with one script call per flush', async () => {
+    const b = budget('batched');
+    for (let i = 0; i < 50; i++) b.countFirst();
+    // Sent by the flush timer without anyone asking: one HINCRBY of 50, not 50 calls.
+    const key = `${handle.prefix}:batched`;
+    await new Promise((r) => setTimeout(r, 250));
+    const fields = await redis.hgetall(key);
+    expect(
+      Object.entries(fields)
+        .filter(([f]) => f.startsWith('f:'))
+        .map(([, v]) => v),
+    ).toEqual(['50']);
+    for (let i = 0; i < 50; i++) b.countFirst();
+    // Asking for a retry sends what is pending first: 100 firsts allow 20 retries.
+    const answers = await Promise.all(Array.from({ length: 30 }, () => b.allowRetry()));
+    expect(answers.filter(Boolean)).toHaveLength(20);
+  });
+
   it('the floor lets a quiet fleet retry a little', async () => {
     const b = budget('floor', 0.1, 3);
     const answers = [];

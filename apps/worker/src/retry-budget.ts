@@ -13,9 +13,20 @@ export interface RetryBudgetOptions {
   windowSeconds: number;
   /** Retries always allowed per window, however few first attempts there were. */
   floor: number;
+  /** `countFirst` sends its counts this often (ms); default 100. */
+  flushMs?: number;
+  /** A batched count that could not be sent (it is dropped: the budget only grows slower). */
+  onError?: (err: unknown) => void;
 }
 
-type BudgetCall = (key: string, op: string, window: number, ratio: number, floor: number) => Promise<number>;
+type BudgetCall = (
+  key: string,
+  op: string,
+  window: number,
+  ratio: number,
+  floor: number,
+  count?: number,
+) => Promise<number>;
 
 /**
  * The fleet-wide retry budget: a failing upstream cannot start a retry storm, because every
@@ -24,10 +35,35 @@ type BudgetCall = (key: string, op: string, window: number, ratio: number, floor
 export class RetryBudget {
   private readonly opts: RetryBudgetOptions;
   private readonly call: BudgetCall;
+  private pendingFirsts = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RetryBudgetOptions) {
     this.opts = opts;
     this.call = defineLuaScript(opts.redis, COMMAND, SCRIPT) as BudgetCall;
+  }
+
+  /**
+   * Counts a first attempt without a round trip of its own: counts gather for `flushMs` and go
+   * to Redis together (one script call per worker per flush, not one per job). The window is
+   * seconds long, so the budget barely notices; `allowRetry` sends what is pending first.
+   */
+  countFirst(): void {
+    this.pendingFirsts++;
+    this.flushTimer ??= setTimeout(() => {
+      void this.flush().catch((err: unknown) => this.opts.onError?.(err));
+    }, this.opts.flushMs ?? 100).unref();
+  }
+
+  /** Sends the pending first-attempt counts now. */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const n = this.pendingFirsts;
+    if (n === 0) return;
+    this.pendingFirsts = 0;
+    const { key, windowSeconds, ratio, floor } = this.opts;
+    await this.call(key, 'first', windowSeconds, ratio, floor, n);
   }
 
   /** Counts a first attempt (the budget grows with real traffic). */
@@ -38,6 +74,7 @@ export class RetryBudget {
 
   /** True when a retry may be scheduled; it is counted against the budget. */
   async allowRetry(): Promise<boolean> {
+    await this.flush();
     const { key, windowSeconds, ratio, floor } = this.opts;
     return (await this.call(key, 'retry', windowSeconds, ratio, floor)) === 1;
   }

@@ -25,7 +25,7 @@ import {
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { CancelListener } from './cancel-listener.ts';
@@ -54,7 +54,8 @@ export class WorkerApp {
   private readonly opts: WorkerAppOptions;
   private readonly workers: Worker<JobData, JobReturn>[] = [];
   private readonly clients: Redis[] = [];
-  private readonly dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 256 });
+  /** Upstream connections per origin: at least one per job slot, so no attempt queues inside undici. */
+  private readonly dispatcher: Agent;
   /** Receivers get their own connection pool: a slow one never holds an upstream connection. */
   private readonly webhookDispatcher = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
   private webhookWorker: WebhookWorker | undefined;
@@ -72,10 +73,16 @@ export class WorkerApp {
 
   constructor(opts: WorkerAppOptions) {
     this.opts = opts;
+    const { concurrency, lanes } = opts.config.worker;
+    const slots = lanes.reduce((sum, lane) => sum + concurrency[lane], 0);
+    this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: Math.max(256, slots) });
   }
 
-  private client(name: string): Redis {
-    const redis = new Redis(this.opts.config.redis.url, redisOptions({ role: 'worker', name }));
+  private client(name: string, extra: RedisOptions = {}): Redis {
+    const redis = new Redis(this.opts.config.redis.url, {
+      ...redisOptions({ role: 'worker', name }),
+      ...extra,
+    });
     redis.on('error', (err) =>
       this.opts.logger.warn({ err: { message: err.message } }, 'redis connection error'),
     );
@@ -86,7 +93,9 @@ export class WorkerApp {
   async start(): Promise<void> {
     const { config, logger } = this.opts;
     const keys = new Keys(config.redis.prefix);
-    const commands = this.client('sy-worker');
+    // Every job's bookkeeping goes through this client: commands issued in the same tick (many
+    // jobs run at once) leave in one write instead of one syscall each.
+    const commands = this.client('sy-worker', { enableAutoPipelining: true });
     const direct = new DirectEgress(this.dispatcher);
     const metrics = new WorkerMetrics(this.registry);
     const pool = new ProxyPool({
@@ -143,11 +152,13 @@ export class WorkerApp {
       }
       const batch = job.data.batch;
       if (!batch) return;
-      void ledger
-        .jobTotals(job.data.tenantId, jobId)
-        .then(({ costNanos }) =>
-          batches.recordFinished(job.data.tenantId, batch.id, jobId, status, costNanos),
-        )
+      // A succeeded job returned its total cost (the ledger's, every attempt); others are read.
+      const ret = status === 'succeeded' ? (job.returnvalue as JobReturn | undefined) : undefined;
+      const cost = ret
+        ? Promise.resolve(ret.costNanos)
+        : ledger.jobTotals(job.data.tenantId, jobId).then((t) => t.costNanos);
+      void cost
+        .then((costNanos) => batches.recordFinished(job.data.tenantId, batch.id, jobId, status, costNanos))
         .catch((err: unknown) => logger.warn({ err, jobId }, 'batch count failed'));
     };
     const processor = createProcessor({
@@ -162,7 +173,12 @@ export class WorkerApp {
       providerOf: (model) => config.models[model]?.provider ?? null,
       isCanceled: async (jobId) => (await commands.exists(keys.cancel(jobId))) === 1,
       attempts: new AttemptState({ redis: commands, keys, ttlSeconds: retention }),
-      budget: new RetryBudget({ redis: commands, key: keys.retryBudget, ...config.jobs.retryBudget }),
+      budget: new RetryBudget({
+        redis: commands,
+        key: keys.retryBudget,
+        ...config.jobs.retryBudget,
+        onError: (err) => logger.warn({ err }, 'retry budget unavailable'),
+      }),
       ledger,
       load,
       relayFor: (jobId, attempt) => new DeltaRelay({ redis: commands, keys, jobId, attempt }),

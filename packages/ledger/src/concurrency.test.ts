@@ -69,8 +69,8 @@ describe('concurrent writers', () => {
     const replies = await Promise.all(
       [...entries, ...entries].map((e, i) => ledgers[i % CLIENTS]!.record(e)),
     );
-    expect(replies.filter((r) => r === 'recorded')).toHaveLength(WRITES);
-    expect(replies.filter((r) => r === 'duplicate')).toHaveLength(WRITES);
+    expect(replies.filter((r) => r.status === 'recorded')).toHaveLength(WRITES);
+    expect(replies.filter((r) => r.status === 'duplicate')).toHaveLength(WRITES);
 
     const sum = (es: AttemptEntry[], f: (e: AttemptEntry) => number) => es.reduce((s, e) => s + f(e), 0);
     const jobIds = [...new Set(entries.map((e) => e.jobId))];

@@ -8,6 +8,7 @@ import type {
   AttemptEntry,
   JobTotals,
   LedgerOptions,
+  RecordResult,
   UsageGroupBy,
   UsageQuery,
   UsageReport,
@@ -73,7 +74,7 @@ export class Ledger {
    * Idempotent: a replayed write of the same (jobId, attempt) changes nothing and answers
    * `'duplicate'`, whatever it carries (the first write wins).
    */
-  async record(entry: AttemptEntry): Promise<'recorded' | 'duplicate'> {
+  async record(entry: AttemptEntry): Promise<RecordResult> {
     const e = normalizeEntry(entry);
     const keys = this.keys(e.tenantId);
     const reply = await this.#run(
@@ -92,9 +93,11 @@ export class Ledger {
         this.#aggregateTtl,
       ],
     );
-    if (reply === 1) return 'recorded';
-    if (reply === 0) return 'duplicate';
-    throw new LedgerError('LEDGER_SCRIPT_ERROR', `record answered ${String(reply)}`);
+    const [status, jobCost] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [];
+    if ((status === 1 || status === 0) && typeof jobCost === 'string') {
+      return { status: status === 1 ? 'recorded' : 'duplicate', jobCostNanos: Number(jobCost) };
+    }
+    throw new LedgerError('LEDGER_SCRIPT_ERROR', `record answered ${JSON.stringify(reply)}`);
   }
 
   /** Every recorded attempt of a job, ordered by attempt; empty when none (or expired). */

@@ -16,16 +16,24 @@ describe('record-2.lua', () => {
 
   it('a replayed write of the same attempt changes nothing', async () => {
     t = await openTestLedger();
-    expect(await t.ledger.record(entry())).toBe('recorded');
-    expect(await t.ledger.record(entry({ attempt: 2, outcome: 'rate_limited' }))).toBe('recorded');
+    const first = await t.ledger.record(entry());
+    expect(first.status).toBe('recorded');
+    const second = await t.ledger.record(entry({ attempt: 2, outcome: 'rate_limited' }));
+    // each write answers the job's running cost: both attempts so far
+    expect(second).toEqual({ status: 'recorded', jobCostNanos: 720_000 });
+    expect(first.jobCostNanos).toBeLessThan(720_000);
     const before = await snapshot(t);
 
-    expect(await t.ledger.record(entry())).toBe('duplicate');
+    expect((await t.ledger.record(entry())).status).toBe('duplicate');
     // a replay carrying different numbers is still the same attempt: the first write wins
-    expect(await t.ledger.record(entry({ costNanos: 999_999_999, inputTokens: 1 }))).toBe('duplicate');
-    expect(await t.ledger.record(entry({ attempt: 2, outcome: 'ok', at: NOON + 86_400_000 }))).toBe(
+    expect((await t.ledger.record(entry({ costNanos: 999_999_999, inputTokens: 1 }))).status).toBe(
       'duplicate',
     );
+    // a duplicate answers the job's running cost too, unchanged
+    expect(await t.ledger.record(entry({ attempt: 2, outcome: 'ok', at: NOON + 86_400_000 }))).toEqual({
+      status: 'duplicate',
+      jobCostNanos: 720_000,
+    });
 
     expect(await snapshot(t)).toEqual(before);
     expect(await t.ledger.jobTotals('acme', 'job-1')).toEqual({

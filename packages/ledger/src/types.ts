@@ -30,6 +30,12 @@ export interface AttemptEntry {
   at: number;
 }
 
+/** What `Ledger.record` did, and the job's total cost over its recorded attempts (nano-USD). */
+export interface RecordResult {
+  status: 'recorded' | 'duplicate';
+  jobCostNanos: number;
+}
+
 export interface JobTotals {
   attempts: number;
   costNanos: number;

@@ -199,7 +199,8 @@ export class BatchStore {
       throw new RangeError(`costNanos must be a non-negative integer, got ${costNanos}`);
     }
     const k = batchKeys(this.opts.keys, tenantId, batchId);
-    const args = [jobId, status, String(costNanos), this.opts.retentionSeconds];
+    const now = Math.floor(Date.now() / 1000);
+    const args = [jobId, status, String(costNanos), this.opts.retentionSeconds, now];
     const counted = await this.scripts.finished(k.batch, k.done, k.jobs, ...args);
     if (counted === 2 && this.opts.webhooks) {
       const batch = await this.get(tenantId, batchId);

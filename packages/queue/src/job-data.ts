@@ -21,7 +21,7 @@ export interface JobData {
 /** What a succeeded job returns (BullMQ `returnvalue`). */
 export interface JobReturn {
   result: JobResult;
-  /** Total cost of every attempt of the job, in nano-USD. */
+  /** Total cost of every attempt of the job, failed ones included, in nano-USD (from the ledger). */
   costNanos: number;
 }
 

@@ -116,11 +116,8 @@ export class TenantLoad {
   async finished(tenantId: string, jobIds: string[]): Promise<void> {
     if (!this.enabled || jobIds.length === 0) return;
     const { open, started } = this.keys.tenantLoad(tenantId);
-    await this.redis
-      .multi()
-      .zrem(open, ...jobIds)
-      .zrem(started, ...jobIds)
-      .exec();
+    // Two plain commands, not a transaction: between them the job only counts as running.
+    await Promise.all([this.redis.zrem(open, ...jobIds), this.redis.zrem(started, ...jobIds)]);
   }
 
   /** What counts against the tenant's limits now (expired entries excluded). */

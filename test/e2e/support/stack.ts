@@ -88,7 +88,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       cb();
     },
   });
-  const logger = createLogger({ name: 'e2e', level: 'info', destination: sink });
+  // At the config's level (info unless a test or benchmark asks otherwise): tests read the lines.
+  const logger = createLogger({ name: 'e2e', level: config.log.level, destination: sink });
   const stack = await startStack({
     config,
     logger,

@@ -8,6 +8,7 @@
   ARGV[2] window length in seconds
   ARGV[3] ratio (retries allowed per first attempt)
   ARGV[4] floor: retries always allowed per window
+  ARGV[5] with "first": how many first attempts to count (default 1; workers send them in batches)
 
   Returns 1 when counted / allowed, 0 when the retry budget is spent.
 ]]
@@ -28,7 +29,7 @@ if now - pruned >= window then
 end
 
 if ARGV[1] == 'first' then
-  redis.call('HINCRBY', KEYS[1], 'f:' .. now, 1)
+  redis.call('HINCRBY', KEYS[1], 'f:' .. now, ARGV[5] or '1')
   return 1
 end
 

@@ -15,17 +15,21 @@
 
   Integers stay strings end to end: HINCRBY adds them as int64, never through Lua's doubles.
 
-  Returns 1 when recorded, 0 when the attempt was already there (nothing changed)
+  Returns {1, job cost} when recorded, {0, job cost} when the attempt was already there (nothing
+  changed); the job cost is the job's running total over its recorded attempts (nano-USD), so the
+  caller has it without another round trip.
 ]]
 
-if redis.call('HSETNX', KEYS[1], 'e:' .. ARGV[1], ARGV[2]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'e:' .. ARGV[1], ARGV[2]) == 0 then
+  return { 0, redis.call('HGET', KEYS[1], 'cost') or '0' }
+end
 
 local function add(key, field, amount)
   if amount ~= '0' then redis.call('HINCRBY', key, field, amount) end
 end
 
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-add(KEYS[1], 'cost', ARGV[8])
+local jobCost = redis.call('HINCRBY', KEYS[1], 'cost', ARGV[8])
 add(KEYS[1], 'in', ARGV[5])
 add(KEYS[1], 'out', ARGV[6])
 add(KEYS[1], 'bytes', ARGV[7])
@@ -43,4 +47,4 @@ add(KEYS[2], 'b' .. group, ARGV[7])
 add(KEYS[2], 'n' .. group, ARGV[8])
 add(KEYS[2], 'spend', ARGV[8])
 redis.call('EXPIRE', KEYS[2], ARGV[10])
-return 1
+return { 1, tostring(jobCost) }
