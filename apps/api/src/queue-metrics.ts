@@ -2,7 +2,7 @@ import { LANES } from '@switchyard/contracts';
 import type { JobStore } from '@switchyard/queue';
 import { Gauge, type Registry } from 'prom-client';
 
-/** BullMQ states shown, as Switchyard names them where it differs. */
+/** The BullMQ states shown, under BullMQ's own names. */
 const STATES = ['waiting', 'prioritized', 'delayed', 'active'] as const;
 
 /**

@@ -123,11 +123,12 @@ export function createProcessor(deps: ProcessorDeps) {
       at: started,
       ...fields,
     });
-    if (n === 1)
+    if (n === 1) {
+      deps.budget.countFirst();
       void deps.load
         ?.started(tenantId, jobId)
         .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'tenant load update failed'));
-    if (n === 1) deps.budget.countFirst();
+    }
     // A re-run after a crash: the previous attempt left no entry, so record it as interrupted
     // (idempotent: a recorded attempt is not overwritten).
     if (n > 1)
