@@ -273,6 +273,61 @@ describe('lease-many-6.lua and release-many-1.lua (leases and releases of one ti
     expect((await u.pool.counts()).inFlight).toBe(0);
   });
 
+  it('unconstrained leases in a batch pick the proxies lone leases pick, past the front of the set read at once', async () => {
+    // ids whose bytewise order differs from a locale's collation, utilisation ties everywhere
+    const ids = Array.from(
+      { length: 60 },
+      (_, i) => `${['A', 'a', 'B', 'b', 'p', 'P'][i % 6]}${i % 7 ? '-' : '_'}${i}`,
+    );
+    const setup = async (): Promise<TestPool> => {
+      const p = await openTestPool({ interactiveReserve: 0.1, exhaustedRetryMs: 100 });
+      for (const [i, id] of ids.entries())
+        await p.pool.upsert(proxySpec(id, { tags: i % 2 ? ['odd'] : [], maxConcurrency: i % 10 ? 4 : 5 }));
+      await p.pool.release(await leaseOk(p.pool, interactive('hot.test')), { outcome: 'rate_limited' });
+      // one lease on every proxy, then every fifth back: utilisation 0 for a few, ties for the rest
+      const first: Lease[] = [];
+      for (let i = 0; i < ids.length; i++) first.push(await leaseOk(p.pool, interactive('x.test')));
+      for (const [i, l] of first.entries()) if (i % 5 === 0) await p.pool.release(l, { outcome: 'ok' });
+      return p;
+    };
+    t = await setup();
+    u = await setup();
+    const held: [Lease[], Lease[]] = [[], []];
+    for (let round = 0; round < 6; round++) {
+      const requests: LeaseRequest[] = Array.from({ length: 20 + round * 4 }, (_, i) =>
+        i === 17
+          ? interactive('x.test', { tags: ['odd'] })
+          : i === 25
+            ? interactive('hot.test')
+            : { lane: i % 3 ? 'interactive' : 'batch', host: 'x.test' },
+      );
+      const lone: LeaseResult[] = [];
+      for (const req of requests) lone.push(await t.pool.lease(req));
+      const batched = await Promise.all(requests.map((req) => u!.pool.lease(req)));
+      const shape = (r: LeaseResult) => (r.exhausted ? r : { proxyId: r.proxyId, epoch: r.epoch });
+      expect(batched.map(shape), `round ${round}`).toEqual(lone.map(shape));
+      for (const [k, results] of [lone, batched].entries())
+        for (const r of results) if (!r.exhausted) held[k]!.push(r);
+      // give back every other lease held, the same in both pools
+      for (const [k, pool] of [t.pool, u.pool].entries()) {
+        const keep: Lease[] = [];
+        const back: Lease[] = [];
+        for (const [i, l] of held[k]!.entries()) (i % 2 ? back : keep).push(l);
+        held[k] = keep;
+        expect(new Set(await Promise.all(back.map((l) => pool.release(l, { outcome: 'ok' }))))).toEqual(
+          new Set(['released']),
+        );
+      }
+    }
+    const state = async (p: TestPool) => ({
+      list: (await p.pool.list()).map((x) => [x.id, x.inFlight, x.outcomes.ok]),
+      sets: await Promise.all(
+        ['a', 'a:t:odd'].map((k) => p.redis.zrange(p.pool.keys.base + k, '0', '-1', 'WITHSCORES')),
+      ),
+    });
+    expect(await state(u)).toEqual(await state(t));
+  });
+
   it('batched releases are fenced one by one: a stale member is rejected without affecting the others', async () => {
     t = await openTestPool({ leaseTtlMs: 10_000 });
     await t.pool.upsert(proxySpec('a', { maxConcurrency: 10 }));

@@ -4,8 +4,9 @@
   the same tick. Each lease is fenced on its own: one stale or expired lease in the call is
   answered -1 and changes nothing for the others (an expired one still found here gives its
   capacity back, as in release-plain-1.lua; the second of two releases of one lease in the same
-  call is stale). The leases of one proxy are counted on it together: one HMGET, one HINCRBY per
-  counter and one availability update per proxy, ending where the releases one after another
+  call is stale). The leases of one proxy are counted on it together: one HMGET and one HSET per
+  proxy (plus one HINCRBY per outcome other than ok), and the availability sets are updated with
+  one ZADD (and ZREM) per set for the whole call, ending where the releases one after another
   would.
 
   KEYS[1] leases  zset  "leaseId|epoch|proxyId" -> expiry (ms)
@@ -60,10 +61,11 @@ for n = 1, #live do
   group[#group + 1] = {tonumber(epoch), 3 * j}
 end
 
+local q = {}
 for n = 1, #order do
   local pid = order[n]
   local pkey = prefix .. 'p:' .. pid
-  local p = redis.call('HMGET', pkey, 'max', 'zk', 'born', 'drain', 'qu', 'faults', 'granted')
+  local p = redis.call('HMGET', pkey, 'max', 'zk', 'born', 'drain', 'qu', 'faults', 'granted', 'released', 'bytes')
   if p[1] then
     local born = tonumber(p[3])
     local ended, bytes, outcomes, anyOk = 0, 0, {}, false
@@ -81,15 +83,25 @@ for n = 1, #order do
       end
     end
     if ended > 0 then
-      -- numbers go to redis.call as strings: see availability.lua
-      local inflight = tonumber(p[7]) - redis.call('HINCRBY', pkey, 'released', int(ended))
+      -- the counters were read above (the script is atomic): one HSET writes them all; numbers go
+      -- to redis.call as strings (see availability.lua)
+      local released = tonumber(p[8] or '0') + ended
+      local fields = {'released', int(released)}
+      if bytes > 0 then
+        fields[#fields + 1] = 'bytes'
+        fields[#fields + 1] = int(tonumber(p[9] or '0') + bytes)
+      end
+      if anyOk and p[6] ~= '0' then
+        fields[#fields + 1] = 'faults'
+        fields[#fields + 1] = '0'
+      end
+      redis.call('HSET', pkey, unpack(fields))
       for outcome, count in pairs(outcomes) do
         redis.call('HINCRBY', pkey, 'o:' .. outcome, int(count))
       end
-      if bytes > 0 then redis.call('HINCRBY', pkey, 'bytes', int(bytes)) end
-      if anyOk and p[6] ~= '0' then redis.call('HSET', pkey, 'faults', '0') end
-      setAvailability(p[2], pid, inflight, tonumber(p[1]), p[4] == '0' and p[5] == '0')
+      queueAvailability(q, p[2], pid, tonumber(p[7]) - released, tonumber(p[1]), p[4] == '0' and p[5] == '0')
     end
   end
 end
+flushAvailability(q)
 return results

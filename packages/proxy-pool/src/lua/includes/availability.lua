@@ -17,3 +17,36 @@ local function setAvailability(zk, pid, inflight, max, inService)
     end
   end
 end
+
+-- The same as setAvailability, queued: `q` maps each availability set to its members' new scores
+-- (false: leave the set), the last update of a member winning; flushAvailability writes them with
+-- one ZADD and one ZREM per set. For scripts that update many proxies, or one proxy many times.
+local function queueAvailability(q, zk, pid, inflight, max, inService)
+  local score = false
+  if inService and inflight < max then score = string.format('%d', inflight * 1000000 / max) end
+  for key in string.gmatch(zk, '%S+') do
+    local set = q[key]
+    if not set then
+      set = {}
+      q[key] = set
+    end
+    set[pid] = score
+  end
+end
+
+local function flushAvailability(q)
+  for key, set in pairs(q) do
+    local adds, rems = {}, {}
+    for pid, score in pairs(set) do
+      if score then
+        adds[#adds + 1] = score
+        adds[#adds + 1] = pid
+      else
+        rems[#rems + 1] = pid
+      end
+    end
+    if #adds > 0 then redis.call('ZADD', key, unpack(adds)) end
+    if #rems > 0 then redis.call('ZREM', key, unpack(rems)) end
+    q[key] = nil
+  end
+end
