@@ -73,9 +73,7 @@ end
 local function flush()
   flushAvailability(q)
   for pid, e in pairs(known) do
-    if e.granted ~= e.grantedAt then
-      redis.call('HINCRBY', prefix .. 'p:' .. pid, 'granted', int(e.granted - e.grantedAt))
-    end
+    if e[5] ~= e[6] then redis.call('HINCRBY', prefix .. 'p:' .. pid, 'granted', int(e[5] - e[6])) end
   end
   known = {}
   view = nil
@@ -103,26 +101,23 @@ local function front()
   return top[2]
 end
 
--- What leaseOne does once it has chosen pid, with the writes queued.
+-- What leaseOne does once it has chosen pid, with the writes queued. known[pid]: {max, url, zk,
+-- released, granted, granted as read}.
 local function take(pid)
   local e = known[pid]
   if not e then
     local p = redis.call('HMGET', prefix .. 'p:' .. pid, 'max', 'url', 'zk', 'released', 'granted')
-    local zks = {}
-    for key in string.gmatch(p[3], '%S+') do zks[#zks + 1] = key end
     local granted = tonumber(p[5])
-    e = {max = tonumber(p[1]), url = p[2], zks = zks, released = tonumber(p[4]), granted = granted,
-      grantedAt = granted}
+    e = {tonumber(p[1]), p[2], p[3], tonumber(p[4]), granted, granted}
     known[pid] = e
   end
-  e.granted = e.granted + 1
-  local inflight = e.granted - e.released
+  e[5] = e[5] + 1
+  local inflight, max = e[5] - e[4], e[1]
   vh = vh + 1 -- (no hole at the front: # must stay the view's length)
-  local score = false
-  if inflight < e.max then
-    score = string.format('%d', inflight * 1000000 / e.max)
-    local n, at = tonumber(score), #view + 1
-    if at <= vh then at = vh end
+  queueAvailability(q, e[3], pid, inflight, max, true)
+  if inflight < max then
+    local n, at = inflight * 1000000 / max, #view + 1
+    n = n - n % 1
     if complete or n <= boundary[1] then
       -- its place matters: among what the view holds, from the back (a new score is usually the
       -- largest); past the boundary it only has to stay past it, and front() rereads the set then
@@ -134,15 +129,7 @@ local function take(pid)
     end
     table.insert(view, at, {n, pid, true})
   end
-  for k = 1, #e.zks do
-    local set = q[e.zks[k]]
-    if not set then
-      set = {}
-      q[e.zks[k]] = set
-    end
-    set[pid] = score
-  end
-  return e.url
+  return e[2]
 end
 
 local function overReserve(lane)

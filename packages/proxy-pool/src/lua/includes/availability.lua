@@ -18,26 +18,38 @@ local function setAvailability(zk, pid, inflight, max, inService)
   end
 end
 
--- The same as setAvailability, queued: `q` maps each availability set to its members' new scores
--- (false: leave the set), the last update of a member winning; flushAvailability writes them with
--- one ZADD and one ZREM per set. For scripts that update many proxies, or one proxy many times.
+-- The same as setAvailability, queued: `q` maps each `zk` (a proxy's availability sets, as its
+-- field holds them) to its members' new scores (false: leave the sets), the last update of a
+-- member winning; flushAvailability splits each `zk` once and writes one ZADD and one ZREM per
+-- set. For scripts that update many proxies, or one proxy many times. `scores` caches the score
+-- strings by (inflight, max): formatting one costs more than the lookup.
+local scoreText = {}
 local function queueAvailability(q, zk, pid, inflight, max, inService)
   local score = false
-  if inService and inflight < max then score = string.format('%d', inflight * 1000000 / max) end
-  for key in string.gmatch(zk, '%S+') do
-    local set = q[key]
-    if not set then
-      set = {}
-      q[key] = set
+  if inService and inflight < max then
+    local byMax = scoreText[max]
+    if not byMax then
+      byMax = {}
+      scoreText[max] = byMax
     end
-    set[pid] = score
+    score = byMax[inflight]
+    if not score then
+      score = string.format('%d', inflight * 1000000 / max)
+      byMax[inflight] = score
+    end
   end
+  local members = q[zk]
+  if not members then
+    members = {}
+    q[zk] = members
+  end
+  members[pid] = score
 end
 
 local function flushAvailability(q)
-  for key, set in pairs(q) do
+  for zk, members in pairs(q) do
     local adds, rems = {}, {}
-    for pid, score in pairs(set) do
+    for pid, score in pairs(members) do
       if score then
         adds[#adds + 1] = score
         adds[#adds + 1] = pid
@@ -45,8 +57,10 @@ local function flushAvailability(q)
         rems[#rems + 1] = pid
       end
     end
-    if #adds > 0 then redis.call('ZADD', key, unpack(adds)) end
-    if #rems > 0 then redis.call('ZREM', key, unpack(rems)) end
-    q[key] = nil
+    for key in string.gmatch(zk, '%S+') do
+      if #adds > 0 then redis.call('ZADD', key, unpack(adds)) end
+      if #rems > 0 then redis.call('ZREM', key, unpack(rems)) end
+    end
+    q[zk] = nil
   end
 end
