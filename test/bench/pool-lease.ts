@@ -38,16 +38,18 @@ interface Measurement {
   name: string;
   poolSize?: number;
   opsPerSec: number;
-  /** Mean server time per EVALSHA, from INFO commandstats. */
+  /** Mean server time per EVALSHA, from INFO commandstats (a pool's call may carry many leases). */
   serverUsPerCall: number;
+  /** Server time of all EVALSHAs per op (per pair for the pools), from INFO commandstats. */
+  serverUsPerOp: number;
   /** Mean server time of each pool script, from batches of leases and then of their releases. */
   leaseUs?: number;
   releaseUs?: number;
   exhausted?: number;
 }
 
-/** Runs `op` from `concurrency` loops for `secs` seconds; returns completed ops per second. */
-async function drive(secs: number, op: () => Promise<unknown>): Promise<number> {
+/** Runs `op` from `concurrency` loops for `secs` seconds; returns completed ops per second and how many. */
+async function drive(secs: number, op: () => Promise<unknown>): Promise<{ rate: number; done: number }> {
   const deadline = performance.now() + secs * 1000;
   let done = 0;
   const started = performance.now();
@@ -59,49 +61,51 @@ async function drive(secs: number, op: () => Promise<unknown>): Promise<number> 
       }
     }),
   );
-  return done / ((performance.now() - started) / 1000);
+  return { rate: done / ((performance.now() - started) / 1000), done };
 }
 
-async function serverUsPerEvalsha(admin: Redis): Promise<number> {
+async function evalshaStats(admin: Redis): Promise<{ usec: number; usPerCall: number }> {
   const stats = await admin.info('commandstats');
-  const m = /cmdstat_evalsha:.*usec_per_call=([\d.]+)/.exec(stats);
-  return m ? Number(m[1]) : NaN;
+  const m = /cmdstat_evalsha:calls=\d+,usec=(\d+),usec_per_call=([\d.]+)/.exec(stats);
+  return m ? { usec: Number(m[1]), usPerCall: Number(m[2]) } : { usec: NaN, usPerCall: NaN };
 }
 
 async function measure(
   admin: Redis,
   op: () => Promise<unknown>,
-): Promise<{ opsPerSec: number; serverUsPerCall: number }> {
+): Promise<{ opsPerSec: number; serverUsPerCall: number; serverUsPerOp: number }> {
   await drive(warmupSeconds, op);
   await admin.config('RESETSTAT');
-  const opsPerSec = await drive(seconds, op);
-  return { opsPerSec, serverUsPerCall: await serverUsPerEvalsha(admin) };
+  const { rate, done } = await drive(seconds, op);
+  const stats = await evalshaStats(admin);
+  return { opsPerSec: rate, serverUsPerCall: stats.usPerCall, serverUsPerOp: stats.usec / done };
 }
 
 /** Server time per lease and per release, apart: batches of `concurrency` leases, then their releases,
- * with INFO commandstats read between the two. */
+ * with INFO commandstats read between the two. Per lease and per release, not per EVALSHA: the pool
+ * sends the leases (and plain releases) issued in one tick as one script call. */
 async function perScriptUs(admin: Redis, pool: ProxyPool): Promise<{ leaseUs: number; releaseUs: number }> {
   const evalsha = async () => {
-    const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await admin.info('commandstats'));
-    return { calls: Number(m?.[1] ?? 0), usec: Number(m?.[2] ?? 0) };
+    const m = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await admin.info('commandstats'));
+    return { usec: Number(m?.[1] ?? 0) };
   };
-  const sum = { lc: 0, lu: 0, rc: 0, ru: 0 };
+  const sum = { ln: 0, lu: 0, rn: 0, ru: 0 };
   for (let batch = 0; batch < (args.quick ? 5 : 30); batch++) {
     const s0 = await evalsha();
     const leases = await Promise.all(
       Array.from({ length: concurrency }, () => pool.lease({ lane: 'interactive', host: 'api.example.com' })),
     );
     const s1 = await evalsha();
-    await Promise.all(
+    const released = await Promise.all(
       leases.flatMap((l) => (l.exhausted ? [] : [pool.release(l, { outcome: 'ok', bytes: 2048 })])),
     );
     const s2 = await evalsha();
-    sum.lc += s1.calls - s0.calls;
+    sum.ln += leases.length;
     sum.lu += s1.usec - s0.usec;
-    sum.rc += s2.calls - s1.calls;
+    sum.rn += released.length;
     sum.ru += s2.usec - s1.usec;
   }
-  return { leaseUs: sum.lu / sum.lc, releaseUs: sum.ru / sum.rc };
+  return { leaseUs: sum.lu / sum.ln, releaseUs: sum.ru / sum.rn };
 }
 
 async function setupPool(redis: Redis, size: number): Promise<ProxyPool> {
@@ -196,6 +200,7 @@ function report(
     r.poolSize === undefined ? '-' : `${((r.opsPerSec / rawRate) * 100).toFixed(1)}%`,
     r.poolSize === undefined ? '-' : `${(((2 * r.opsPerSec) / rawRate) * 100).toFixed(1)}%`,
     r.serverUsPerCall.toFixed(1),
+    r.serverUsPerOp.toFixed(1),
     r.leaseUs === undefined ? '-' : `${r.leaseUs.toFixed(1)} / ${(r.releaseUs ?? NaN).toFixed(1)}`,
     r.exhausted === undefined ? '-' : String(r.exhausted),
   ]);
@@ -205,6 +210,7 @@ function report(
     'pairs vs raw',
     'scripts vs raw',
     'server us/EVALSHA',
+    'server us/op',
     'us lease / release',
     'exhausted',
   ];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { Coalescer } from './coalesce.ts';
 import { ProxyPoolError } from './errors.ts';
 import { poolKeys, type PoolKeys } from './keys.ts';
 import { GrantedLease, ProbeTarget } from './lease.ts';
@@ -25,6 +26,7 @@ import type {
   ReleaseResult,
 } from './types.ts';
 import { normalizeHost, normalizeLeaseRequest, normalizeProxy } from './validate.ts';
+import type { NormalizedLeaseRequest } from './validate.ts';
 
 const PENALISING = new Set(['rate_limited', 'blocked', 'proxy_fault']);
 const KNOWN_OUTCOMES = new Set<string>(OUTCOMES);
@@ -32,6 +34,29 @@ const KNOWN_OUTCOMES = new Set<string>(OUTCOMES);
  * before answering exhausted), which keeps the reclaim scan off the hot path. */
 const RECLAIM_EVERY_MS = 100;
 const RECLAIM_BATCH = 32;
+/** At most this many leases (or plain releases) issued in the same tick go to Redis as one script
+ * call (lease-many, release-many); more go as several calls of equal size, which Redis pipelines. */
+const COALESCE_MAX = 32;
+
+/** What lease-7.lua (and each entry of lease-many-6.lua) answers. */
+type LeaseReply = [number, string, string | number, number?, number?];
+
+/** One lease request on its way to Redis, normalised. */
+interface LeaseCall {
+  r: NormalizedLeaseRequest;
+  lane: 'i' | 'b';
+  ttlMs: number;
+  leaseId: string;
+  seed: number;
+  reclaim: number;
+}
+
+/** One plain (no-penalty) release on its way to Redis. */
+interface ReleaseCall {
+  member: string;
+  outcome: string;
+  bytes: number;
+}
 
 /** The lease's member in the leases set: its id, its fencing epoch and its proxy. */
 const leaseMember = (l: Pick<Lease, 'leaseId' | 'epoch' | 'proxyId'>) =>
@@ -64,6 +89,9 @@ export class ProxyPool {
   #lastReclaimAt = -Infinity;
   readonly #metrics: PoolMetrics | undefined;
   readonly #logger: PoolLogger | undefined;
+  /** Leases and plain releases issued in the same tick share one script call. */
+  readonly #leases = new Coalescer<LeaseCall, LeaseReply>(COALESCE_MAX, (calls) => this.#sendLeases(calls));
+  readonly #releases = new Coalescer<ReleaseCall, number>(COALESCE_MAX, (calls) => this.#sendReleases(calls));
 
   constructor(opts: ProxyPoolOptions) {
     this.keys = poolKeys(opts.prefix);
@@ -151,32 +179,20 @@ export class ProxyPool {
     const started = performance.now();
     const r = normalizeLeaseRequest(req);
     const ttlMs = validTtl(req.ttlMs ?? this.#leaseTtlMs);
-    const k = this.keys;
     const leaseId = `${this.#leaseIdPrefix}${(this.#leaseCount++).toString(36)}`;
     let reclaim = 0;
     if (started - this.#lastReclaimAt >= RECLAIM_EVERY_MS) {
       this.#lastReclaimAt = started;
       reclaim = RECLAIM_BATCH;
     }
-    const reply = (await this.#run(
-      'lease',
-      [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.excluded(r.host), k.quarantine],
-      [
-        this.#argBase,
-        this.#clock.arg(),
-        ttlMs,
-        leaseId,
-        req.lane === 'batch' ? 'b' : 'i',
-        this.#reserve,
-        r.session,
-        this.#sessionTtlMs,
-        Math.floor(this.#random() * 2 ** 31),
-        this.#exhaustedRetryMs,
-        reclaim,
-        r.country,
-        ...r.tags,
-      ],
-    )) as [number, string, string | number, number?, number?];
+    const reply = await this.#leases.submit({
+      r,
+      lane: req.lane === 'batch' ? 'b' : 'i',
+      ttlMs,
+      leaseId,
+      seed: Math.floor(this.#random() * 2 ** 31),
+      reclaim,
+    });
     const seconds = (performance.now() - started) / 1000;
     if (reply[0] === 1) {
       this.#metrics?.leaseObserved(req.lane, 'leased', seconds);
@@ -202,6 +218,65 @@ export class ProxyPool {
     return exhausted;
   }
 
+  /** Sends the leases of one tick: lease-7 for a lone one, else one lease-many call for them all. */
+  async #sendLeases(calls: LeaseCall[]): Promise<LeaseReply[]> {
+    const k = this.keys;
+    if (calls.length === 1) {
+      const c = calls[0]!;
+      const reply = await this.#run(
+        'lease',
+        [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.excluded(c.r.host), k.quarantine],
+        [
+          this.#argBase,
+          this.#clock.arg(),
+          c.ttlMs,
+          c.leaseId,
+          c.lane,
+          this.#reserve,
+          c.r.session,
+          this.#sessionTtlMs,
+          c.seed,
+          this.#exhaustedRetryMs,
+          c.reclaim,
+          c.r.country,
+          ...c.r.tags,
+        ],
+      );
+      return [reply as LeaseReply];
+    }
+    const args: (string | number)[] = [
+      this.#argBase,
+      this.#clock.arg(),
+      this.#reserve,
+      this.#sessionTtlMs,
+      this.#exhaustedRetryMs,
+      calls.some((c) => c.reclaim > 0) ? RECLAIM_BATCH : 0,
+    ];
+    for (const c of calls)
+      args.push(c.leaseId, c.lane, c.ttlMs, c.r.session, c.seed, c.r.host, c.r.country, c.r.tags.join(' '));
+    return (await this.#run(
+      'lease-many',
+      [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.quarantine],
+      args,
+    )) as LeaseReply[];
+  }
+
+  /** Sends the plain releases of one tick: release-plain for a lone one, else one release-many. */
+  async #sendReleases(calls: ReleaseCall[]): Promise<number[]> {
+    if (calls.length === 1) {
+      const c = calls[0]!;
+      const status = await this.#run(
+        'release-plain',
+        [this.keys.leases],
+        [this.#argBase, this.#clock.arg(), c.member, c.outcome, c.bytes],
+      );
+      return [status as number];
+    }
+    const args: (string | number)[] = [this.#argBase, this.#clock.arg()];
+    for (const c of calls) args.push(c.member, c.outcome, c.bytes);
+    return (await this.#run('release-many', [this.keys.leases], args)) as number[];
+  }
+
   /** Ends a lease and applies its outcome; 'stale' when the lease expired or was fenced off. */
   async release(lease: Lease, report: ReleaseReport): Promise<ReleaseResult> {
     const { outcome } = report;
@@ -212,12 +287,9 @@ export class ProxyPool {
     const bytes = Math.max(0, Math.round(report.bytes ?? 0));
     const penalty = PENALISING.has(outcome)
       ? await this.#releaseWithPenalty(lease, host, outcome, bytes, report.retryAfterMs)
-      : // the common case: a script that touches only the leases set and the proxy
-        ((await this.#run(
-          'release-plain',
-          [this.keys.leases],
-          [this.#argBase, this.#clock.arg(), leaseMember(lease), outcome, bytes],
-        )) as number);
+      : // the common case: a script that touches only the leases set and the proxy, shared with the
+        // other plain releases of this tick
+        await this.#releases.submit({ member: leaseMember(lease), outcome, bytes });
     const stale = penalty < 0;
     this.#metrics?.releaseObserved(lease.proxyId, outcome, bytes, stale);
     if (stale) {

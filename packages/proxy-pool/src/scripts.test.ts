@@ -11,9 +11,11 @@ describe('the Lua scripts', () => {
     expect(files.sort()).toEqual([
       'drain-3.lua',
       'lease-7.lua',
+      'lease-many-6.lua',
       'probe-due-1.lua',
       'reclaim-4.lua',
       'release-8.lua',
+      'release-many-1.lua',
       'release-plain-1.lua',
       'remove-4.lua',
       'renew-1.lua',
@@ -36,7 +38,7 @@ describe('the Lua scripts', () => {
 
   it('includes are expanded once each, and every script compiles in Redis', async () => {
     const scripts = loadScripts();
-    expect(scripts.size).toBe(10);
+    expect(scripts.size).toBe(12);
     const t = await openTestPool();
     try {
       for (const s of scripts.values()) {

@@ -1,5 +1,6 @@
 --[[
-  Leases one proxy for one request to one target host.
+  Leases one proxy for one request to one target host (the selection itself is leaseOne in
+  includes/lease-one.lua, shared with lease-many-6.lua).
 
   Selection: the candidate set is the smallest of the availability sets the constraints name
   (all proxies, a tag's, a country's); the other constraints are O(1) membership checks. Only
@@ -45,146 +46,22 @@
 --- @include "availability"
 --- @include "expire-lease"
 --- @include "reclaim"
+--- @include "lease-one"
 
-local HEAD, PAGE, SCAN_LIMIT, RECLAIM_ON_EXHAUSTION = 4, 64, 1024, 64
-
-local prefix = ARGV[1]
 local now = clockMs(ARGV[2])
-local session = ARGV[7]
-local retryHint = tonumber(ARGV[10])
-
-local reclaimed = false
-if ARGV[11] ~= '0' then
-  reclaim(prefix, KEYS[1], KEYS[2], KEYS[4], KEYS[5], now, tonumber(ARGV[11]))
-  reclaimed = true
-end
-
-local function overReserve()
-  if ARGV[5] ~= 'b' then return false end
-  local cap = tonumber(redis.call('HGET', KEYS[3], 'cap') or '0')
-  if cap == 0 then return false end -- nothing in service: "capacity" says it better
-  local reserved = math.ceil(cap * tonumber(ARGV[6]) - 1e-9)
-  return redis.call('ZCARD', KEYS[1]) >= cap - reserved
-end
-
-local base = prefix .. 'a'
-local extra = {}
-if ARGV[12] ~= '' or #ARGV > 12 then
-  local sets = {}
-  if ARGV[12] ~= '' then sets[1] = prefix .. 'a:c:' .. ARGV[12] end
-  for i = 13, #ARGV do sets[#sets + 1] = prefix .. 'a:t:' .. ARGV[i] end
-  local best, bestCard = 1, -1
-  for i = 1, #sets do
-    local card = redis.call('ZCARD', sets[i])
-    if bestCard < 0 or card < bestCard then best, bestCard = i, card end
-  end
-  base = sets[best]
-  for i = 1, #sets do
-    if i ~= best then extra[#extra + 1] = sets[i] end
-  end
-end
-
-local xKey = KEYS[6]
-local soonest = nil
-local function cooling(untilMs)
-  untilMs = tonumber(untilMs)
-  if untilMs > now then
-    if soonest == nil or untilMs < soonest then soonest = untilMs end
-    return true
-  end
-  return false
-end
-
-local function eligible(pid)
-  for i = 1, #extra do
-    if not redis.call('ZSCORE', extra[i], pid) then return false end
-  end
-  local untilMs = redis.call('ZSCORE', xKey, pid)
-  return not (untilMs and cooling(untilMs))
-end
-
--- The first eligible member of base[from .. from + PAGE - 1], with one ZMSCORE per set.
-local function scanPage(from)
-  local members = redis.call('ZRANGE', base, from, from + PAGE - 1)
-  if #members == 0 then return nil end
-  local ok = {}
-  for i = 1, #members do ok[i] = true end
-  for e = 1, #extra do
-    local found = redis.call('ZMSCORE', extra[e], unpack(members))
-    for i = 1, #members do
-      if not found[i] then ok[i] = false end
-    end
-  end
-  local untils = redis.call('ZMSCORE', xKey, unpack(members))
-  for i = 1, #members do
-    if ok[i] and not (untils[i] and cooling(untils[i])) then return members[i] end
-  end
-  return nil
-end
-
-local function choose()
-  if session ~= '' then
-    local pid = redis.call('HGET', KEYS[4], session)
-    if pid and redis.call('ZSCORE', base, pid) and eligible(pid) then return pid end
-  end
-  -- the least-utilised candidate alone first: it is almost always the answer
-  local first = redis.call('ZRANGE', base, '0', '0')[1]
-  if not first then return nil end
-  if eligible(first) then return first end
-  local head = redis.call('ZRANGE', base, 1, HEAD - 1)
-  for i = 1, #head do
-    if eligible(head[i]) then return head[i] end
-  end
-  if #head < HEAD - 1 then return nil end
-  local n = redis.call('ZCARD', base)
-  if n - HEAD <= SCAN_LIMIT then
-    for from = HEAD, n - 1, PAGE do
-      local pid = scanPage(from)
-      if pid then return pid end
-    end
-    return nil
-  end
-  math.randomseed(tonumber(ARGV[9]))
-  for _ = 1, SCAN_LIMIT / PAGE do
-    local pid = scanPage(math.random(HEAD, n - PAGE))
-    if pid then return pid end
-  end
-  return nil
-end
-
-local reserveHit = overReserve()
-local chosen = nil
-if not reserveHit then chosen = choose() end
-if not chosen and not reclaimed and redis.call('ZCOUNT', KEYS[1], '-inf', now) > 0 then
-  -- expired leases may be holding the capacity we lack: reclaim, then look again
-  reclaim(prefix, KEYS[1], KEYS[2], KEYS[4], KEYS[5], now, RECLAIM_ON_EXHAUSTION)
-  soonest = nil
-  reserveHit = overReserve()
-  if not reserveHit then chosen = choose() end
-end
-
-if reserveHit then return {0, 'reserve', retryHint} end
-if not chosen then
-  if soonest then return {0, 'cooling', math.max(1, soonest - now)} end
-  local retry = retryHint
-  if tonumber(redis.call('HGET', KEYS[3], 'cap') or '0') == 0 then
-    -- nothing in service: the earliest quarantine end is when a probe may bring capacity back
-    local q = redis.call('ZRANGE', KEYS[7], 0, 0, 'WITHSCORES')
-    if q[2] and tonumber(q[2]) - now > retry then retry = tonumber(q[2]) - now end
-  end
-  return {0, 'capacity', retry}
-end
-
--- numbers go to redis.call as strings: see availability.lua
-local pkey = prefix .. 'p:' .. chosen
-local granted = redis.call('HINCRBY', pkey, 'granted', '1')
-local p = redis.call('HMGET', pkey, 'max', 'url', 'zk', 'released')
-setAvailability(p[3], chosen, granted - tonumber(p[4]), tonumber(p[1]), true)
+local tags = {}
+for i = 13, #ARGV do tags[#tags + 1] = ARGV[i] end
+local c = {
+  prefix = ARGV[1], leases = KEYS[1], timers = KEYS[2], meta = KEYS[3], sessions = KEYS[4],
+  hosts = KEYS[5], quar = KEYS[7], now = now, reserve = tonumber(ARGV[6]),
+  sessionTtl = tonumber(ARGV[8]), retryHint = tonumber(ARGV[10]), pending = 0, cache = nil,
+}
+local status, a, b = leaseOne(c, {
+  lane = ARGV[5], session = ARGV[7], seed = tonumber(ARGV[9]), country = ARGV[12], tags = tags,
+  xKey = KEYS[6], xEmpty = false, reclaim = tonumber(ARGV[11]),
+})
+if status == 0 then return {0, a, b} end
 local epoch = redis.call('HINCRBY', KEYS[3], 'seq', '1')
 local expiresAt = now + tonumber(ARGV[3])
-redis.call('ZADD', KEYS[1], int(expiresAt), ARGV[4] .. '|' .. int(epoch) .. '|' .. chosen)
-if session ~= '' then
-  redis.call('HSET', KEYS[4], session, chosen)
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[8]), 's:' .. session)
-end
-return {1, chosen, p[2], epoch, expiresAt}
+redis.call('ZADD', KEYS[1], int(expiresAt), ARGV[4] .. '|' .. int(epoch) .. '|' .. a)
+return {1, a, b, epoch, expiresAt}
