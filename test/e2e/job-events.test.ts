@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completion, type Api } from './support/api.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { until } from './support/wait.ts';
 
 let t: TestStack;
 let api: Api;
@@ -27,9 +28,12 @@ async function events(id: string, as = key): Promise<{ status: number; records: 
 describe('GET /v1/jobs/{id}/events', () => {
   it('streams status changes as server-sent events until the job finishes', async () => {
     t.mock.setFaults({ error5xx: 1 });
+    const calls = t.mock.stats().calls;
     const job = (await api.post<JobRecord>('/v1/jobs', completion('watch me'))).body;
     const stream = events(job.id);
-    setTimeout(() => t.mock.setFaults({}), 150);
+    // The first attempt fails; the upstream recovers before the retry (at least 25 ms later).
+    await until('the first attempt', () => t.mock.stats().calls > calls, 10_000, 2);
+    t.mock.setFaults({});
     const { status, records } = await stream;
     expect(status).toBe(200);
     const statuses = records.map((r) => r.status);
