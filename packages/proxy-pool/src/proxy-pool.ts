@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { Coalescer } from './coalesce.ts';
 import { ProxyPoolError } from './errors.ts';
 import { poolKeys, type PoolKeys } from './keys.ts';
+import { LeaseCalls, RECLAIM_BATCH } from './lease-calls.ts';
 import { GrantedLease, ProbeTarget } from './lease.ts';
 import type { PoolMetrics } from './metrics.ts';
 import { resolvePoolOptions } from './options.ts';
@@ -26,38 +26,12 @@ import type {
   ReleaseResult,
 } from './types.ts';
 import { normalizeHost, normalizeLeaseRequest, normalizeProxy } from './validate.ts';
-import type { NormalizedLeaseRequest } from './validate.ts';
 
 const PENALISING = new Set(['rate_limited', 'blocked', 'proxy_fault']);
 const KNOWN_OUTCOMES = new Set<string>(OUTCOMES);
 /** Each process reclaims a batch of expired leases inside lease at most this often (and always
  * before answering exhausted), which keeps the reclaim scan off the hot path. */
 const RECLAIM_EVERY_MS = 100;
-const RECLAIM_BATCH = 32;
-/** At most this many leases (or plain releases) issued in the same tick go to Redis as one script
- * call (lease-many, release-many); more go as several calls of equal size, which Redis pipelines. */
-const COALESCE_MAX = 32;
-
-/** What lease-7.lua (and each entry of lease-many-6.lua) answers. */
-type LeaseReply = [number, string, string | number, number?, number?];
-
-/** One lease request on its way to Redis, normalised. */
-interface LeaseCall {
-  r: NormalizedLeaseRequest;
-  lane: 'i' | 'b';
-  ttlMs: number;
-  leaseId: string;
-  seed: number;
-  reclaim: number;
-}
-
-/** One plain (no-penalty) release on its way to Redis. */
-interface ReleaseCall {
-  member: string;
-  outcome: string;
-  bytes: number;
-}
-
 /** The lease's member in the leases set: its id, its fencing epoch and its proxy. */
 const leaseMember = (l: Pick<Lease, 'leaseId' | 'epoch' | 'proxyId'>) =>
   `${l.leaseId}|${l.epoch}|${l.proxyId}`;
@@ -75,9 +49,6 @@ export class ProxyPool {
   readonly #run: (name: string, keys: string[], args: ScriptArg[]) => Promise<unknown>;
   readonly #argBase: string;
   readonly #leaseTtlMs: number;
-  readonly #reserve: number;
-  readonly #sessionTtlMs: number;
-  readonly #exhaustedRetryMs: number;
   readonly #quarantine: QuarantineOptions;
   readonly #jitter: number;
   /** ARGV[9..17] of release for penalising outcomes, after retryAfter and the random number. */
@@ -90,8 +61,7 @@ export class ProxyPool {
   readonly #metrics: PoolMetrics | undefined;
   readonly #logger: PoolLogger | undefined;
   /** Leases and plain releases issued in the same tick share one script call. */
-  readonly #leases = new Coalescer<LeaseCall, LeaseReply>(COALESCE_MAX, (calls) => this.#sendLeases(calls));
-  readonly #releases = new Coalescer<ReleaseCall, number>(COALESCE_MAX, (calls) => this.#sendReleases(calls));
+  readonly #calls: LeaseCalls;
 
   constructor(opts: ProxyPoolOptions) {
     this.keys = poolKeys(opts.prefix);
@@ -102,9 +72,6 @@ export class ProxyPool {
     this.#argBase = clientPrefix + this.keys.base;
     const o = resolvePoolOptions(opts);
     this.#leaseTtlMs = o.leaseTtlMs;
-    this.#reserve = o.interactiveReserve;
-    this.#sessionTtlMs = o.sessionTtlMs;
-    this.#exhaustedRetryMs = o.exhaustedRetryMs;
     this.#jitter = o.jitter;
     this.#quarantine = o.quarantine;
     this.#penaltyArgs = [
@@ -122,6 +89,15 @@ export class ProxyPool {
     this.#random = opts.random ?? Math.random;
     this.#metrics = opts.metrics;
     this.#logger = opts.logger;
+    this.#calls = new LeaseCalls({
+      keys: this.keys,
+      run: this.#run,
+      argBase: this.#argBase,
+      clock: this.#clock,
+      reserve: o.interactiveReserve,
+      sessionTtlMs: o.sessionTtlMs,
+      exhaustedRetryMs: o.exhaustedRetryMs,
+    });
     this.#metrics?.attach(this);
   }
 
@@ -185,7 +161,7 @@ export class ProxyPool {
       this.#lastReclaimAt = started;
       reclaim = RECLAIM_BATCH;
     }
-    const reply = await this.#leases.submit({
+    const reply = await this.#calls.lease({
       r,
       lane: req.lane === 'batch' ? 'b' : 'i',
       ttlMs,
@@ -218,65 +194,6 @@ export class ProxyPool {
     return exhausted;
   }
 
-  /** Sends the leases of one tick: lease-7 for a lone one, else one lease-many call for them all. */
-  async #sendLeases(calls: LeaseCall[]): Promise<LeaseReply[]> {
-    const k = this.keys;
-    if (calls.length === 1) {
-      const c = calls[0]!;
-      const reply = await this.#run(
-        'lease',
-        [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.excluded(c.r.host), k.quarantine],
-        [
-          this.#argBase,
-          this.#clock.arg(),
-          c.ttlMs,
-          c.leaseId,
-          c.lane,
-          this.#reserve,
-          c.r.session,
-          this.#sessionTtlMs,
-          c.seed,
-          this.#exhaustedRetryMs,
-          c.reclaim,
-          c.r.country,
-          ...c.r.tags,
-        ],
-      );
-      return [reply as LeaseReply];
-    }
-    const args: (string | number)[] = [
-      this.#argBase,
-      this.#clock.arg(),
-      this.#reserve,
-      this.#sessionTtlMs,
-      this.#exhaustedRetryMs,
-      calls.some((c) => c.reclaim > 0) ? RECLAIM_BATCH : 0,
-    ];
-    for (const c of calls)
-      args.push(c.leaseId, c.lane, c.ttlMs, c.r.session, c.seed, c.r.host, c.r.country, c.r.tags.join(' '));
-    return (await this.#run(
-      'lease-many',
-      [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.quarantine],
-      args,
-    )) as LeaseReply[];
-  }
-
-  /** Sends the plain releases of one tick: release-plain for a lone one, else one release-many. */
-  async #sendReleases(calls: ReleaseCall[]): Promise<number[]> {
-    if (calls.length === 1) {
-      const c = calls[0]!;
-      const status = await this.#run(
-        'release-plain',
-        [this.keys.leases],
-        [this.#argBase, this.#clock.arg(), c.member, c.outcome, c.bytes],
-      );
-      return [status as number];
-    }
-    const args: (string | number)[] = [this.#argBase, this.#clock.arg()];
-    for (const c of calls) args.push(c.member, c.outcome, c.bytes);
-    return (await this.#run('release-many', [this.keys.leases], args)) as number[];
-  }
-
   /** Ends a lease and applies its outcome; 'stale' when the lease expired or was fenced off. */
   async release(lease: Lease, report: ReleaseReport): Promise<ReleaseResult> {
     const { outcome } = report;
@@ -289,7 +206,7 @@ export class ProxyPool {
       ? await this.#releaseWithPenalty(lease, host, outcome, bytes, report.retryAfterMs)
       : // the common case: a script that touches only the leases set and the proxy, shared with the
         // other plain releases of this tick
-        await this.#releases.submit({ member: leaseMember(lease), outcome, bytes });
+        await this.#calls.releasePlain({ member: leaseMember(lease), outcome, bytes });
     const stale = penalty < 0;
     this.#metrics?.releaseObserved(lease.proxyId, outcome, bytes, stale);
     if (stale) {
