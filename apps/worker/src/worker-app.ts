@@ -279,6 +279,7 @@ export class WorkerApp {
       await this.cancelListener?.close();
       this.metricsServer?.close();
       await this.poolEgress?.close();
+      await this.pool?.flush().catch((err: unknown) => logger.warn({ err }, 'proxy pool counts not sent'));
       await this.outbox?.close();
       await this.jobStore?.close();
       await Promise.all(this.clients.map((c) => c.quit().catch(() => c.disconnect())));

@@ -16,6 +16,12 @@ export interface PoolKeys {
   quarantine: string;
   draining: string;
   available: string;
+  /** Column hashes (proxy id -> value) the batched scripts read for many proxies in one call. */
+  urls: string;
+  zks: string;
+  born: string;
+  /** Proxies whose consecutive-fault count is not 0. */
+  faulty: string;
   proxy(id: string): string;
   excluded(host: string): string;
   banned(host: string): string;
@@ -41,6 +47,10 @@ export function poolKeys(prefix: string): PoolKeys {
     quarantine: `${base}quar`,
     draining: `${base}draining`,
     available: `${base}a`,
+    urls: `${base}url`,
+    zks: `${base}zk`,
+    born: `${base}born`,
+    faulty: `${base}faulty`,
     proxy: (id) => `${base}p:${id}`,
     excluded: (host) => `${base}x:${host}`,
     banned: (host) => `${base}ban:${host}`,

@@ -24,11 +24,26 @@ export interface LeaseCall {
   reclaim: number;
 }
 
+/** Whether two lease requests differ at most in their lease id and seed. */
+function sameShape(a: LeaseCall, b: LeaseCall): boolean {
+  return (
+    a.lane === b.lane &&
+    a.ttlMs === b.ttlMs &&
+    a.r.session === b.r.session &&
+    a.r.host === b.r.host &&
+    a.r.country === b.r.country &&
+    a.r.tags.length === b.r.tags.length &&
+    a.r.tags.every((t, i) => t === b.r.tags[i])
+  );
+}
+
 /** One plain (no-penalty) release on its way to Redis. */
 export interface ReleaseCall {
+  /** The lease's member in the leases set ("leaseId|epoch|proxyId") */
   member: string;
+  proxyId: string;
+  epoch: number;
   outcome: string;
-  bytes: number;
 }
 
 export interface LeaseCallsOptions {
@@ -61,7 +76,7 @@ export class LeaseCalls {
     return this.#leases.submit(call);
   }
 
-  /** -1 when the lease was stale, else 0 (no penalty). */
+  /** -1 when the lease was stale, 0 when its proxy was removed (or re-added) since, else 1. */
   releasePlain(call: ReleaseCall): Promise<number> {
     return this.#releases.submit(call);
   }
@@ -99,8 +114,16 @@ export class LeaseCalls {
       exhaustedRetryMs,
       calls.some((c) => c.reclaim > 0) ? RECLAIM_BATCH : 0,
     ];
-    for (const c of calls)
-      args.push(c.leaseId, c.lane, c.ttlMs, c.r.session, c.seed, c.r.host, c.r.country, c.r.tags.join(' '));
+    // consecutive requests that differ only in their lease id go as one run (lease-many-6.lua)
+    for (let i = 0; i < calls.length;) {
+      const c = calls[i]!;
+      const tags = c.r.tags.join(' ');
+      let end = i + 1;
+      while (end < calls.length && sameShape(calls[end]!, c)) end++;
+      args.push(end - i, c.lane, c.ttlMs, c.r.session, c.seed, c.r.host, c.r.country, tags);
+      for (let k = i; k < end; k++) args.push(calls[k]!.leaseId);
+      i = end;
+    }
     return (await run(
       'lease-many',
       [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.quarantine],
@@ -113,15 +136,11 @@ export class LeaseCalls {
     if (calls.length === 1) {
       const c = calls[0]!;
       return [
-        (await run(
-          'release-plain',
-          [keys.leases],
-          [argBase, clock.arg(), c.member, c.outcome, c.bytes],
-        )) as number,
+        (await run('release-plain', [keys.leases], [argBase, clock.arg(), c.member, c.outcome])) as number,
       ];
     }
     const args: ScriptArg[] = [argBase, clock.arg()];
-    for (const c of calls) args.push(c.member, c.outcome, c.bytes);
+    for (const c of calls) args.push(c.member, c.proxyId, c.epoch, c.outcome);
     return (await run('release-many', [keys.leases], args)) as number[];
   }
 }

@@ -60,12 +60,26 @@ function stateOf(h: Record<string, string>, cooling: HostExclusion[] | undefined
   return cooling?.length ? 'cooling' : 'available';
 }
 
+/** The in-flight count packed into an availability score (see lua/includes/availability.lua). */
+const SCORE_SLOT = 16384;
+
+/** A proxy in service keeps its in-flight count in its availability score, one out of service in
+ * its hash's `held`. */
+function inFlightOf(h: Record<string, string>, score: string | null): number {
+  const inService = h.drain === '0' && h.qu === '0';
+  return inService && score !== null ? Number(score) % SCORE_SLOT : Number(h.held ?? 0);
+}
+
 /** Every proxy with its health, sorted by id; URLs redacted. */
 export async function readPoolHealth(redis: Client, keys: PoolKeys, now: number): Promise<ProxyHealth[]> {
   const ids = (await redis.smembers(keys.ids)).sort();
+  if (ids.length === 0) return [];
   const pipe = redis.pipeline();
   for (const id of ids) pipe.hgetall(keys.proxy(id));
-  const [hashes, ex] = await Promise.all([execAll(pipe), readExclusions(redis, keys, now)]);
+  pipe.zmscore(keys.available, ...ids);
+  const [results, ex] = await Promise.all([execAll(pipe), readExclusions(redis, keys, now)]);
+  const hashes = results.slice(0, ids.length);
+  const scores = results[ids.length] as (string | null)[];
   const out: ProxyHealth[] = [];
   ids.forEach((id, i) => {
     const h = hashes[i] as Record<string, string> | undefined;
@@ -86,7 +100,7 @@ export async function readPoolHealth(redis: Client, keys: PoolKeys, now: number)
       maxConcurrency: Number(h.max),
       pricePerGbUsd: Number(h.price),
       state: stateOf(h, cooling),
-      inFlight: Number(h.granted ?? 0) - released,
+      inFlight: inFlightOf(h, scores[i] ?? null),
       outcomes,
       bytes: Number(h.bytes ?? 0),
       consecutiveFaults: Number(h.faults ?? 0),
@@ -104,7 +118,8 @@ export async function readCounts(redis: Client, keys: PoolKeys, now: number): Pr
   pipe.scard(keys.ids);
   pipe.smembers(keys.draining);
   pipe.zrange(keys.quarantine, '0', '-1');
-  pipe.zcard(keys.leases);
+  // every lease but the placeholder (lua/includes/leases-set.lua)
+  pipe.zcount(keys.leases, '-inf', '(+inf');
   pipe.hget(keys.meta, 'cap');
   const [[total, draining, quarantined, inFlight, cap], ex] = await Promise.all([
     execAll(pipe) as Promise<[number, string[], string[], number, string | null]>,

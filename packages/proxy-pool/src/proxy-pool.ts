@@ -8,6 +8,7 @@ import type { PoolMetrics } from './metrics.ts';
 import { resolvePoolOptions } from './options.ts';
 import type { ProxyPoolOptions, QuarantineOptions } from './options.ts';
 import { readCounts, readPoolHealth } from './pool-reader.ts';
+import { ReleaseStats } from './release-stats.ts';
 import { defineScripts, type ScriptArg } from './scripts.ts';
 import { ServerClock } from './server-clock.ts';
 import { OUTCOMES } from './types.ts';
@@ -36,6 +37,13 @@ const RECLAIM_EVERY_MS = 100;
 const leaseMember = (l: Pick<Lease, 'leaseId' | 'epoch' | 'proxyId'>) =>
   `${l.leaseId}|${l.epoch}|${l.proxyId}`;
 
+/** What release-8.lua answers besides a penalty (ms, >= 0). */
+const STALE = -1;
+const PROXY_GONE = -2;
+/** release-plain and release-many answer -1 (stale), 0 (the lease's proxy was removed or re-added
+ * since) or 1 (ended on its proxy): as release-8.lua would, with no penalty. */
+const plainAnswer = (n: number) => (n === 1 ? 0 : n === 0 ? PROXY_GONE : STALE);
+
 function validTtl(ms: number): number {
   if (!(Number.isFinite(ms) && ms > 0))
     throw new ProxyPoolError('PROXY_POOL_INVALID_REQUEST', 'ttlMs must be positive');
@@ -51,7 +59,7 @@ export class ProxyPool {
   readonly #leaseTtlMs: number;
   readonly #quarantine: QuarantineOptions;
   readonly #jitter: number;
-  /** ARGV[9..17] of release for penalising outcomes, after retryAfter and the random number. */
+  /** ARGV[8..16] of release for penalising outcomes, after retryAfter and the random number. */
   readonly #penaltyArgs: number[];
   readonly #clock: ServerClock;
   readonly #random: () => number;
@@ -62,6 +70,8 @@ export class ProxyPool {
   readonly #logger: PoolLogger | undefined;
   /** Leases and plain releases issued in the same tick share one script call. */
   readonly #calls: LeaseCalls;
+  /** Release counts per proxy for the admin table, sent to Redis in batches. */
+  readonly #stats: ReleaseStats;
 
   constructor(opts: ProxyPoolOptions) {
     this.keys = poolKeys(opts.prefix);
@@ -98,6 +108,7 @@ export class ProxyPool {
       sessionTtlMs: o.sessionTtlMs,
       exhaustedRetryMs: o.exhaustedRetryMs,
     });
+    this.#stats = new ReleaseStats((args) => this.#run('count', [this.keys.born], [this.#argBase, ...args]));
     this.#metrics?.attach(this);
   }
 
@@ -138,10 +149,18 @@ export class ProxyPool {
     return n < 0 ? null : n;
   }
 
-  /** Every proxy with its health, URLs redacted, sorted by id. */
+  /** Every proxy with its health, URLs redacted, sorted by id. Its release counts include this
+   * process's releases so far and other processes' up to a second ago (see ReleaseStats). */
   async list(): Promise<ProxyHealth[]> {
+    await this.flush();
     await this.reclaimExpired();
     return readPoolHealth(this.#redis, this.keys, await this.#clock.now());
+  }
+
+  /** Sends this process's release counts to Redis now (they go every second anyway); call it
+   * before the process exits. */
+  flush(): Promise<void> {
+    return this.#stats.flush();
   }
 
   /** Pool-wide counts (what the gauges show). */
@@ -203,11 +222,19 @@ export class ProxyPool {
     const host = normalizeHost(lease.host);
     const bytes = Math.max(0, Math.round(report.bytes ?? 0));
     const penalty = PENALISING.has(outcome)
-      ? await this.#releaseWithPenalty(lease, host, outcome, bytes, report.retryAfterMs)
-      : // the common case: a script that touches only the leases set and the proxy, shared with the
-        // other plain releases of this tick
-        await this.#calls.releasePlain({ member: leaseMember(lease), outcome, bytes });
-    const stale = penalty < 0;
+      ? await this.#releaseWithPenalty(lease, host, outcome, report.retryAfterMs)
+      : // the common case: a script that touches only the leases set and the proxy's scores,
+        // shared with the other plain releases of this tick
+        plainAnswer(
+          await this.#calls.releasePlain({
+            member: leaseMember(lease),
+            proxyId: lease.proxyId,
+            epoch: lease.epoch,
+            outcome,
+          }),
+        );
+    const stale = penalty === STALE;
+    if (penalty >= 0) this.#stats.add(lease.proxyId, lease.epoch, outcome, bytes);
     this.#metrics?.releaseObserved(lease.proxyId, outcome, bytes, stale);
     if (stale) {
       this.#logger?.info(
@@ -224,7 +251,6 @@ export class ProxyPool {
     lease: Lease,
     host: string,
     outcome: string,
-    bytes: number,
     retryAfterMs: number | undefined,
   ): Promise<number> {
     const k = this.keys;
@@ -245,7 +271,6 @@ export class ProxyPool {
         this.#clock.arg(),
         leaseMember(lease),
         outcome,
-        bytes,
         host,
         retryAfterMs === undefined ? '' : Math.ceil(retryAfterMs),
         this.#random(),

@@ -9,6 +9,7 @@ describe('the Lua scripts', () => {
   it('one file per script, named name-<numKeys>.lua, each with a header listing KEYS, ARGV and the return value', () => {
     const files = readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua'));
     expect(files.sort()).toEqual([
+      'count-1.lua',
       'drain-3.lua',
       'lease-7.lua',
       'lease-many-6.lua',
@@ -38,7 +39,7 @@ describe('the Lua scripts', () => {
 
   it('includes are expanded once each, and every script compiles in Redis', async () => {
     const scripts = loadScripts();
-    expect(scripts.size).toBe(12);
+    expect(scripts.size).toBe(13);
     const t = await openTestPool();
     try {
       for (const s of scripts.values()) {

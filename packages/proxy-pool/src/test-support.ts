@@ -81,3 +81,11 @@ export const interactive = (host: string, extra: Partial<LeaseRequest> = {}): Le
   host,
   ...extra,
 });
+
+/** A proxy's score in its availability sets, written out independently of the Lua that computes
+ * it (lua/includes/availability.lua): utilisation in millionths (capped at 1,000,000), its max and
+ * its in-flight count, packed as (utilisation * 2^14 + max) * 2^14 + inflight. */
+export function availabilityScore(inflight: number, max: number): string {
+  const utilisation = Math.min(1_000_000, Math.floor((inflight * 1_000_000) / max));
+  return String((utilisation * 16384 + max) * 16384 + inflight);
+}

@@ -2,6 +2,10 @@ import { ProxyPoolError } from './errors.ts';
 import { redactProxyUrl } from './redact.ts';
 import type { LeaseRequest, ProxySpec } from './types.ts';
 
+/** Most leases one proxy may carry at once (its counts are packed into a sorted-set score below
+ * 2^14 each: lua/includes/availability.lua). */
+export const MAX_CONCURRENCY = 10_000;
+
 const ID = /^[A-Za-z0-9][\w.:-]{0,127}$/;
 const TAG = /^[\w.:-]{1,64}$/;
 const COUNTRY = /^[A-Z]{2}$/;
@@ -51,8 +55,15 @@ export function normalizeProxy(spec: ProxySpec): NormalizedProxy {
   if (country && !COUNTRY.test(country)) {
     throw new ProxyPoolError('PROXY_POOL_INVALID_PROXY', 'country must be an ISO 3166-1 alpha-2 code');
   }
-  if (!Number.isInteger(spec.maxConcurrency) || spec.maxConcurrency < 1) {
-    throw new ProxyPoolError('PROXY_POOL_INVALID_PROXY', 'maxConcurrency must be a positive integer');
+  if (
+    !Number.isInteger(spec.maxConcurrency) ||
+    spec.maxConcurrency < 1 ||
+    spec.maxConcurrency > MAX_CONCURRENCY
+  ) {
+    throw new ProxyPoolError(
+      'PROXY_POOL_INVALID_PROXY',
+      `maxConcurrency must be an integer from 1 to ${MAX_CONCURRENCY.toLocaleString('en')}`,
+    );
   }
   if (!Number.isFinite(spec.pricePerGbUsd) || spec.pricePerGbUsd < 0) {
     throw new ProxyPoolError('PROXY_POOL_INVALID_PROXY', 'pricePerGbUsd must be a non-negative number');

@@ -18,30 +18,32 @@
 
 local id = ARGV[2]
 local pkey = ARGV[1] .. 'p:' .. id
-local p = redis.call('HMGET', pkey, 'max', 'zk', 'drain', 'qu', 'granted', 'released', 'faults')
+local p = redis.call('HMGET', pkey, 'max', 'zk', 'drain', 'qu', 'held', 'faults')
 if not p[1] then return -1 end
-local max, inflight = tonumber(p[1]), tonumber(p[5]) - tonumber(p[6])
+local max = tonumber(p[1])
+local inflight = inFlightOf(ARGV[1], id, p[3] == '0' and p[4] == '0', p[5])
 
 if ARGV[3] == '1' and p[3] == '0' then
   if p[4] ~= '0' then
+    -- quarantined: out of service already, its count held
     redis.call('ZREM', KEYS[2], id)
     redis.call('HSET', pkey, 'qu', 0)
   else
     redis.call('HINCRBY', KEYS[1], 'cap', -max)
+    leaveService(p[2], id, pkey, inflight)
   end
   redis.call('HSET', pkey, 'drain', 1)
   redis.call('SADD', KEYS[3], id)
-  setAvailability(p[2], id, inflight, max, false)
 elseif ARGV[3] == '0' and p[3] == '1' then
   redis.call('HSET', pkey, 'drain', 0)
   redis.call('SREM', KEYS[3], id)
-  if p[7] ~= '0' then
+  if p[6] ~= '0' then
     local now = clockMs(ARGV[4])
     redis.call('HSET', pkey, 'qu', int(now))
     redis.call('ZADD', KEYS[2], now, id)
   else
     redis.call('HINCRBY', KEYS[1], 'cap', max)
-    setAvailability(p[2], id, inflight, max, true)
+    enterService(p[2], id, pkey, max)
   end
 end
 return inflight

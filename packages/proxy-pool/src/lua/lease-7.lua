@@ -44,6 +44,7 @@
 ]]
 --- @include "clock"
 --- @include "availability"
+--- @include "leases-set"
 --- @include "expire-lease"
 --- @include "reclaim"
 --- @include "lease-one"
@@ -54,7 +55,7 @@ for i = 13, #ARGV do tags[#tags + 1] = ARGV[i] end
 local c = {
   prefix = ARGV[1], leases = KEYS[1], timers = KEYS[2], meta = KEYS[3], sessions = KEYS[4],
   hosts = KEYS[5], quar = KEYS[7], now = now, reserve = tonumber(ARGV[6]),
-  sessionTtl = tonumber(ARGV[8]), retryHint = tonumber(ARGV[10]), pending = 0, cache = nil,
+  sessionTtl = tonumber(ARGV[8]), retryHint = tonumber(ARGV[10]), pending = 0,
 }
 local status, a, b = leaseOne(c, {
   lane = ARGV[5], session = ARGV[7], seed = tonumber(ARGV[9]), country = ARGV[12], tags = tags,
@@ -63,5 +64,5 @@ local status, a, b = leaseOne(c, {
 if status == 0 then return {0, a, b} end
 local epoch = redis.call('HINCRBY', KEYS[3], 'seq', '1')
 local expiresAt = now + tonumber(ARGV[3])
-redis.call('ZADD', KEYS[1], int(expiresAt), ARGV[4] .. '|' .. int(epoch) .. '|' .. a)
+redis.call('ZADD', KEYS[1], int(expiresAt), ARGV[4] .. '|' .. int(epoch) .. '|' .. a, '+inf', LEASES_PLACEHOLDER)
 return {1, a, b, epoch, expiresAt}

@@ -6,9 +6,10 @@
   Shared within the call (the same result as the leases one after another): expired leases are
   reclaimed first when the caller asks (ARGV[6] > 0; the first request's reclaim), a host's
   exclusion set is looked up once (no cooldowns or bans for it: no ZSCORE per candidate; nothing
-  in a lease creates them), proxy fields are read once per proxy (until a reclaim changes them),
-  the fencing epochs are taken with one HINCRBY (consecutive, in request order) and the leases go
-  to the leases set with one ZADD at the end (the reserve check counts them meanwhile).
+  in a lease creates them), the fencing epochs are taken with one HINCRBY (consecutive, in request
+  order), the leases go to the leases set with one ZADD at the end (the reserve check counts them
+  meanwhile), and the proxies' URLs and set names come from the url and zk column hashes with one
+  HMGET each.
 
   KEYS[1] leases    zset  "leaseId|epoch|proxyId" -> expiry (ms)
   KEYS[2] timers    zset  "s:<session>" | "h:<host>" -> due time (ms)
@@ -24,37 +25,40 @@
   ARGV[4]  session TTL (ms)
   ARGV[5]  retry hint when nothing better is known (ms)
   ARGV[6]  expired leases to reclaim first (0: only when a request finds the pool exhausted)
-  ARGV[7..] eight per request, in order:
-           lease id (unique, without "|"), lane ("i" | "b"), lease TTL (ms), session key or "",
-           random seed (integer), host, required country or "", required tags (space-separated)
+  ARGV[7..] the requests, in order, in runs of requests that differ only in their lease id (the
+           client sends consecutive alike requests as one run: fewer arguments to read). A run:
+           n (requests in it), lane ("i" | "b"), lease TTL (ms), session key or "", random seed
+           (integer; the k-th request of the run, from 0, uses seed + k), host, required country
+           or "", required tags (space-separated), then n lease ids (unique, without "|")
 
   Returns one reply per request, in order: {1, proxyId, proxyUrl, epoch, expiresAt}
        or {0, reason, retryAfterMs}, reason "reserve" | "capacity" | "cooling"
 ]]
 --- @include "clock"
 --- @include "availability"
+--- @include "leases-set"
 --- @include "expire-lease"
 --- @include "reclaim"
 --- @include "lease-one"
 
-local FIELDS = 8
 local prefix = ARGV[1]
 local now = clockMs(ARGV[2])
 local c = {
   prefix = prefix, leases = KEYS[1], timers = KEYS[2], meta = KEYS[3], sessions = KEYS[4],
   hosts = KEYS[5], quar = KEYS[6], now = now, reserve = tonumber(ARGV[3]),
-  sessionTtl = tonumber(ARGV[4]), retryHint = tonumber(ARGV[5]), pending = 0, cache = {},
+  sessionTtl = tonumber(ARGV[4]), retryHint = tonumber(ARGV[5]), pending = 0,
 }
 local base = prefix .. 'a'
 
 -- The fast path: a request without constraints, session or exclusions for its host takes the
--- least-utilised proxy of the whole pool, the first member of `base`. leaseOne would read it
--- with ZRANGE 0 0 and write the proxy's new score at once; here the front of the set is read once
--- (`view`, kept in the set's order as leases change scores) and the writes are queued until a
--- request needs the real sets (flush): new scores with one ZADD (and ZREM) per set, `granted`
--- with one HINCRBY per proxy. `boundary` is the last member read: members not read sort after it,
--- so the view's first member is the set's first as long as it sorts before the boundary.
-local q, known = {}, {}
+-- least-utilised proxy of the whole pool, the first member of `base`, whose score carries its
+-- counts (availability.lua). leaseOne would read it with ZRANGE and write its new score at once;
+-- here the front of the set is read once (`view`, kept in the set's order as leases change
+-- scores) and the new scores are queued until a request needs the real sets (flush): one HMGET of
+-- the proxies' set names, then one ZADD per set. `boundary` is the last member read: members not
+-- read sort after it, so the view's first member is the set's first as long as it sorts before
+-- the boundary.
+local pending = {} -- proxy id -> its new score (text)
 -- view[vh..]: {score, member, moved}; `moved` marks a member whose score this call changed
 local view, vh, boundary, complete = nil, 1, nil, false
 
@@ -71,11 +75,29 @@ local function before(as, am, bs, bm)
 end
 
 local function flush()
-  flushAvailability(q)
-  for pid, e in pairs(known) do
-    if e[5] ~= e[6] then redis.call('HINCRBY', prefix .. 'p:' .. pid, 'granted', int(e[5] - e[6])) end
+  local pids = {}
+  for pid in pairs(pending) do pids[#pids + 1] = pid end
+  if #pids > 0 then
+    local zks = redis.call('HMGET', prefix .. 'zk', unpack(pids))
+    local q = {}
+    for i = 1, #pids do
+      local members = q[zks[i]]
+      if not members then
+        members = {}
+        q[zks[i]] = members
+      end
+      members[pids[i]] = pending[pids[i]]
+    end
+    for zk, members in pairs(q) do
+      local adds = {}
+      for pid, score in pairs(members) do
+        adds[#adds + 1] = score
+        adds[#adds + 1] = pid
+      end
+      for key in string.gmatch(zk, '%S+') do redis.call('ZADD', key, unpack(adds)) end
+    end
   end
-  known = {}
+  pending = {}
   view = nil
 end
 
@@ -87,112 +109,131 @@ local function readView(want)
   boundary = view[#view] and {view[#view][1], view[#view][2]}
 end
 
--- The pool's least-utilised proxy, taken from the view; nil when the view cannot tell (read it
--- again) and false when the set is empty. Members read and not moved sort before the boundary;
--- a moved one may have passed it. (The view is read one member longer than the fast requests
--- left, so the boundary member itself is never reached and this check is only a safety net.)
+-- The pool's least-utilised proxy with a free slot, taken from the view; nil when the view cannot
+-- tell (read it again) and false when there is none. Members read and not moved sort before the
+-- boundary; a moved one may have passed it. (The view is read one member longer than the fast
+-- requests left, so the boundary member itself is never reached and this check is only a safety
+-- net.)
 local function front()
   local top = view[vh]
   if not top then return not complete and nil end
-  if complete or not top[3] then return top[2] end
-  if top[1] > boundary[1] or (top[1] == boundary[1] and before(boundary[1], boundary[2], top[1], top[2])) then
+  if not complete and top[3] and (top[1] > boundary[1] or (top[1] == boundary[1] and before(boundary[1], boundary[2], top[1], top[2]))) then
     return nil
   end
+  if top[1] >= FULL_SCORE then return false end
   return top[2]
 end
 
--- What leaseOne does once it has chosen pid, with the writes queued. known[pid]: {max, url, zk,
--- released, granted, granted as read}.
-local function take(pid)
-  local e = known[pid]
-  if not e then
-    local p = redis.call('HMGET', prefix .. 'p:' .. pid, 'max', 'url', 'zk', 'released', 'granted')
-    local granted = tonumber(p[5])
-    e = {tonumber(p[1]), p[2], p[3], tonumber(p[4]), granted, granted}
-    known[pid] = e
-  end
-  e[5] = e[5] + 1
-  local inflight, max = e[5] - e[4], e[1]
+-- What leaseOne does with the view's first member: one more in flight, its new score queued and
+-- the member moved to its new place in the view.
+local function take()
+  local top = view[vh]
+  local pid = top[2]
+  local inflight, max = unpackScore(top[1])
+  local n = scoreOf(inflight + 1, max)
+  pending[pid] = packScore(inflight + 1, max)
   vh = vh + 1 -- (no hole at the front: # must stay the view's length)
-  queueAvailability(q, e[3], pid, inflight, max, true)
-  if inflight < max then
-    local n, at = inflight * 1000000 / max, #view + 1
-    n = n - n % 1
-    if complete or n <= boundary[1] then
-      -- its place matters: among what the view holds, from the back (a new score is usually the
-      -- largest); past the boundary it only has to stay past it, and front() rereads the set then
-      while at > vh do
-        local prev = view[at - 1]
-        if prev[1] < n or (prev[1] == n and before(n, prev[2], n, pid)) then break end
-        at = at - 1
-      end
+  local at = #view + 1
+  if complete or n <= boundary[1] then
+    -- its place matters: among what the view holds, from the back (a new score is usually the
+    -- largest); past the boundary it only has to stay past it, and front() rereads the set then
+    while at > vh do
+      local prev = view[at - 1]
+      if prev[1] < n or (prev[1] == n and before(n, prev[2], n, pid)) then break end
+      at = at - 1
     end
-    table.insert(view, at, {n, pid, true})
   end
-  return e[2]
+  table.insert(view, at, {n, pid, true})
+  return pid
 end
 
 local function overReserve(lane)
   if lane ~= 'b' then return false end
   local cap = tonumber(redis.call('HGET', KEYS[3], 'cap') or '0')
   if cap == 0 then return false end
-  return redis.call('ZCARD', KEYS[1]) + c.pending >= cap - math.ceil(cap * c.reserve - 1e-9)
+  return leaseCount(KEYS[1]) + c.pending >= cap - math.ceil(cap * c.reserve - 1e-9)
 end
 
 local reclaimFirst = tonumber(ARGV[6])
-local hostEmpty = {}
+local left = 0 -- requests not yet handled
+do
+  local i = 7
+  while i <= #ARGV do
+    left = left + tonumber(ARGV[i])
+    i = i + 8 + tonumber(ARGV[i])
+  end
+end
+local hostKeys, hostEmpty = {}, {}
 local replies, granted = {}, {}
-for i = 7, #ARGV, FIELDS do
-  local lane, session, host, country, tagList = ARGV[i + 1], ARGV[i + 3], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
-  local xKey = prefix .. 'x:' .. host
+local i = 7
+while i <= #ARGV do
+  local n, lane, ttl, session, seed = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], tonumber(ARGV[i + 4])
+  local host, country, tagList = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local xKey = hostKeys[host]
+  if not xKey then
+    xKey = prefix .. 'x:' .. host
+    hostKeys[host] = xKey
+    hostEmpty[host] = redis.call('EXISTS', xKey) == 0
+  end
   local xEmpty = hostEmpty[host]
-  if xEmpty == nil then
-    xEmpty = redis.call('EXISTS', xKey) == 0
-    hostEmpty[host] = xEmpty
-  end
-  local status, a, b = 0, nil, nil
-  if reclaimFirst == 0 and xEmpty and session == '' and country == '' and tagList == '' and not overReserve(lane) then
-    if not view then readView(math.floor((#ARGV - i) / FIELDS) + 2) end
-    local pid = front()
-    if pid == nil then
-      flush()
-      readView(math.floor((#ARGV - i) / FIELDS) + 2)
-      pid = front()
+  local plain = xEmpty and session == '' and country == '' and tagList == ''
+  for k = 0, n - 1 do
+    local status, a, b = 0, nil, nil
+    if plain and reclaimFirst == 0 and not overReserve(lane) then
+      if not view then readView(left + 2) end
+      local pid = front()
+      if pid == nil then
+        flush()
+        readView(left + 2)
+        pid = front()
+      end
+      -- the URL is read for all fast leases at the end
+      if pid then status, a, b = 1, take(), false end
     end
-    if pid then status, a, b = 1, pid, take(pid) end
+    if status == 0 then
+      -- everything else (and a pool with nothing free: reclaim, exhaustion answers) as lone leases
+      flush()
+      local tags = {}
+      for tag in string.gmatch(tagList, '%S+') do tags[#tags + 1] = tag end
+      status, a, b = leaseOne(c, {
+        lane = lane, session = session, seed = seed + k, country = country,
+        tags = tags, xKey = xKey, xEmpty = xEmpty, reclaim = reclaimFirst,
+      })
+    end
+    reclaimFirst = 0
+    left = left - 1
+    if status == 0 then
+      replies[#replies + 1] = {0, a, b}
+    else
+      local expiresAt = now + ttl
+      replies[#replies + 1] = {1, a, b, 0, expiresAt}
+      granted[#granted + 1] = {#replies, ARGV[i + 8 + k], a, expiresAt}
+      c.pending = c.pending + 1
+    end
   end
-  if status == 0 then
-    -- everything else (and a pool with nothing free: reclaim, exhaustion answers) as lone leases
-    flush()
-    local tags = {}
-    for tag in string.gmatch(tagList, '%S+') do tags[#tags + 1] = tag end
-    status, a, b = leaseOne(c, {
-      lane = lane, session = session, seed = tonumber(ARGV[i + 4]), country = country,
-      tags = tags, xKey = xKey, xEmpty = xEmpty, reclaim = reclaimFirst,
-    })
-  end
-  reclaimFirst = 0
-  if status == 0 then
-    replies[#replies + 1] = {0, a, b}
-  else
-    local expiresAt = now + tonumber(ARGV[i + 2])
-    replies[#replies + 1] = {1, a, b, 0, expiresAt}
-    granted[#granted + 1] = {#replies, ARGV[i], a, expiresAt}
-    c.pending = c.pending + 1
-  end
+  i = i + 8 + n
 end
 flush()
 
 if #granted > 0 then
   local last = redis.call('HINCRBY', KEYS[3], 'seq', int(#granted))
-  local zadd = {}
+  local zadd, noUrl = {}, {}
   for j = 1, #granted do
     local g = granted[j]
     local epoch = last - #granted + j
     replies[g[1]][4] = epoch
     zadd[#zadd + 1] = int(g[4])
     zadd[#zadd + 1] = g[2] .. '|' .. int(epoch) .. '|' .. g[3]
+    if not replies[g[1]][3] then noUrl[#noUrl + 1] = g[1] end
   end
+  zadd[#zadd + 1] = '+inf'
+  zadd[#zadd + 1] = LEASES_PLACEHOLDER
   redis.call('ZADD', KEYS[1], unpack(zadd))
+  if #noUrl > 0 then
+    local ids = {}
+    for j = 1, #noUrl do ids[j] = replies[noUrl[j]][2] end
+    local urls = redis.call('HMGET', prefix .. 'url', unpack(ids))
+    for j = 1, #noUrl do replies[noUrl[j]][3] = urls[j] end
+  end
 end
 return replies

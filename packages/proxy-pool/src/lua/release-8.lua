@@ -27,16 +27,18 @@
 
   ARGV[1] key prefix        ARGV[2] now (ms) or ""
   ARGV[3] the lease: "leaseId|epoch|proxyId", fenced by its presence in the leases set
-  ARGV[4] outcome           ARGV[5] bytes              ARGV[6] host
+  ARGV[4] outcome           ARGV[5] host
+  (the outcome and bytes are counted by the client: ProxyPool's stats)
   Only for rate_limited, blocked and proxy_fault:
-  ARGV[7]  retryAfterMs or ""            ARGV[8]  random number in [0, 1)
-  ARGV[9]  jitter (0..1)                 ARGV[10] cooldown base (ms)
-  ARGV[11] cooldown max (ms)             ARGV[12] cooldown streak resets after (ms)
-  ARGV[13] blocks before a ban           ARGV[14] block window (ms)
-  ARGV[15] ban duration (ms)             ARGV[16] quarantine base (ms)
-  ARGV[17] quarantine max (ms)
+  ARGV[6]  retryAfterMs or ""            ARGV[7]  random number in [0, 1)
+  ARGV[8]  jitter (0..1)                 ARGV[9] cooldown base (ms)
+  ARGV[10] cooldown max (ms)             ARGV[11] cooldown streak resets after (ms)
+  ARGV[12] blocks before a ban           ARGV[13] block window (ms)
+  ARGV[14] ban duration (ms)             ARGV[15] quarantine base (ms)
+  ARGV[16] quarantine max (ms)
 
-  Returns -1 when stale, else the penalty applied in ms (0 for none)
+  Returns -1 when stale, -2 when its proxy was removed (or re-added) since the lease, else the
+  penalty applied in ms (0 for none)
 ]]
 --- @include "clock"
 --- @include "availability"
@@ -46,12 +48,13 @@
 
 local now = clockMs(ARGV[2])
 local outcome = ARGV[4]
-local status, pid, pkey, p, inflight = endLease(ARGV[1], KEYS[1], ARGV[3], now, outcome, ARGV[5])
+local prefix = ARGV[1]
+local status, pid, pkey, p, inflight, inService = endLease(prefix, KEYS[1], ARGV[3], now)
+if status == 0 then return -2 end
 if status ~= 1 then return status end
 local max = tonumber(p[1])
-local inService = p[4] == '0' and p[5] == '0'
 
-local host = ARGV[6]
+local host = ARGV[5]
 local function keepHostUntil(t)
   redis.call('ZADD', KEYS[5], 'GT', t, host)
   redis.call('ZADD', KEYS[2], 'GT', t, 'h:' .. host)
@@ -59,10 +62,10 @@ end
 
 local penalty = 0
 if outcome == 'ok' then
-  if p[6] ~= '0' then redis.call('HSET', pkey, 'faults', 0) end
+  if p[6] ~= '0' then clearFaults(prefix, pid, pkey) end
 elseif outcome == 'rate_limited' then
-  local rand, jitter = tonumber(ARGV[8]), tonumber(ARGV[9])
-  local base, cap, resetAfter = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+  local rand, jitter = tonumber(ARGV[7]), tonumber(ARGV[8])
+  local base, cap, resetAfter = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
   local field = pid .. ':r'
   local streak, coolingUntil = 1, 0
   local prev = redis.call('HGET', KEYS[8], field)
@@ -76,8 +79,8 @@ elseif outcome == 'rate_limited' then
       streak = n + 1
     end
   end
-  if ARGV[7] ~= '' then
-    penalty = math.min(math.max(tonumber(ARGV[7]), 1), cap)
+  if ARGV[6] ~= '' then
+    penalty = math.min(math.max(tonumber(ARGV[6]), 1), cap)
   elseif coolingUntil > 0 then
     penalty = coolingUntil - now
   else
@@ -89,12 +92,11 @@ elseif outcome == 'rate_limited' then
   redis.call('ZADD', KEYS[6], 'GT', untilMs, pid)
   keepHostUntil(untilMs + resetAfter)
 elseif outcome == 'blocked' then
-  local banAfter, window, banMs = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
+  local banAfter, window, banMs = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
   local field = pid .. ':b'
   local bannedUntil = tonumber(redis.call('ZSCORE', KEYS[7], pid) or '0')
   if bannedUntil > now then
     -- banned already: a block from a request that was in flight adds nothing
-    setAvailability(p[2], pid, inflight, max, inService)
     return 0
   end
   local count, first = 1, now
@@ -118,16 +120,16 @@ elseif outcome == 'proxy_fault' then
   if p[4] ~= '0' then
     -- draining: out of service already; the count makes an undrain wait for a probe
     redis.call('HINCRBY', pkey, 'faults', 1)
+    redis.call('SADD', prefix .. 'faulty', pid)
   elseif inService then
     local faults = redis.call('HINCRBY', pkey, 'faults', 1)
-    penalty = backoff(tonumber(ARGV[16]), tonumber(ARGV[17]), faults, tonumber(ARGV[9]), tonumber(ARGV[8]))
+    redis.call('SADD', prefix .. 'faulty', pid)
+    penalty = backoff(tonumber(ARGV[15]), tonumber(ARGV[16]), faults, tonumber(ARGV[8]), tonumber(ARGV[7]))
     local untilMs = now + penalty
     redis.call('HSET', pkey, 'qu', int(untilMs))
     redis.call('ZADD', KEYS[4], untilMs, pid)
     redis.call('HINCRBY', KEYS[3], 'cap', -max)
-    inService = false
+    leaveService(p[2], pid, pkey, inflight)
   end
 end
-
-setAvailability(p[2], pid, inflight, max, inService)
 return penalty

@@ -4,18 +4,23 @@
   the same tick. Each lease is fenced on its own: one stale or expired lease in the call is
   answered -1 and changes nothing for the others (an expired one still found here gives its
   capacity back, as in release-plain-1.lua; the second of two releases of one lease in the same
-  call is stale). The leases of one proxy are counted on it together: one HMGET and one HSET per
-  proxy (plus one HINCRBY per outcome other than ok), and the availability sets are updated with
-  one ZADD (and ZREM) per set for the whole call, ending where the releases one after another
-  would.
+  call is stale). The outcomes and bytes are counted by the client (ProxyPool's stats).
+
+  The leases of one proxy are given back together, and the call reads what it needs for all its
+  proxies at once: their `born` epochs (column hash born), their scores in the all-proxies set
+  (ZMSCORE: a proxy in service carries its in-flight count there, see availability.lua) and their
+  sets' names (column hash zk), then writes one ZADD per set. A proxy out of service gives back
+  from its `held` count instead. An ok release resets its proxy's consecutive-fault count (the
+  `faulty` set names the proxies that have one, usually none).
 
   KEYS[1] leases  zset  "leaseId|epoch|proxyId" -> expiry (ms)
 
   ARGV[1] key prefix   ARGV[2] now (ms) or ""
-  ARGV[3..] three per lease, in order: the lease ("leaseId|epoch|proxyId", fenced by its presence
-           in the leases set), its outcome, its bytes (a non-negative integer)
+  ARGV[3..] four per lease, in order: the lease ("leaseId|epoch|proxyId", fenced by its presence
+           in the leases set), its proxy id and epoch (as in the lease), its outcome
 
-  Returns one number per lease, in order: -1 when stale, else 0 (no penalty)
+  Returns one number per lease, in order: -1 when stale, 0 when its proxy was removed (or
+  re-added) since the lease, else 1
 ]]
 --- @include "clock"
 --- @include "availability"
@@ -24,10 +29,12 @@
 local prefix = ARGV[1]
 local now = clockMs(ARGV[2])
 local members = {}
-for i = 3, #ARGV, 3 do members[#members + 1] = ARGV[i] end
+for i = 3, #ARGV, 4 do members[#members + 1] = ARGV[i] end
 local expiries = redis.call('ZMSCORE', KEYS[1], unpack(members))
 
-local results, live, seen = {}, {}, {}
+local results, gone, seen = {}, {}, {}
+-- per proxy, in first-seen order: its leases (by their index j) and whether one of them was ok
+local order, leasesOf, okOn = {}, {}, {}
 for j = 1, #members do
   local member, expiresAt = members[j], expiries[j]
   if not expiresAt or seen[member] then
@@ -36,70 +43,55 @@ for j = 1, #members do
     expireLease(prefix, KEYS[1], member)
     results[j] = -1
   else
-    results[j] = 0
-    live[#live + 1] = j
+    results[j] = 0 -- 1 once found on its proxy, below
+    gone[#gone + 1] = member
+    local a = 4 * j -- ARGV[a - 1] .. ARGV[a + 2]: member, proxy id, epoch, outcome
+    local pid = ARGV[a]
+    local list = leasesOf[pid]
+    if not list then
+      list = {}
+      leasesOf[pid] = list
+      order[#order + 1] = pid
+    end
+    list[#list + 1] = j
+    if ARGV[a + 2] == 'ok' then okOn[pid] = true end
   end
   seen[member] = true
 end
-if #live == 0 then return results end
-
-local gone = {}
-for n = 1, #live do gone[n] = members[live[n]] end
+if #gone == 0 then return results end
 redis.call('ZREM', KEYS[1], unpack(gone))
 
--- per proxy, in first-seen order: the leases that count on it
-local order, byProxy = {}, {}
-for n = 1, #live do
-  local j = live[n]
-  local epoch, pid = string.match(members[j], '|(%d+)|([^|]+)$')
-  local group = byProxy[pid]
-  if not group then
-    group = {}
-    byProxy[pid] = group
-    order[#order + 1] = pid
-  end
-  group[#group + 1] = {tonumber(epoch), 3 * j}
-end
+local borns = redis.call('HMGET', prefix .. 'born', unpack(order))
+local scores = redis.call('ZMSCORE', prefix .. 'a', unpack(order))
+local zks = redis.call('HMGET', prefix .. 'zk', unpack(order))
+local faulty = redis.call('EXISTS', prefix .. 'faulty') == 1
 
 local q = {}
 for n = 1, #order do
   local pid = order[n]
-  local pkey = prefix .. 'p:' .. pid
-  local p = redis.call('HMGET', pkey, 'max', 'zk', 'born', 'drain', 'qu', 'faults', 'granted', 'released', 'bytes')
-  if p[1] then
-    local born = tonumber(p[3])
-    local ended, bytes, outcomes, anyOk = 0, 0, {}, false
-    for _, lease in ipairs(byProxy[pid]) do
-      -- a lease from before the proxy was removed and re-added changes nothing on it
-      if born <= lease[1] then
-        local outcome = ARGV[lease[2] + 1]
+  local born = tonumber(borns[n])
+  if born then
+    -- a lease from before the proxy was removed and re-added changes nothing on it
+    local ended = 0
+    for _, j in ipairs(leasesOf[pid]) do
+      if born <= tonumber(ARGV[4 * j + 1]) then
         ended = ended + 1
-        bytes = bytes + tonumber(ARGV[lease[2] + 2])
-        if outcome == 'ok' then
-          anyOk = true
-        else
-          outcomes[outcome] = (outcomes[outcome] or 0) + 1
-        end
+        results[j] = 1
       end
     end
     if ended > 0 then
-      -- the counters were read above (the script is atomic): one HSET writes them all; numbers go
-      -- to redis.call as strings (see availability.lua)
-      local released = tonumber(p[8] or '0') + ended
-      local fields = {'released', int(released)}
-      if bytes > 0 then
-        fields[#fields + 1] = 'bytes'
-        fields[#fields + 1] = int(tonumber(p[9] or '0') + bytes)
+      if scores[n] then
+        local inflight, max = unpackScore(scores[n])
+        inflight = inflight - ended
+        if inflight < 0 then inflight = 0 end
+        queueAvailability(q, zks[n], pid, inflight, max)
+      else
+        redis.call('HINCRBY', prefix .. 'p:' .. pid, 'held', int(-ended))
       end
-      if anyOk and p[6] ~= '0' then
-        fields[#fields + 1] = 'faults'
-        fields[#fields + 1] = '0'
+      if faulty and okOn[pid] and redis.call('SISMEMBER', prefix .. 'faulty', pid) == 1 then
+        redis.call('HSET', prefix .. 'p:' .. pid, 'faults', '0')
+        redis.call('SREM', prefix .. 'faulty', pid)
       end
-      redis.call('HSET', pkey, unpack(fields))
-      for outcome, count in pairs(outcomes) do
-        redis.call('HINCRBY', pkey, 'o:' .. outcome, int(count))
-      end
-      queueAvailability(q, p[2], pid, tonumber(p[7]) - released, tonumber(p[1]), p[4] == '0' and p[5] == '0')
     end
   end
 end

@@ -11,13 +11,18 @@
 
   Returns 1 when removed, 0 when there was no such proxy
 ]]
-local pkey = ARGV[1] .. 'p:' .. ARGV[2]
+local prefix, id = ARGV[1], ARGV[2]
+local pkey = prefix .. 'p:' .. id
 local p = redis.call('HMGET', pkey, 'max', 'zk', 'drain', 'qu')
 if not p[1] then return 0 end
-for key in string.gmatch(p[2], '%S+') do redis.call('ZREM', key, ARGV[2]) end
+for key in string.gmatch(p[2], '%S+') do redis.call('ZREM', key, id) end
 if p[3] == '0' and p[4] == '0' then redis.call('HINCRBY', KEYS[1], 'cap', -tonumber(p[1])) end
-redis.call('ZREM', KEYS[3], ARGV[2])
-redis.call('SREM', KEYS[4], ARGV[2])
-redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[3], id)
+redis.call('SREM', KEYS[4], id)
+redis.call('SREM', KEYS[2], id)
 redis.call('DEL', pkey)
+redis.call('HDEL', prefix .. 'url', id)
+redis.call('HDEL', prefix .. 'zk', id)
+redis.call('HDEL', prefix .. 'born', id)
+redis.call('SREM', prefix .. 'faulty', id)
 return 1

@@ -18,7 +18,7 @@
 
 local id = ARGV[2]
 local pkey = ARGV[1] .. 'p:' .. id
-local p = redis.call('HMGET', pkey, 'max', 'zk', 'qu', 'granted', 'released')
+local p = redis.call('HMGET', pkey, 'max', 'zk', 'qu')
 if not p[1] then return {'unknown'} end
 if p[3] == '0' then return {'noop'} end
 
@@ -27,12 +27,13 @@ if ARGV[3] == '1' then
   redis.call('HSET', pkey, 'qu', 0)
   redis.call('ZREM', KEYS[2], id)
   redis.call('HINCRBY', KEYS[1], 'cap', max)
-  setAvailability(p[2], id, tonumber(p[4]) - tonumber(p[5]), max, true)
+  enterService(p[2], id, pkey, max)
   return {'readmitted'}
 end
 
 local now = clockMs(ARGV[4])
 local faults = redis.call('HINCRBY', pkey, 'faults', 1)
+redis.call('SADD', ARGV[1] .. 'faulty', id)
 local untilMs = now + backoff(tonumber(ARGV[7]), tonumber(ARGV[8]), faults, tonumber(ARGV[6]), tonumber(ARGV[5]))
 redis.call('HSET', pkey, 'qu', int(untilMs))
 redis.call('ZADD', KEYS[2], untilMs, id)

@@ -2,8 +2,9 @@
 -- lease-many-6.lua so a request in a batch gets exactly the answer a lone lease would.
 --
 -- Selection: the candidate set is the smallest of the availability sets the constraints name
--- (all proxies, a tag's, a country's); the other constraints are O(1) membership checks. Only
--- proxies in service with a free slot are in these sets, scored by utilisation. A candidate is
+-- (all proxies, a tag's, a country's, counting the ones with a free slot); the other constraints
+-- are O(1) membership checks. Only proxies in service are in these sets, scored by utilisation
+-- with their counts packed in (availability.lua): full ones sort last and end a search. A candidate is
 -- skipped while its (proxy, host) pair cools or is banned. The first HEAD candidates (least
 -- utilised) are checked one by one; usually the first one wins. When they all cool for this host,
 -- pages of PAGE candidates are checked with one ZMSCORE each: in order through the whole set when
@@ -12,15 +13,14 @@
 --
 -- c (the call):  prefix, leases, timers, meta, sessions, hosts, quar (key names), now (ms),
 --   reserve (share), sessionTtl (ms), retryHint (ms), pending (leases granted by this call but not
---   yet added to the leases set: they count against the reserve), cache (proxy id -> {max, url, zk,
---   released}, or nil to read the proxy every time; dropped on any reclaim)
+--   yet added to the leases set: they count against the reserve)
 -- r (the request): lane "i" | "b", session ("" for none), seed (integer), country ("" for none),
 --   tags (list), xKey (the host's exclusion zset), xEmpty (true: the host is known to have no
 --   exclusions, so the ZSCORE against xKey is skipped), reclaim (expired leases to reclaim first)
 --
 -- Returns 1, proxyId, proxyUrl: a slot is taken and the session recorded, but the epoch and the
 -- lease's member in the leases set are the caller's to write; or 0, reason, retryAfterMs.
--- Needs: clock.lua, availability.lua, expire-lease.lua, reclaim.lua
+-- Needs: clock.lua, availability.lua, leases-set.lua, expire-lease.lua, reclaim.lua
 local LEASE_HEAD, LEASE_PAGE, LEASE_SCAN_LIMIT, RECLAIM_ON_EXHAUSTION = 4, 64, 1024, 64
 
 local function leaseOne(c, r)
@@ -30,7 +30,6 @@ local function leaseOne(c, r)
   local reclaimed = false
   if r.reclaim > 0 then
     reclaim(prefix, c.leases, c.timers, c.sessions, c.hosts, now, r.reclaim)
-    c.cache = c.cache and {}
     reclaimed = true
   end
 
@@ -39,9 +38,10 @@ local function leaseOne(c, r)
     local cap = tonumber(redis.call('HGET', c.meta, 'cap') or '0')
     if cap == 0 then return false end -- nothing in service: "capacity" says it better
     local reserved = math.ceil(cap * c.reserve - 1e-9)
-    return redis.call('ZCARD', c.leases) + c.pending >= cap - reserved
+    return leaseCount(c.leases) + c.pending >= cap - reserved
   end
 
+  local notFull = '(' .. string.format('%d', FULL_SCORE)
   local base = prefix .. 'a'
   local extra = {}
   if r.country ~= '' or #r.tags > 0 then
@@ -50,7 +50,7 @@ local function leaseOne(c, r)
     for i = 1, #r.tags do sets[#sets + 1] = prefix .. 'a:t:' .. r.tags[i] end
     local best, bestCard = 1, -1
     for i = 1, #sets do
-      local card = redis.call('ZCARD', sets[i])
+      local card = redis.call('ZCOUNT', sets[i], '-inf', notFull)
       if bestCard < 0 or card < bestCard then best, bestCard = i, card end
     end
     base = sets[best]
@@ -79,10 +79,19 @@ local function leaseOne(c, r)
     return not (untilMs and cooling(untilMs))
   end
 
-  -- The first eligible member of base[from .. from + LEASE_PAGE - 1], with one ZMSCORE per set.
+  -- The first eligible member of base[from .. from + LEASE_PAGE - 1] with a free slot and its
+  -- score, with one ZMSCORE per set; true as the second answer when the page reached the full
+  -- proxies (nothing after them can be leased).
   local function scanPage(from)
-    local members = redis.call('ZRANGE', base, from, from + LEASE_PAGE - 1)
-    if #members == 0 then return nil end
+    local flat = redis.call('ZRANGE', base, from, from + LEASE_PAGE - 1, 'WITHSCORES')
+    local members, scores = {}, {}
+    for i = 1, #flat, 2 do
+      if tonumber(flat[i + 1]) >= FULL_SCORE then break end
+      members[#members + 1] = flat[i]
+      scores[#scores + 1] = flat[i + 1]
+    end
+    local ended = #members * 2 < #flat or #flat < LEASE_PAGE * 2
+    if #members == 0 then return nil, nil, ended end
     local ok = {}
     for i = 1, #members do ok[i] = true end
     for e = 1, #extra do
@@ -93,51 +102,49 @@ local function leaseOne(c, r)
     end
     local untils = redis.call('ZMSCORE', xKey, unpack(members))
     for i = 1, #members do
-      if ok[i] and not (untils[i] and cooling(untils[i])) then return members[i] end
+      if ok[i] and not (untils[i] and cooling(untils[i])) then return members[i], scores[i] end
     end
-    return nil
+    return nil, nil, ended
   end
 
   local function choose()
     if session ~= '' then
       local pid = redis.call('HGET', c.sessions, session)
-      if pid and redis.call('ZSCORE', base, pid) and eligible(pid) then return pid end
+      local score = pid and redis.call('ZSCORE', base, pid)
+      if score and tonumber(score) < FULL_SCORE and eligible(pid) then return pid, score end
     end
-    -- the least-utilised candidate alone first: it is almost always the answer
-    local first = redis.call('ZRANGE', base, '0', '0')[1]
-    if not first then return nil end
-    if eligible(first) then return first end
-    local head = redis.call('ZRANGE', base, 1, LEASE_HEAD - 1)
-    for i = 1, #head do
-      if eligible(head[i]) then return head[i] end
+    -- the least-utilised candidates one by one first: the first is almost always the answer
+    local head = redis.call('ZRANGE', base, '0', LEASE_HEAD - 1, 'WITHSCORES')
+    for i = 1, #head, 2 do
+      if tonumber(head[i + 1]) >= FULL_SCORE then return nil end
+      if eligible(head[i]) then return head[i], head[i + 1] end
     end
-    if #head < LEASE_HEAD - 1 then return nil end
-    local n = redis.call('ZCARD', base)
+    if #head < LEASE_HEAD * 2 then return nil end
+    local n = redis.call('ZCOUNT', base, '-inf', notFull)
     if n - LEASE_HEAD <= LEASE_SCAN_LIMIT then
       for from = LEASE_HEAD, n - 1, LEASE_PAGE do
-        local pid = scanPage(from)
-        if pid then return pid end
+        local pid, score, ended = scanPage(from)
+        if pid or ended then return pid, score end
       end
       return nil
     end
     math.randomseed(r.seed)
     for _ = 1, LEASE_SCAN_LIMIT / LEASE_PAGE do
-      local pid = scanPage(math.random(LEASE_HEAD, n - LEASE_PAGE))
-      if pid then return pid end
+      local pid, score = scanPage(math.random(LEASE_HEAD, n - LEASE_PAGE))
+      if pid then return pid, score end
     end
     return nil
   end
 
   local reserveHit = overReserve()
-  local chosen = nil
-  if not reserveHit then chosen = choose() end
+  local chosen, score = nil, nil
+  if not reserveHit then chosen, score = choose() end
   if not chosen and not reclaimed and redis.call('ZCOUNT', c.leases, '-inf', now) > 0 then
     -- expired leases may be holding the capacity we lack: reclaim, then look again
     reclaim(prefix, c.leases, c.timers, c.sessions, c.hosts, now, RECLAIM_ON_EXHAUSTION)
-    c.cache = c.cache and {}
     soonest = nil
     reserveHit = overReserve()
-    if not reserveHit then chosen = choose() end
+    if not reserveHit then chosen, score = choose() end
   end
 
   if reserveHit then return 0, 'reserve', c.retryHint end
@@ -152,16 +159,10 @@ local function leaseOne(c, r)
     return 0, 'capacity', retry
   end
 
-  -- numbers go to redis.call as strings: see availability.lua
-  local pkey = prefix .. 'p:' .. chosen
-  local granted = redis.call('HINCRBY', pkey, 'granted', '1')
-  local p = c.cache and c.cache[chosen]
-  if not p then
-    -- within one script only a reclaim changes `released` (and drops the cache)
-    p = redis.call('HMGET', pkey, 'max', 'url', 'zk', 'released')
-    if c.cache then c.cache[chosen] = p end
-  end
-  setAvailability(p[3], chosen, granted - tonumber(p[4]), tonumber(p[1]), true)
+  -- one more in flight, in the score of each of its sets (the base set's score is the proxy's)
+  local p = redis.call('HMGET', prefix .. 'p:' .. chosen, 'zk', 'url')
+  local inflight, max = unpackScore(score)
+  setAvailability(p[1], chosen, inflight + 1, max)
   if session ~= '' then
     redis.call('HSET', c.sessions, session, chosen)
     redis.call('ZADD', c.timers, now + c.sessionTtl, 's:' .. session)

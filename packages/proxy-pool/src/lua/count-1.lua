@@ -1,0 +1,31 @@
+--[[
+  Adds a client's release counts to its proxies' hashes: the leases ended (`released`), their bytes
+  and their outcomes other than ok (`o:<outcome>`). Releases are counted by the client that made
+  them and sent here in batches (ProxyPool's stats), so a release itself touches only what
+  decides the next lease. A proxy that no longer exists gets nothing (no stray hash), nor does
+  one re-added since the earliest lease counted (its `born` epoch is newer than that lease's).
+
+  KEYS[1] born  hash  proxy id -> epoch at its creation (the column hash)
+
+  ARGV[1] key prefix
+  ARGV[2..] four per count: proxy id, the earliest epoch among the leases counted, field, amount
+           (a positive integer)
+
+  Returns the number of counts applied
+]]
+local prefix = ARGV[1]
+local exists, applied = {}, 0
+for i = 2, #ARGV, 4 do
+  local id = ARGV[i]
+  local known = exists[id]
+  if known == nil then
+    local born = redis.call('HGET', KEYS[1], id)
+    known = born ~= false and tonumber(born) <= tonumber(ARGV[i + 1])
+    exists[id] = known
+  end
+  if known then
+    redis.call('HINCRBY', prefix .. 'p:' .. id, ARGV[i + 2], ARGV[i + 3])
+    applied = applied + 1
+  end
+end
+return applied
