@@ -393,6 +393,34 @@ describe('lease-many-6.lua and release-many-1.lua (leases and releases of one ti
     ]);
   });
 
+  it('with no expired lease in the set, a batch still answers a repeated or earlier-released lease stale', async () => {
+    t = await openTestPool({ leaseTtlMs: 10_000 });
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 10 }));
+    const [l0, l1, l2] = (await Promise.all([1, 2, 3].map(() => leaseOk(t.pool, interactive('x.test'))))) as [
+      Lease,
+      Lease,
+      Lease,
+    ];
+    expect(await t.pool.release(l0, { outcome: 'ok' })).toBe('released');
+    const calls = scriptCalls(t.redis);
+    let results: string[];
+    try {
+      results = await Promise.all([
+        t.pool.release(l1, { outcome: 'ok', bytes: 1 }),
+        t.pool.release(l0, { outcome: 'ok', bytes: 1000 }), // released before
+        t.pool.release(l1, { outcome: 'ok', bytes: 1000 }), // the same lease twice in one call
+        t.pool.release({ ...l2, epoch: l2.epoch + 1 }, { outcome: 'ok', bytes: 1000 }), // wrong epoch
+      ]);
+      expect(calls.names).toEqual(['release-many']);
+    } finally {
+      calls.restore();
+    }
+    expect(results).toEqual(['released', 'stale', 'stale', 'stale']);
+    expect((await t.pool.list())[0]).toMatchObject({ inFlight: 1, bytes: 1, outcomes: { ok: 2 } });
+    expect(await t.pool.release(l2, { outcome: 'ok' })).toBe('released');
+    expect((await t.pool.list())[0]).toMatchObject({ inFlight: 0 });
+  });
+
   it('a batched release of a lease whose proxy was removed and re-added changes nothing on it', async () => {
     t = await openTestPool();
     await t.pool.upsert(proxySpec('a', { maxConcurrency: 4 }));

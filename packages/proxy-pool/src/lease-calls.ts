@@ -124,11 +124,22 @@ export class LeaseCalls {
       for (let k = i; k < end; k++) args.push(calls[k]!.leaseId);
       i = end;
     }
-    return (await run(
+    const flat = (await run(
       'lease-many',
       [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.quarantine],
       args,
-    )) as LeaseReply[];
+    )) as (string | number)[];
+    // five values per request (lease-many-6.lua)
+    return calls.map((_, i): LeaseReply => {
+      const [status, a, b, epoch, expiresAt] = flat.slice(5 * i, 5 * i + 5) as [
+        number,
+        string,
+        string | number,
+        number,
+        number,
+      ];
+      return status === 1 ? [1, a, b, epoch, expiresAt] : [0, a, b];
+    });
   }
 
   async #sendReleases(calls: ReleaseCall[]): Promise<number[]> {

@@ -30,21 +30,36 @@ local prefix = ARGV[1]
 local now = clockMs(ARGV[2])
 local members = {}
 for i = 3, #ARGV, 4 do members[#members + 1] = ARGV[i] end
-local expiries = redis.call('ZMSCORE', KEYS[1], unpack(members))
+-- With no expired lease in the set (the common case), a lease still in it is live: ZREM says
+-- whether it was there, one call per lease but no expiry to send back. Otherwise each lease's
+-- expiry is looked at, and an expired one gives its capacity back as in reclaim.
+local expiries = nil
+if redis.call('ZCOUNT', KEYS[1], '-inf', int(now)) > 0 then
+  expiries = redis.call('ZMSCORE', KEYS[1], unpack(members))
+end
 
 local results, gone, seen = {}, {}, {}
 -- per proxy, in first-seen order: its leases (by their index j) and whether one of them was ok
 local order, leasesOf, okOn = {}, {}, {}
 for j = 1, #members do
-  local member, expiresAt = members[j], expiries[j]
-  if not expiresAt or seen[member] then
-    results[j] = -1
-  elseif tonumber(expiresAt) <= now then
-    expireLease(prefix, KEYS[1], member)
-    results[j] = -1
+  local member, live = members[j], false
+  if not expiries then
+    -- (the second release of one lease in the call finds it gone: stale)
+    live = redis.call('ZREM', KEYS[1], member) == 1
   else
+    local expiresAt = expiries[j]
+    if not expiresAt or seen[member] then
+      live = false
+    elseif tonumber(expiresAt) <= now then
+      expireLease(prefix, KEYS[1], member)
+    else
+      live = true
+      gone[#gone + 1] = member
+    end
+    seen[member] = true
+  end
+  if live then
     results[j] = 0 -- 1 once found on its proxy, below
-    gone[#gone + 1] = member
     local a = 4 * j -- ARGV[a - 1] .. ARGV[a + 2]: member, proxy id, epoch, outcome
     local pid = ARGV[a]
     local list = leasesOf[pid]
@@ -55,11 +70,12 @@ for j = 1, #members do
     end
     list[#list + 1] = j
     if ARGV[a + 2] == 'ok' then okOn[pid] = true end
+  else
+    results[j] = -1
   end
-  seen[member] = true
 end
-if #gone == 0 then return results end
-redis.call('ZREM', KEYS[1], unpack(gone))
+if #gone > 0 then redis.call('ZREM', KEYS[1], unpack(gone)) end
+if #order == 0 then return results end
 
 local borns = redis.call('HMGET', prefix .. 'born', unpack(order))
 local scores = redis.call('ZMSCORE', prefix .. 'a', unpack(order))
