@@ -103,9 +103,21 @@ local function flush()
 end
 
 local function readView(want)
-  local flat = redis.call('ZRANGE', base, '0', int(want - 1), 'WITHSCORES')
   view, vh = {}, 1
-  for i = 1, #flat, 2 do view[#view + 1] = {tonumber(flat[i + 1]), flat[i], false} end
+  -- the members sharing the front's score (in a large pool usually many: its idle proxies) are
+  -- read without their scores, which Redis would format one by one; the rest with theirs
+  local first = redis.call('ZRANGE', base, '0', '0', 'WITHSCORES')
+  local n = 0
+  if first[1] then
+    local score = tonumber(first[2])
+    local block = redis.call('ZRANGE', base, first[2], first[2], 'BYSCORE', 'LIMIT', '0', int(want))
+    for i = 1, #block do view[i] = {score, block[i], false} end
+    n = #block
+  end
+  if n > 0 and n < want then
+    local flat = redis.call('ZRANGE', base, int(n), int(want - 1), 'WITHSCORES')
+    for i = 1, #flat, 2 do view[#view + 1] = {tonumber(flat[i + 1]), flat[i], false} end
+  end
   complete = #view < want
   boundary = view[#view] and {view[#view][1], view[#view][2]}
 end
