@@ -88,16 +88,20 @@ for n = 1, #order do
   local born = tonumber(borns[n])
   if born then
     -- a lease from before the proxy was removed and re-added changes nothing on it
-    local ended = 0
-    for _, j in ipairs(leasesOf[pid]) do
+    local ended, list = 0, leasesOf[pid]
+    for k = 1, #list do
+      local j = list[k]
       if born <= tonumber(ARGV[4 * j + 1]) then
         ended = ended + 1
         results[j] = 1
       end
     end
     if ended > 0 then
-      if scores[n] then
-        local inflight, max = unpackScore(scores[n])
+      local score = tonumber(scores[n])
+      if score then
+        -- (unpackScore, inlined: this loop runs once per proxy of the call)
+        local inflight = score % SLOT
+        local max = ((score - inflight) / SLOT) % SLOT
         inflight = inflight - ended
         if inflight < 0 then inflight = 0 end
         queueAvailability(q, zks[n], pid, inflight, max)
