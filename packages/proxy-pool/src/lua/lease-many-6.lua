@@ -89,14 +89,7 @@ local function flush()
       end
       members[pids[i]] = pending[pids[i]]
     end
-    for zk, members in pairs(q) do
-      local adds = {}
-      for pid, score in pairs(members) do
-        adds[#adds + 1] = score
-        adds[#adds + 1] = pid
-      end
-      for key in string.gmatch(zk, '%S+') do redis.call('ZADD', key, unpack(adds)) end
-    end
+    flushAvailability(q)
   end
   pending = {}
   view = nil
