@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { vi } from 'vitest';
 import { startRedis } from '@switchyard/test-kit';
 import type { ProxyPoolOptions } from './options.ts';
 import { ProxyPool } from './proxy-pool.ts';
+import { loadScripts } from './scripts.ts';
 import type { Lease, LeaseRequest, LeaseResult, ProxySpec } from './types.ts';
 
 /** A clock tests move by hand; the pool's scripts run on it instead of the Redis server's. */
@@ -88,4 +91,25 @@ export const interactive = (host: string, extra: Partial<LeaseRequest> = {}): Le
 export function availabilityScore(inflight: number, max: number): string {
   const utilisation = Math.min(1_000_000, Math.floor((inflight * 1_000_000) / max));
   return String((utilisation * 16384 + max) * 16384 + inflight);
+}
+
+const sha = (name: string) =>
+  createHash('sha1')
+    .update(loadScripts().get(name)?.lua ?? '')
+    .digest('hex');
+
+/** Which pool scripts a client runs, by name, in order (EVALSHA, or EVAL on the first use). */
+export function scriptCalls(redis: Redis): { names: string[]; restore: () => void } {
+  const byDigest = new Map([...loadScripts().keys()].map((name) => [sha(name), name]));
+  const byLua = new Map([...loadScripts().values()].map((s) => [s.lua, s.name]));
+  const names: string[] = [];
+  const spy = vi.spyOn(redis, 'sendCommand');
+  spy.mockImplementation(function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+    const [command] = args;
+    const first = String(command.args[0]);
+    if (command.name === 'evalsha') names.push(byDigest.get(first) ?? first);
+    else if (command.name === 'eval') names.push(byLua.get(first) ?? 'eval');
+    return Redis.prototype.sendCommand.apply(this, args);
+  });
+  return { names, restore: () => spy.mockRestore() };
 }

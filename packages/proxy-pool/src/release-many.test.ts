@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  assertLease,
+  availabilityScore,
+  interactive,
+  leaseOk,
+  openTestPool,
+  proxySpec,
+  scriptCalls,
+  type TestPool,
+} from './test-support.ts';
+import type { Lease } from './types.ts';
+
+describe('release-many-1.lua (the no-penalty releases of one tick in one call)', () => {
+  let t: TestPool;
+  afterEach(async () => t.close());
+
+  it('batched releases are fenced one by one: a stale member is rejected without affecting the others', async () => {
+    t = await openTestPool({ leaseTtlMs: 10_000 });
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 10 }));
+    await t.pool.upsert(proxySpec('b', { maxConcurrency: 10 }));
+    const leases = await Promise.all(Array.from({ length: 6 }, () => leaseOk(t.pool, interactive('x.test'))));
+    const short = assertLease(await t.pool.lease(interactive('x.test', { ttlMs: 500 })));
+    const [l0, l1, l2, l3, l4, l5] = leases as [Lease, Lease, Lease, Lease, Lease, Lease];
+    expect(await t.pool.release(l0, { outcome: 'ok' })).toBe('released');
+    t.clock.advance(500);
+    const calls = scriptCalls(t.redis);
+    let results: string[];
+    try {
+      results = await Promise.all([
+        t.pool.release(l0, { outcome: 'ok', bytes: 1000 }), // released before
+        t.pool.release(l1, { outcome: 'ok', bytes: 10 }),
+        t.pool.release({ ...l2, epoch: l2.epoch + 100 }, { outcome: 'ok', bytes: 1000 }), // wrong epoch
+        t.pool.release(l3, { outcome: 'upstream_fault', bytes: 20 }),
+        t.pool.release(l1, { outcome: 'ok', bytes: 1000 }), // the same lease twice in one call
+        t.pool.release(short, { outcome: 'ok', bytes: 1000 }), // expired
+        t.pool.release(l4, { outcome: 'canceled' }),
+        t.pool.release(l5, { outcome: 'client_fault', bytes: 5 }),
+      ]);
+      expect(calls.names).toEqual(['release-many']);
+    } finally {
+      calls.restore();
+    }
+    expect(results).toEqual([
+      'stale',
+      'released',
+      'stale',
+      'released',
+      'stale',
+      'stale',
+      'released',
+      'released',
+    ]);
+    const list = await t.pool.list();
+    const sum = (f: (p: (typeof list)[number]) => number) => list.reduce((s, p) => s + f(p), 0);
+    expect(sum((p) => p.inFlight)).toBe(1); // l2, whose real epoch was never released
+    expect(sum((p) => p.bytes)).toBe(35);
+    expect(sum((p) => p.outcomes.ok)).toBe(2);
+    expect(sum((p) => p.outcomes.upstream_fault)).toBe(1);
+    expect(sum((p) => p.outcomes.canceled)).toBe(1);
+    expect(sum((p) => p.outcomes.client_fault)).toBe(1);
+    expect(sum((p) => p.outcomes.expired)).toBe(1);
+    expect(await t.pool.release(l2, { outcome: 'ok' })).toBe('released');
+    // both proxies are back in the availability set at utilisation 0, nothing in flight
+    expect(await t.redis.zrange(t.pool.keys.available, '0', '-1', 'WITHSCORES')).toEqual([
+      'a',
+      availabilityScore(0, 10),
+      'b',
+      availabilityScore(0, 10),
+    ]);
+  });
+
+  it('with no expired lease in the set, a batch still answers a repeated or earlier-released lease stale', async () => {
+    t = await openTestPool({ leaseTtlMs: 10_000 });
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 10 }));
+    const [l0, l1, l2] = (await Promise.all([1, 2, 3].map(() => leaseOk(t.pool, interactive('x.test'))))) as [
+      Lease,
+      Lease,
+      Lease,
+    ];
+    expect(await t.pool.release(l0, { outcome: 'ok' })).toBe('released');
+    const calls = scriptCalls(t.redis);
+    let results: string[];
+    try {
+      results = await Promise.all([
+        t.pool.release(l1, { outcome: 'ok', bytes: 1 }),
+        t.pool.release(l0, { outcome: 'ok', bytes: 1000 }), // released before
+        t.pool.release(l1, { outcome: 'ok', bytes: 1000 }), // the same lease twice in one call
+        t.pool.release({ ...l2, epoch: l2.epoch + 1 }, { outcome: 'ok', bytes: 1000 }), // wrong epoch
+      ]);
+      expect(calls.names).toEqual(['release-many']);
+    } finally {
+      calls.restore();
+    }
+    expect(results).toEqual(['released', 'stale', 'stale', 'stale']);
+    expect((await t.pool.list())[0]).toMatchObject({ inFlight: 1, bytes: 1, outcomes: { ok: 2 } });
+    expect(await t.pool.release(l2, { outcome: 'ok' })).toBe('released');
+    expect((await t.pool.list())[0]).toMatchObject({ inFlight: 0 });
+  });
+
+  it('a batched release of a lease whose proxy was removed and re-added changes nothing on it', async () => {
+    t = await openTestPool();
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 4 }));
+    const old = await Promise.all([1, 2].map(() => leaseOk(t.pool, interactive('x.test'))));
+    await t.pool.remove('a');
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 4 }));
+    const fresh = await leaseOk(t.pool, interactive('x.test'));
+    expect(
+      await Promise.all([...old, fresh].map((l) => t.pool.release(l, { outcome: 'ok', bytes: 7 }))),
+    ).toEqual(['released', 'released', 'released']);
+    expect((await t.pool.list())[0]).toMatchObject({ inFlight: 0, bytes: 7, outcomes: { ok: 1 } });
+  });
+});
