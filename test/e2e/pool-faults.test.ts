@@ -148,4 +148,39 @@ describe('proxy pool under faults', () => {
     const done = await Promise.all(jobs.map((j) => finished(j.body.id)));
     expect(done.map((j) => [j.status, j.attempts])).toEqual(jobs.map(() => ['succeeded', 1]));
   });
+
+  it('a pool cooling everywhere for a host delays its jobs (exhaustion by cooling) until the cooldown ends', async () => {
+    const ids = fleet.proxies.slice(0, 2).map((p) => p.id);
+    await useProxies(ids);
+    const hostA = `127.0.0.3:${siteA.port}`;
+    // Both proxies answer 429 for site A (as a rate-limiting site would make them), with 1.5 s
+    // Retry-After: every (proxy, site A) pair cools.
+    const held = await Promise.all(ids.map(() => pool().lease({ lane: 'interactive', host: hostA })));
+    expect(new Set(held.map((l) => (l.exhausted ? null : l.proxyId)))).toEqual(new Set(ids));
+    for (const l of held)
+      if (!l.exhausted) await pool().release(l, { outcome: 'rate_limited', retryAfterMs: 1_500 });
+    const cooledAt = Date.now();
+    const exhaustedByCooling = async () => {
+      const text = await t.stack.worker!.registry.metrics();
+      return [
+        ...text.matchAll(/^switchyard_pool_exhausted_total\{[^}]*reason="cooling"[^}]*\} (\d+)/gm),
+      ].reduce((a, m) => a + Number(m[1]), 0);
+    };
+    const before = await exhaustedByCooling();
+    const jobs = await Promise.all(Array.from({ length: 5 }, (_, i) => scrape(`${siteA.url}/page/${i}`)));
+    await until('cooling exhaustion to be counted', async () => (await exhaustedByCooling()) >= before + 5);
+    // Delayed, not failed, no attempt burned, nothing sent to site A; another host is served
+    // through the same proxies meanwhile.
+    for (const j of jobs)
+      expect((await api.get<JobRecord>(`/v1/jobs/${j.body.id}`)).body).toMatchObject({
+        status: 'queued',
+        attempts: 0,
+      });
+    expect((await finished((await scrape(`${siteB.url}/page/1`)).body.id)).status).toBe('succeeded');
+    expect(siteA.stats().requests).toBe(0);
+    const done = await Promise.all(jobs.map((j) => finished(j.body.id)));
+    expect(done.map((j) => [j.status, j.attempts])).toEqual(jobs.map(() => ['succeeded', 1]));
+    expect(Date.now() - cooledAt).toBeGreaterThanOrEqual(1_400);
+    expect(siteA.stats().requests).toBe(5);
+  });
 });
