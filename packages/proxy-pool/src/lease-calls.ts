@@ -42,7 +42,6 @@ export interface ReleaseCall {
   /** The lease's member in the leases set ("leaseId|epoch|proxyId") */
   member: string;
   proxyId: string;
-  epoch: number;
   outcome: string;
 }
 
@@ -151,7 +150,7 @@ export class LeaseCalls {
       ];
     }
     const args: ScriptArg[] = [argBase, clock.arg()];
-    for (const c of calls) args.push(c.member, c.proxyId, c.epoch, c.outcome);
+    for (const c of calls) args.push(c.member, c.proxyId, c.outcome);
     return (await run('release-many', [keys.leases], args)) as number[];
   }
 }

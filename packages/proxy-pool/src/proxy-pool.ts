@@ -40,8 +40,9 @@ const leaseMember = (l: Pick<Lease, 'leaseId' | 'epoch' | 'proxyId'>) =>
 /** What release-8.lua answers besides a penalty (ms, >= 0). */
 const STALE = -1;
 const PROXY_GONE = -2;
-/** release-plain and release-many answer -1 (stale), 0 (the lease's proxy was removed or re-added
- * since) or 1 (ended on its proxy): as release-8.lua would, with no penalty. */
+/** release-plain and release-many answer -1 (stale: expired, released, or its proxy removed since),
+ * 0 (its proxy is gone but the lease was still recorded) or 1 (ended on its proxy): as
+ * release-8.lua would, with no penalty. */
 const plainAnswer = (n: number) => (n === 1 ? 0 : n === 0 ? PROXY_GONE : STALE);
 
 function validTtl(ms: number): number {
@@ -123,10 +124,16 @@ export class ProxyPool {
     return created === 1 ? 'created' : 'updated';
   }
 
-  /** Removes a proxy; its in-flight leases may still be released (changing nothing). */
+  /** Removes a proxy and ends its in-flight leases: a late release of one is stale and changes nothing. */
   async remove(id: string): Promise<boolean> {
     const k = this.keys;
-    return (await this.#run('remove', [k.meta, k.ids, k.quarantine, k.draining], [this.#argBase, id])) === 1;
+    return (
+      (await this.#run(
+        'remove',
+        [k.meta, k.ids, k.quarantine, k.draining, k.leases],
+        [this.#argBase, id],
+      )) === 1
+    );
   }
 
   /** Stops new leases on a proxy; in-flight ones finish. Resolves to its in-flight count, or null. */
@@ -229,7 +236,6 @@ export class ProxyPool {
           await this.#calls.releasePlain({
             member: leaseMember(lease),
             proxyId: lease.proxyId,
-            epoch: lease.epoch,
             outcome,
           }),
         );

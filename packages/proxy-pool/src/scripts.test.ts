@@ -18,7 +18,7 @@ describe('the Lua scripts', () => {
       'release-8.lua',
       'release-many-1.lua',
       'release-plain-1.lua',
-      'remove-4.lua',
+      'remove-5.lua',
       'renew-1.lua',
       'report-probe-2.lua',
       'upsert-2.lua',

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyPoolError } from './errors.ts';
 import { interactive, leaseOk, openTestPool, proxySpec, type TestPool } from './test-support.ts';
 
-describe('upsert-2.lua and remove-4.lua', () => {
+describe('upsert-2.lua and remove-5.lua', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 
@@ -60,6 +60,28 @@ describe('upsert-2.lua and remove-4.lua', () => {
     const [a] = await t.pool.list();
     expect(a).toMatchObject({ state: 'available', inFlight: 1, consecutiveFaults: 0 });
     expect(await t.pool.release(fresh, { outcome: 'ok' })).toBe('released');
+  });
+
+  it("removing a proxy ends its leases (stale on release and renew) and no other proxy's", async () => {
+    t = await openTestPool();
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 2 }));
+    await t.pool.upsert(proxySpec('ba', { maxConcurrency: 2 }));
+    const leases = await Promise.all([1, 2, 3, 4].map(() => leaseOk(t.pool, interactive('x.test'))));
+    const onA = leases.filter((l) => l.proxyId === 'a');
+    const onBa = leases.filter((l) => l.proxyId === 'ba');
+    expect([onA.length, onBa.length]).toEqual([2, 2]);
+    expect(await t.pool.remove('a')).toBe(true);
+    expect(await t.redis.zcount(t.pool.keys.leases, '-inf', '(+inf')).toBe(2);
+    expect(await t.pool.renew(onA[0]!)).toBe('stale');
+    // one alone (release-plain-1.lua), one with a penalty (release-8.lua)
+    expect(await t.pool.release(onA[0]!, { outcome: 'ok' })).toBe('stale');
+    expect(await t.pool.release(onA[1]!, { outcome: 'proxy_fault' })).toBe('stale');
+    expect((await t.pool.list()).map((p) => [p.id, p.inFlight, p.state])).toEqual([['ba', 2, 'available']]);
+    expect(await Promise.all(onBa.map((l) => t.pool.release(l, { outcome: 'ok' })))).toEqual([
+      'released',
+      'released',
+    ]);
+    expect((await t.pool.list())[0]).toMatchObject({ id: 'ba', inFlight: 0 });
   });
 
   it('rejects invalid specs with stable codes, and SOCKS proxies with a clear error', async () => {

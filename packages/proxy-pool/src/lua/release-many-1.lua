@@ -6,21 +6,23 @@
   capacity back, as in release-plain-1.lua; the second of two releases of one lease in the same
   call is stale). The outcomes and bytes are counted by the client (ProxyPool's stats).
 
-  The leases of one proxy are given back together, and the call reads what it needs for all its
-  proxies at once: their `born` epochs (column hash born), their scores in the all-proxies set
-  (ZMSCORE: a proxy in service carries its in-flight count there, see availability.lua) and their
-  sets' names (column hash zk), then writes one ZADD per set. A proxy out of service gives back
-  from its `held` count instead. An ok release resets its proxy's consecutive-fault count (the
-  `faulty` set names the proxies that have one, usually none).
+  A lease still in the leases set belongs to its proxy as it is now: removing a proxy takes its
+  leases out of the set (remove-5.lua), so no per-proxy generation check is needed here. The
+  leases of one proxy are given back together, and the call reads what it needs for all its
+  proxies at once: their scores in the all-proxies set (ZMSCORE: a proxy in service carries its
+  in-flight count there, see availability.lua) and their sets' names (column hash zk), then
+  writes one ZADD per set. A proxy out of service gives back from its `held` count instead. An ok
+  release resets its proxy's consecutive-fault count (the `faulty` set names the proxies that
+  have one, usually none).
 
   KEYS[1] leases  zset  "leaseId|epoch|proxyId" -> expiry (ms)
 
   ARGV[1] key prefix   ARGV[2] now (ms) or ""
-  ARGV[3..] four per lease, in order: the lease ("leaseId|epoch|proxyId", fenced by its presence
-           in the leases set), its proxy id and epoch (as in the lease), its outcome
+  ARGV[3..] three per lease, in order: the lease ("leaseId|epoch|proxyId", fenced by its
+           presence in the leases set), its proxy id (as in the lease), its outcome
 
-  Returns one number per lease, in order: -1 when stale, 0 when its proxy was removed (or
-  re-added) since the lease, else 1
+  Returns one number per lease, in order: -1 when stale, 0 when its proxy no longer exists (only
+  if the pool's keys were changed by hand: removal ends the leases), else 1
 ]]
 --- @include "clock"
 --- @include "availability"
@@ -29,7 +31,7 @@
 local prefix = ARGV[1]
 local now = clockMs(ARGV[2])
 local members = {}
-for i = 3, #ARGV, 4 do members[#members + 1] = ARGV[i] end
+for i = 3, #ARGV, 3 do members[#members + 1] = ARGV[i] end
 -- With no expired lease in the set (the common case), a lease still in it is live: ZREM says
 -- whether it was there, one call per lease but no expiry to send back. Otherwise each lease's
 -- expiry is looked at, and an expired one gives its capacity back as in reclaim.
@@ -59,8 +61,8 @@ for j = 1, #members do
     seen[member] = true
   end
   if live then
-    results[j] = 0 -- 1 once found on its proxy, below
-    local a = 4 * j -- ARGV[a - 1] .. ARGV[a + 2]: member, proxy id, epoch, outcome
+    results[j] = 1
+    local a = 3 * j + 1 -- ARGV[a - 1] .. ARGV[a + 1]: member, proxy id, outcome
     local pid = ARGV[a]
     local list = leasesOf[pid]
     if not list then
@@ -69,7 +71,7 @@ for j = 1, #members do
       order[#order + 1] = pid
     end
     list[#list + 1] = j
-    if ARGV[a + 2] == 'ok' then okOn[pid] = true end
+    if ARGV[a + 1] == 'ok' then okOn[pid] = true end
   else
     results[j] = -1
   end
@@ -77,7 +79,6 @@ end
 if #gone > 0 then redis.call('ZREM', KEYS[1], unpack(gone)) end
 if #order == 0 then return results end
 
-local borns = redis.call('HMGET', prefix .. 'born', unpack(order))
 local scores = redis.call('ZMSCORE', prefix .. 'a', unpack(order))
 local zks = redis.call('HMGET', prefix .. 'zk', unpack(order))
 local faulty = redis.call('EXISTS', prefix .. 'faulty') == 1
@@ -85,34 +86,24 @@ local faulty = redis.call('EXISTS', prefix .. 'faulty') == 1
 local q = {}
 for n = 1, #order do
   local pid = order[n]
-  local born = tonumber(borns[n])
-  if born then
-    -- a lease from before the proxy was removed and re-added changes nothing on it
-    local ended, list = 0, leasesOf[pid]
-    for k = 1, #list do
-      local j = list[k]
-      if born <= tonumber(ARGV[4 * j + 1]) then
-        ended = ended + 1
-        results[j] = 1
-      end
-    end
-    if ended > 0 then
-      local score = tonumber(scores[n])
-      if score then
-        -- (unpackScore, inlined: this loop runs once per proxy of the call)
-        local inflight = score % SLOT
-        local max = ((score - inflight) / SLOT) % SLOT
-        inflight = inflight - ended
-        if inflight < 0 then inflight = 0 end
-        queueAvailability(q, zks[n], pid, inflight, max)
-      else
-        redis.call('HINCRBY', prefix .. 'p:' .. pid, 'held', int(-ended))
-      end
-      if faulty and okOn[pid] and redis.call('SISMEMBER', prefix .. 'faulty', pid) == 1 then
-        redis.call('HSET', prefix .. 'p:' .. pid, 'faults', '0')
-        redis.call('SREM', prefix .. 'faulty', pid)
-      end
-    end
+  local list = leasesOf[pid]
+  local score = tonumber(scores[n])
+  if score then
+    -- (unpackScore, inlined: this loop runs once per proxy of the call)
+    local inflight = score % SLOT
+    local max = ((score - inflight) / SLOT) % SLOT
+    inflight = inflight - #list
+    if inflight < 0 then inflight = 0 end
+    queueAvailability(q, zks[n], pid, inflight, max)
+  elseif redis.call('EXISTS', prefix .. 'p:' .. pid) == 1 then
+    -- out of service (draining or quarantined): its count is in its hash
+    redis.call('HINCRBY', prefix .. 'p:' .. pid, 'held', int(-#list))
+  else
+    for k = 1, #list do results[list[k]] = 0 end
+  end
+  if faulty and okOn[pid] and redis.call('SISMEMBER', prefix .. 'faulty', pid) == 1 then
+    redis.call('HSET', prefix .. 'p:' .. pid, 'faults', '0')
+    redis.call('SREM', prefix .. 'faulty', pid)
   end
 end
 flushAvailability(q)
