@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { ProxyPoolError } from './errors.ts';
 import type { PoolMetrics } from './metrics.ts';
+import { STATS_FLUSH_MS } from './release-stats.ts';
 import type { PoolLogger } from './types.ts';
 
 export interface CooldownOptions {
@@ -47,6 +48,9 @@ export interface ProxyPoolOptions {
   jitter?: number;
   /** Retry hint when exhaustion has no better one; default 500 ms. */
   exhaustedRetryMs?: number;
+  /** How often this process sends its release counts (the admin table's released, bytes and
+   * outcomes) to Redis; default 1 s. Longer means fewer writes and an admin table further behind. */
+  statsFlushMs?: number;
   /** Clock for tests; by default the pool runs on the Redis server's clock. */
   now?: () => number;
   /** Random source in [0, 1) for jitter and sampling; default Math.random. */
@@ -65,6 +69,7 @@ export interface ResolvedPoolOptions {
   interactiveReserve: number;
   sessionTtlMs: number;
   exhaustedRetryMs: number;
+  statsFlushMs: number;
   jitter: number;
   cooldown: CooldownOptions;
   ban: BanOptions;
@@ -104,6 +109,7 @@ export function resolvePoolOptions(opts: ProxyPoolOptions): ResolvedPoolOptions 
     interactiveReserve: share('interactiveReserve', opts.interactiveReserve ?? 0.1, 0.99),
     sessionTtlMs: positive('sessionTtlMs', opts.sessionTtlMs ?? 600_000),
     exhaustedRetryMs: positive('exhaustedRetryMs', opts.exhaustedRetryMs ?? 500),
+    statsFlushMs: positive('statsFlushMs', opts.statsFlushMs ?? STATS_FLUSH_MS),
     jitter: share('jitter', opts.jitter ?? 0.2, 1),
     cooldown,
     ban,

@@ -109,7 +109,10 @@ export class ProxyPool {
       sessionTtlMs: o.sessionTtlMs,
       exhaustedRetryMs: o.exhaustedRetryMs,
     });
-    this.#stats = new ReleaseStats((args) => this.#run('count', [this.keys.born], [this.#argBase, ...args]));
+    this.#stats = new ReleaseStats(
+      (args) => this.#run('count', [this.keys.born], [this.#argBase, ...args]),
+      o.statsFlushMs,
+    );
     this.#metrics?.attach(this);
   }
 

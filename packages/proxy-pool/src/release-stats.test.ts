@@ -39,6 +39,19 @@ describe('release counts (ReleaseStats, count-1.lua)', () => {
     ]);
   });
 
+  it('a pool sends them as often as statsFlushMs says', async () => {
+    t = await openTestPool({ statsFlushMs: 60_000 });
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 4 }));
+    await t.pool.release(await leaseOk(t.pool, interactive('x.test')), { outcome: 'ok', bytes: 10 });
+    await new Promise((r) => setTimeout(r, STATS_FLUSH_MS + 200));
+    expect(await t.redis.hget(t.pool.keys.proxy('a'), 'bytes')).toBe('0');
+    await t.pool.flush();
+    expect(await t.redis.hget(t.pool.keys.proxy('a'), 'bytes')).toBe('10');
+    expect(() => new ProxyPool({ redis: t.redis, prefix: t.prefix, statsFlushMs: 0 })).toThrow(
+      /statsFlushMs/,
+    );
+  });
+
   it('a failed send keeps the counts for the next one', async () => {
     const sent: ScriptArg[][] = [];
     let fail = true;

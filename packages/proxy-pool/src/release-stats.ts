@@ -1,6 +1,6 @@
 import type { ScriptArg } from './scripts.ts';
 
-/** How often a process sends its release counts to Redis. */
+/** How often a process sends its release counts to Redis, unless told otherwise. */
 export const STATS_FLUSH_MS = 1000;
 
 interface ProxyCounts {
@@ -12,20 +12,22 @@ interface ProxyCounts {
 
 /**
  * A process's release counts per proxy (leases ended, bytes, outcomes other than ok), sent to the
- * proxies' hashes by count-1.lua every STATS_FLUSH_MS and on flush(): the admin table's numbers
- * without a write to the proxy's hash on every release. What a process had not sent when it died
- * (at most STATS_FLUSH_MS of releases) is missing from those numbers; leases and capacity are not
- * affected.
+ * proxies' hashes by count-1.lua every `everyMs` (STATS_FLUSH_MS by default) and on flush(): the
+ * admin table's numbers without a write to the proxy's hash on every release. What a process had
+ * not sent when it died (at most `everyMs` of releases) is missing from those numbers; leases and
+ * capacity are not affected.
  */
 export class ReleaseStats {
   readonly #send: (args: ScriptArg[]) => Promise<unknown>;
+  readonly #everyMs: number;
   /** proxy id -> its counts: the earliest lease epoch among them, and field -> amount */
   #counts = new Map<string, ProxyCounts>();
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> = Promise.resolve();
 
-  constructor(send: (args: ScriptArg[]) => Promise<unknown>) {
+  constructor(send: (args: ScriptArg[]) => Promise<unknown>, everyMs = STATS_FLUSH_MS) {
     this.#send = send;
+    this.#everyMs = everyMs;
   }
 
   /** Counts one release that ended on its proxy (not stale, the proxy not removed since). */
@@ -67,6 +69,6 @@ export class ReleaseStats {
     }
     c.epoch = Math.min(c.epoch, epoch);
     c.fields.set(field, (c.fields.get(field) ?? 0) + n);
-    this.#timer ??= setTimeout(() => void this.flush().catch(() => undefined), STATS_FLUSH_MS).unref();
+    this.#timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.#everyMs).unref();
   }
 }
