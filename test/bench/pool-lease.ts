@@ -5,7 +5,7 @@
  * EVALSHA comes from INFO commandstats: the mean over the timed pairs, and lease and release apart
  * (batches of leases, then their releases).
  *
- *   node test/bench/pool-lease.ts [--quick] [--json <file>] [--concurrency 64] [--seconds 1] [--rounds 15]
+ *   node test/bench/pool-lease.ts [--quick] [--json <file>] [--concurrency 64] [--seconds 1] [--rounds 30]
  *
  * Targets: pairs/s >= 50% of the raw EVALSHA rate, and flat (within 20%) across pool sizes.
  * A program that prints numbers; it asserts nothing.
@@ -42,7 +42,7 @@ const concurrency = Number(args.concurrency);
 const seconds = Number(args.seconds ?? (args.quick ? 0.3 : 1));
 const warmupSeconds = args.quick ? 0.1 : 0.25;
 const sizes = args.quick ? [10, 100] : [10, 1_000, 10_000];
-const roundCount = Number(args.rounds ?? (args.quick ? 1 : 15));
+const roundCount = Number(args.rounds ?? (args.quick ? 1 : 30));
 
 interface Measurement {
   name: string;
