@@ -5,6 +5,7 @@ import {
   interactive,
   leaseOk,
   openTestPool,
+  proxyScores,
   proxySpec,
   type TestPool,
 } from './test-support.ts';
@@ -16,12 +17,7 @@ describe('availability sets: in-flight counts packed into the scores', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 
-  const scores = async (set: string) =>
-    Object.fromEntries(
-      (await t.redis.zrange(t.pool.keys.base + set, '0', '-1', 'WITHSCORES')).flatMap((v, i, a) =>
-        i % 2 ? [] : [[v, a[i + 1]]],
-      ),
-    );
+  const scores = (set: string) => proxyScores(t.redis, t.pool.keys.base + set);
   const held = (id: string) => t.redis.hget(t.pool.keys.proxy(id), 'held');
 
   it('every set of a proxy carries its counts; a full proxy stays in them, sorted last, and is never leased', async () => {
@@ -141,6 +137,52 @@ describe('consecutive faults and the `faulty` set', () => {
       ['b', 1],
     ]);
     expect(await t.redis.smembers(t.pool.keys.faulty)).toEqual(['b']);
+  });
+});
+
+describe('the availability sets and column hashes of a small pool', () => {
+  let t: TestPool;
+  afterEach(async () => t.close());
+
+  it('are kept in the hash-table encoding by a placeholder that is never leased, listed or counted', async () => {
+    t = await openTestPool();
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 1, tags: ['dc'], country: 'DE' }));
+    const k = t.pool.keys;
+    const sets = [k.available, `${k.base}a:t:dc`, `${k.base}a:c:DE`];
+    // one proxy: without the placeholder every one of these would be a listpack (O(n) lookups)
+    for (const key of sets) expect(await t.redis.object('ENCODING', key)).toBe('skiplist');
+    for (const key of [k.urls, k.zks, k.born])
+      expect(await t.redis.object('ENCODING', key)).toBe('hashtable');
+    // and it stays so when the tags change, after a removal and after a restart's reload
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 1, tags: ['new'] }));
+    expect(await t.redis.object('ENCODING', `${k.base}a:t:new`)).toBe('skiplist');
+    await t.pool.upsert(proxySpec('b', { maxConcurrency: 1, tags: ['new'] }));
+    await t.pool.remove('b');
+    // a restart loads each key from its dump, choosing the encoding by the same limits
+    const reloaded = async (key: string) => {
+      const copy = `${k.base}reloaded`;
+      await t.redis.restore(copy, 0, await t.redis.dumpBuffer(key), 'REPLACE');
+      const encoding = await t.redis.object('ENCODING', copy);
+      await t.redis.del(copy);
+      return encoding;
+    };
+    for (const key of [k.available, `${k.base}a:t:new`]) expect(await reloaded(key)).toBe('skiplist');
+    for (const key of [k.urls, k.zks, k.born]) expect(await reloaded(key)).toBe('hashtable');
+
+    // the one real slot is leased, then nothing: the placeholder is not a proxy
+    expect((await leaseOk(t.pool, interactive('x.test', { tags: ['new'] }))).proxyId).toBe('a');
+    const none = { exhausted: true, reason: 'capacity' };
+    expect(await t.pool.lease(interactive('x.test'))).toMatchObject(none);
+    // leases of one tick go as one lease-many call, which reads the front of the sets its own way
+    const batch = await Promise.all(
+      [interactive('x.test'), interactive('y.test', { tags: ['new'] })].map((r) => t.pool.lease(r)),
+    );
+    expect(batch).toEqual([expect.objectContaining(none), expect.objectContaining(none)]);
+    expect((await t.pool.list()).map((p) => p.id)).toEqual(['a']);
+    expect(await t.pool.counts()).toMatchObject({ inFlight: 1, capacity: 1 });
+    await t.pool.remove('a');
+    expect(await t.pool.lease(interactive('x.test'))).toMatchObject(none);
+    expect(await t.pool.list()).toEqual([]);
   });
 });
 

@@ -93,6 +93,14 @@ export function availabilityScore(inflight: number, max: number): string {
   return String((utilisation * 16384 + max) * 16384 + inflight);
 }
 
+/** The proxies of an availability set and their scores (as Redis answers them), without the
+ * placeholder scored +inf that keeps the set in its hash-table encoding
+ * (lua/includes/placeholder.lua). */
+export async function proxyScores(redis: Redis, key: string): Promise<Record<string, string>> {
+  const flat = await redis.zrange(key, '-inf', '(+inf', 'BYSCORE', 'WITHSCORES');
+  return Object.fromEntries(flat.flatMap((v, i, a) => (i % 2 ? [] : [[v, a[i + 1]!]])));
+}
+
 const sha = (name: string) =>
   createHash('sha1')
     .update(loadScripts().get(name)?.lua ?? '')

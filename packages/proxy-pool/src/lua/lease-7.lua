@@ -64,5 +64,5 @@ local status, a, b = leaseOne(c, {
 if status == 0 then return {0, a, b} end
 local epoch = redis.call('HINCRBY', KEYS[3], 'seq', '1')
 local expiresAt = now + tonumber(ARGV[3])
-redis.call('ZADD', KEYS[1], int(expiresAt), ARGV[4] .. '|' .. int(epoch) .. '|' .. a, '+inf', LEASES_PLACEHOLDER)
+redis.call('ZADD', KEYS[1], int(expiresAt), ARGV[4] .. '|' .. int(epoch) .. '|' .. a, '+inf', PLACEHOLDER)
 return {1, a, b, epoch, expiresAt}

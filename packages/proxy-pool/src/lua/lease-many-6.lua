@@ -243,7 +243,7 @@ if #granted > 0 then
     if not replies[g[1] + 3] then noUrl[#noUrl + 1] = g[1] end
   end
   zadd[#zadd + 1] = '+inf'
-  zadd[#zadd + 1] = LEASES_PLACEHOLDER
+  zadd[#zadd + 1] = PLACEHOLDER
   redis.call('ZADD', KEYS[1], unpack(zadd))
   if #noUrl > 0 then
     local ids = {}

@@ -12,10 +12,13 @@
   while out of service; in service the count is in its availability score: availability.lua),
   released (ended leases), bytes, o:<outcome> (every outcome but ok)}; and in the column hashes
   url, zk and born (id -> value), which the batched scripts read for many proxies in one call.
+  Each availability set and column hash the proxy joins gets PLACEHOLDER (placeholder.lua), so it
+  stays in the hash-table encoding whatever the pool's size.
 
   Returns 1 when created, 0 when updated
 ]]
 --- @include "availability"
+--- @include "placeholder"
 
 local prefix, id = ARGV[1], ARGV[2]
 local pkey = prefix .. 'p:' .. id
@@ -23,6 +26,9 @@ local zk = prefix .. 'a'
 for tag in string.gmatch(ARGV[4], '%S+') do zk = zk .. ' ' .. prefix .. 'a:t:' .. tag end
 if ARGV[5] ~= '' then zk = zk .. ' ' .. prefix .. 'a:c:' .. ARGV[5] end
 local max = tonumber(ARGV[6])
+
+for key in string.gmatch(zk, '%S+') do redis.call('ZADD', key, '+inf', PLACEHOLDER) end
+for _, column in ipairs({'url', 'zk', 'born'}) do redis.call('HSET', prefix .. column, PLACEHOLDER, '') end
 
 local old = redis.call('HMGET', pkey, 'max', 'zk', 'drain', 'qu')
 if not old[1] then
