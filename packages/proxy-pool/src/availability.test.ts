@@ -186,6 +186,42 @@ describe('the availability sets and column hashes of a small pool', () => {
   });
 });
 
+describe("a host's cooldown, ban and score keys", () => {
+  let t: TestPool;
+  afterEach(async () => t.close());
+
+  it('are kept in the hash-table encoding from their first entry, and list and lease never see the placeholder', async () => {
+    t = await openTestPool({ ban: { afterBlocks: 1 } });
+    for (const id of ['a', 'b', 'c']) await t.pool.upsert(proxySpec(id, { maxConcurrency: 1 }));
+    const k = t.pool.keys;
+    const host = 'x.test';
+    await t.pool.release(await leaseOk(t.pool, interactive(host)), {
+      outcome: 'rate_limited',
+      retryAfterMs: 5000,
+    });
+    expect(await t.redis.object('ENCODING', k.excluded(host))).toBe('skiplist');
+    expect(await t.redis.object('ENCODING', k.hostScores(host))).toBe('hashtable');
+    await t.pool.release(await leaseOk(t.pool, interactive(host)), { outcome: 'blocked' });
+    expect(await t.redis.object('ENCODING', k.banned(host))).toBe('skiplist');
+
+    // a cools and b is banned for the host (a ban is listed apart): c is what is left, and nothing after it
+    expect((await leaseOk(t.pool, interactive(host))).proxyId).toBe('c');
+    expect(await t.pool.lease(interactive(host))).toMatchObject({ exhausted: true, reason: 'cooling' });
+    const list = await t.pool.list();
+    expect(list.map((p) => [p.id, p.state, p.cooling.length, p.banned.length])).toEqual([
+      ['a', 'cooling', 1, 0],
+      ['b', 'available', 0, 1],
+      ['c', 'available', 0, 0],
+    ]);
+    expect(await t.pool.counts()).toMatchObject({ bannedPairs: 1, proxiesWithBans: 1 });
+    // when they run out, the host's keys go, placeholder and all
+    t.clock.advance(3_600_001);
+    await t.pool.reclaimExpired();
+    for (const key of [k.excluded(host), k.banned(host), k.hostScores(host)])
+      expect(await t.redis.exists(key)).toBe(0);
+  });
+});
+
 describe('the leases set', () => {
   let t: TestPool;
   afterEach(async () => t.close());

@@ -34,8 +34,9 @@ export async function readExclusions(redis: Client, keys: PoolKeys, now: number)
   if (hosts.length === 0) return { cooling, banned };
   const pipe = redis.pipeline();
   for (const host of hosts) {
-    pipe.zrangebyscore(keys.excluded(host), `(${now}`, '+inf', 'WITHSCORES');
-    pipe.zrangebyscore(keys.banned(host), `(${now}`, '+inf', 'WITHSCORES');
+    // below +inf: not the placeholder (lua/includes/placeholder.lua)
+    pipe.zrangebyscore(keys.excluded(host), `(${now}`, '(+inf', 'WITHSCORES');
+    pipe.zrangebyscore(keys.banned(host), `(${now}`, '(+inf', 'WITHSCORES');
   }
   const results = (await execAll(pipe)) as string[][];
   hosts.forEach((host, i) => {

@@ -24,6 +24,7 @@
   KEYS[6] x:<host>    zset  proxyId -> end of the pair's cooldown or ban
   KEYS[7] ban:<host>  zset  proxyId -> end of the pair's ban
   KEYS[8] hs:<host>   hash  "<proxyId>:r" -> "streak|cooldown end", "<proxyId>:b" -> "blocks|first"
+  (KEYS[6..8] also hold PLACEHOLDER once written, +inf in the zsets: placeholder.lua)
 
   ARGV[1] key prefix        ARGV[2] now (ms) or ""
   ARGV[3] the lease: "leaseId|epoch|proxyId", fenced by its presence in the leases set
@@ -45,6 +46,7 @@
 --- @include "backoff"
 --- @include "expire-lease"
 --- @include "end-lease"
+--- @include "placeholder"
 
 local now = clockMs(ARGV[2])
 local outcome = ARGV[4]
@@ -88,8 +90,8 @@ elseif outcome == 'rate_limited' then
   end
   if now + penalty < coolingUntil then penalty = coolingUntil - now end
   local untilMs = now + penalty
-  redis.call('HSET', KEYS[8], field, streak .. '|' .. int(untilMs))
-  redis.call('ZADD', KEYS[6], 'GT', untilMs, pid)
+  redis.call('HSET', KEYS[8], field, streak .. '|' .. int(untilMs), PLACEHOLDER, '')
+  redis.call('ZADD', KEYS[6], 'GT', untilMs, pid, '+inf', PLACEHOLDER)
   keepHostUntil(untilMs + resetAfter)
 elseif outcome == 'blocked' then
   local banAfter, window, banMs = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
@@ -109,11 +111,11 @@ elseif outcome == 'blocked' then
     penalty = banMs
     local untilMs = now + banMs
     redis.call('HDEL', KEYS[8], field)
-    redis.call('ZADD', KEYS[7], untilMs, pid)
-    redis.call('ZADD', KEYS[6], 'GT', untilMs, pid)
+    redis.call('ZADD', KEYS[7], untilMs, pid, '+inf', PLACEHOLDER)
+    redis.call('ZADD', KEYS[6], 'GT', untilMs, pid, '+inf', PLACEHOLDER)
     keepHostUntil(untilMs)
   else
-    redis.call('HSET', KEYS[8], field, count .. '|' .. int(first))
+    redis.call('HSET', KEYS[8], field, count .. '|' .. int(first), PLACEHOLDER, '')
     keepHostUntil(first + window)
   end
 elseif outcome == 'proxy_fault' then

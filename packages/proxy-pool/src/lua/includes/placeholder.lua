@@ -10,7 +10,9 @@
 --
 -- Where it is: the leases set (scored +inf: leases-set.lua), every availability set (scored +inf:
 -- after every real score, so a read from the front stops at the full proxies before it) and the
--- url, zk and born column hashes (value ""): upsert-2.lua puts it in each key a proxy joins. No
--- reader meets it: they take members by id, by score below FULL_SCORE or below +inf. It starts
+-- url, zk and born column hashes (value ""): upsert-2.lua puts it in each key a proxy joins. And a
+-- host's x:, ban: and hs: keys (+inf, ""), written with their first entry (release-8.lua), so
+-- checking candidates against a host's exclusions stays O(1) each. No reader meets it: they take
+-- members by id, by score below FULL_SCORE or below +inf. It starts
 -- with '~' and a proxy id with a letter or digit (validate.ts), so no proxy is ever called that.
 local PLACEHOLDER = '~' .. string.rep('placeholder', 8)
