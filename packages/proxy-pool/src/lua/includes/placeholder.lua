@@ -5,14 +5,14 @@
 -- update a skiplist step: O(log n). Without it a key of at most 128 entries is a listpack, read
 -- entry by entry on each lookup and rewritten on each update: O(n), so a pool of about 100 proxies
 -- cost more per lease than one of 10,000 (measured: 200k instructions per lease+release pair at
--- 100 proxies, 91k at 1,000). Redis keeps a key's encoding across restarts (an RDB load picks it
--- by the same limits) and never turns a hash table back into a listpack on removal.
+-- 100 proxies, 91k at 1,000). However Redis re-encodes a key holding it (an RDB load after a
+-- restart chooses by the same limits), its length keeps the key out of the listpack encoding.
 --
 -- Where it is: the leases set (scored +inf: leases-set.lua), every availability set (scored +inf:
 -- after every real score, so a read from the front stops at the full proxies before it) and the
 -- url, zk and born column hashes (value ""): upsert-2.lua puts it in each key a proxy joins. And a
 -- host's x:, ban: and hs: keys (+inf, ""), written with their first entry (release-8.lua), so
 -- checking candidates against a host's exclusions stays O(1) each. No reader meets it: they take
--- members by id, by score below FULL_SCORE or below +inf. It starts
--- with '~' and a proxy id with a letter or digit (validate.ts), so no proxy is ever called that.
+-- members by id, by score below FULL_SCORE or below +inf. It starts with '~' and a proxy id with
+-- a letter or digit (validate.ts), so no proxy is ever called that.
 local PLACEHOLDER = '~' .. string.rep('placeholder', 8)
