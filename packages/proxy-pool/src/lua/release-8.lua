@@ -24,7 +24,7 @@
   KEYS[6] x:<host>    zset  proxyId -> end of the pair's cooldown or ban
   KEYS[7] ban:<host>  zset  proxyId -> end of the pair's ban
   KEYS[8] hs:<host>   hash  "<proxyId>:r" -> "streak|cooldown end", "<proxyId>:b" -> "blocks|first"
-  (KEYS[6..8] also hold PLACEHOLDER once written, +inf in the zsets: placeholder.lua)
+  (KEYS[2] and KEYS[6..8] also hold PLACEHOLDER once written, +inf in the zsets: placeholder.lua)
 
   ARGV[1] key prefix        ARGV[2] now (ms) or ""
   ARGV[3] the lease: "leaseId|epoch|proxyId", fenced by its presence in the leases set
@@ -59,7 +59,7 @@ local max = tonumber(p[1])
 local host = ARGV[5]
 local function keepHostUntil(t)
   redis.call('ZADD', KEYS[5], 'GT', t, host)
-  redis.call('ZADD', KEYS[2], 'GT', t, 'h:' .. host)
+  redis.call('ZADD', KEYS[2], 'GT', t, 'h:' .. host, '+inf', PLACEHOLDER)
 end
 
 local penalty = 0

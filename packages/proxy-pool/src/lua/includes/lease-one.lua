@@ -20,7 +20,8 @@
 --
 -- Returns 1, proxyId, proxyUrl: a slot is taken and the session recorded, but the epoch and the
 -- lease's member in the leases set are the caller's to write; or 0, reason, retryAfterMs.
--- Needs: clock.lua, availability.lua, leases-set.lua, expire-lease.lua, reclaim.lua
+-- Needs: clock.lua, availability.lua, leases-set.lua (and its placeholder.lua), expire-lease.lua,
+-- reclaim.lua
 local LEASE_HEAD, LEASE_PAGE, LEASE_SCAN_LIMIT, RECLAIM_ON_EXHAUSTION = 4, 64, 1024, 64
 
 local function leaseOne(c, r)
@@ -164,8 +165,9 @@ local function leaseOne(c, r)
   local inflight, max = unpackScore(score)
   setAvailability(p[1], chosen, inflight + 1, max)
   if session ~= '' then
-    redis.call('HSET', c.sessions, session, chosen)
-    redis.call('ZADD', c.timers, now + c.sessionTtl, 's:' .. session)
+    -- (with PLACEHOLDER: a hash lookup and a skiplist step however few sessions there are)
+    redis.call('HSET', c.sessions, session, chosen, PLACEHOLDER, '')
+    redis.call('ZADD', c.timers, now + c.sessionTtl, 's:' .. session, '+inf', PLACEHOLDER)
   end
   return 1, chosen, p[2]
 end
