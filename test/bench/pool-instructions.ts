@@ -2,13 +2,13 @@
  * Redis's own work per lease+release pair, in instructions: redis-server runs under valgrind's
  * callgrind, which counts instructions, not seconds, so the numbers repeat run to run whatever else
  * the machine is doing (pool-lease.ts's rates move by ±10% and more between rounds on a shared
- * VM). For pools of 10, 100, 1,000 and 10,000 proxies it drives a fixed number of pairs with the same
- * concurrency as pool-lease.ts and reads the server's instruction count around them, next to the
- * count for an EVALSHA of `return 1`. The pools' once-a-second send of release counts (count-1.lua)
- * is left out of the counts.
+ * VM). For pools of 10, 100, 1,000 and 10,000 proxies it drives a fixed number of pairs with the
+ * same concurrency as pool-lease.ts and reads the server's instruction count around them, next to
+ * the count for an EVALSHA of `return 1`. The pools' once-a-second send of release counts
+ * (count-1.lua) is left out of the counts.
  *
- *   node test/bench/pool-instructions.ts [--pairs 6400] [--concurrency 64] [--sizes 10,100,1000,10000]
- *       [--config name=value ...] [--redis-server PATH] [--keep]
+ *   node test/bench/pool-instructions.ts [--pairs 6400] [--concurrency 64]
+ *       [--sizes 10,100,1000,10000] [--config name=value ...] [--redis-server PATH] [--keep]
  *
  * It also counts leases and releases apart (batches of leases, then their releases). --config
  * sets a Redis option before the pools are made (e.g. zset-max-listpack-entries=0). --keep leaves

@@ -28,7 +28,9 @@ if ARGV[5] ~= '' then zk = zk .. ' ' .. prefix .. 'a:c:' .. ARGV[5] end
 local max = tonumber(ARGV[6])
 
 for key in string.gmatch(zk, '%S+') do redis.call('ZADD', key, '+inf', PLACEHOLDER) end
-for _, column in ipairs({'url', 'zk', 'born'}) do redis.call('HSET', prefix .. column, PLACEHOLDER, '') end
+for _, column in ipairs({'url', 'zk', 'born'}) do
+  redis.call('HSET', prefix .. column, PLACEHOLDER, '')
+end
 
 local old = redis.call('HMGET', pkey, 'max', 'zk', 'drain', 'qu')
 if not old[1] then
