@@ -8,9 +8,11 @@
  * (count-1.lua) is left out of the counts.
  *
  *   node test/bench/pool-instructions.ts [--pairs 6400] [--concurrency 64]
- *       [--sizes 10,100,1000,10000] [--config name=value ...] [--redis-server PATH] [--keep]
+ *       [--sizes 10,100,1000,10000] [--tags dc] [--config name=value ...] [--redis-server PATH] [--keep]
  *
- * It also counts leases and releases apart (batches of leases, then their releases). --config
+ * It also counts leases and releases apart (batches of leases, then their releases). --tags makes
+ * every lease a constrained one (the bench pools' proxies are all tagged `dc`): the path that
+ * reads a tag's set, and so catches up what the batched scripts left behind. --config
  * sets a Redis option before the pools are made (e.g. zset-max-listpack-entries=0). --keep leaves
  * the callgrind dumps (one per measurement, in order) for callgrind_annotate, to see where the
  * instructions go; Debian's redis-server is stripped, so point --redis-server at a build with
@@ -39,11 +41,14 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'redis-server': { type: 'string', default: 'redis-server' },
     config: { type: 'string', multiple: true, default: [] },
+    tags: { type: 'string', default: '' },
   },
 });
 const pairs = Number(args.pairs);
 const concurrency = Number(args.concurrency);
 const sizes = args.sizes.split(',').map(Number);
+const tags = args.tags ? args.tags.split(',') : [];
+const leaseRequest = { lane: 'interactive', host: 'api.example.com', tags } as const;
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-callgrind-'));
 const port = await freePort();
@@ -113,9 +118,7 @@ async function leaseThenRelease(pool: ProxyPool): Promise<[number, number]> {
   await pool.flush();
   for (let batch = 0; batch < 20; batch++) {
     control('-z');
-    const leases = await Promise.all(
-      Array.from({ length: concurrency }, () => pool.lease({ lane: 'interactive', host: 'api.example.com' })),
-    );
+    const leases = await Promise.all(Array.from({ length: concurrency }, () => pool.lease(leaseRequest)));
     leaseIr += instructionsSinceZero();
     control('-z');
     await Promise.all(
@@ -157,7 +160,7 @@ try {
     // real rate, a send a second is well under 1% of Redis's work)
     const pool: ProxyPool = await setupBenchPool(redis, size, concurrency, { statsFlushMs: 3_600_000 });
     const pair = async () => {
-      const lease = await pool.lease({ lane: 'interactive', host: 'api.example.com' });
+      const lease = await pool.lease(leaseRequest);
       if (!lease.exhausted) await pool.release(lease, { outcome: 'ok', bytes: 2048 });
     };
     rows.push([`lease+release, ${size.toLocaleString('en')} proxies`, await measure(pair, pairs, pool)]);

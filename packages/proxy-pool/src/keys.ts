@@ -16,6 +16,8 @@ export interface PoolKeys {
   quarantine: string;
   draining: string;
   available: string;
+  /** Proxies whose tag and country sets lag behind the all-proxies set (lua/includes/availability.lua). */
+  behind: string;
   /** Column hashes (proxy id -> value) the batched scripts read for many proxies in one call. */
   urls: string;
   zks: string;
@@ -47,6 +49,7 @@ export function poolKeys(prefix: string): PoolKeys {
     quarantine: `${base}quar`,
     draining: `${base}draining`,
     available: `${base}a`,
+    behind: `${base}a:behind`,
     urls: `${base}url`,
     zks: `${base}zk`,
     born: `${base}born`,

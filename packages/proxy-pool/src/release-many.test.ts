@@ -109,4 +109,22 @@ describe('release-many-1.lua (the no-penalty releases of one tick in one call)',
     ).toEqual(['stale', 'stale', 'released']);
     expect((await t.pool.list())[0]).toMatchObject({ inFlight: 0, bytes: 7, outcomes: { ok: 1 } });
   });
+
+  it("a batched release whose proxy's keys were deleted by hand counts nothing for it, and the others count", async () => {
+    t = await openTestPool();
+    for (const id of ['a', 'b']) await t.pool.upsert(proxySpec(id, { maxConcurrency: 4 }));
+    const leases = await Promise.all([1, 2, 3, 4].map(() => leaseOk(t.pool, interactive('x.test'))));
+    // what removal would do, but for the leases set: the proxy's hash and its set entry go
+    await t.redis.del(t.pool.keys.proxy('a'));
+    await t.redis.zrem(t.pool.keys.available, 'a');
+    expect(await Promise.all(leases.map((l) => t.pool.release(l, { outcome: 'ok', bytes: 5 })))).toEqual(
+      Array(4).fill('released'),
+    );
+    await t.pool.flush();
+    // no count was sent for 'a' (it would bring its hash back), both of b's were
+    expect(await t.redis.exists(t.pool.keys.proxy('a'))).toBe(0);
+    expect((await t.pool.list()).map((p) => [p.id, p.inFlight, p.outcomes.ok, p.bytes])).toEqual([
+      ['b', 0, 2, 10],
+    ]);
+  });
 });

@@ -56,9 +56,10 @@ local base = prefix .. 'a'
 -- counts (availability.lua). leaseOne would read it with ZRANGE and write its new score at once;
 -- here the front of the set is read once (`view`, kept in the set's order as leases change
 -- scores) and the new scores are queued until a request needs the real sets (flush): one HMGET of
--- the proxies' set names, then one ZADD per set. `boundary` is the last member read: members not
--- read sort after it, so the view's first member is the set's first as long as it sorts before
--- the boundary.
+-- the proxies' set names, then one ZADD to the all-proxies set (their tag and country sets are
+-- left behind for a constrained lease to catch up: availability.lua). `boundary` is the last
+-- member read: members not read sort after it, so the view's first member is the set's first as
+-- long as it sorts before the boundary.
 local pending = {} -- proxy id -> its new score (text)
 -- view[vh..]: {score, member, moved}; `moved` marks a member whose score this call changed
 local view, vh, boundary, complete = nil, 1, nil, false
@@ -80,16 +81,17 @@ local function flush()
   for pid in pairs(pending) do pids[#pids + 1] = pid end
   if #pids > 0 then
     local zks = redis.call('HMGET', prefix .. 'zk', unpack(pids))
-    local q = {}
+    local q = {} -- (as queueAvailability builds it: zk -> {score, pid, ...})
     for i = 1, #pids do
-      local members = q[zks[i]]
-      if not members then
-        members = {}
-        q[zks[i]] = members
+      local adds = q[zks[i]]
+      if not adds then
+        adds = {}
+        q[zks[i]] = adds
       end
-      members[pids[i]] = pending[pids[i]]
+      local n = #adds
+      adds[n + 1], adds[n + 2] = pending[pids[i]], pids[i]
     end
-    flushAvailability(q)
+    flushAvailability(prefix, q)
   end
   pending = {}
   view = nil

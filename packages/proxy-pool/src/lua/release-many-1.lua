@@ -11,9 +11,10 @@
   leases of one proxy are given back together, and the call reads what it needs for all its
   proxies at once: their scores in the all-proxies set (ZMSCORE: a proxy in service carries its
   in-flight count there, see availability.lua) and their sets' names (column hash zk), then
-  writes one ZADD per set. A proxy out of service gives back from its `held` count instead. An ok
-  release resets its proxy's consecutive-fault count (the `faulty` set names the proxies that
-  have one, usually none).
+  writes one ZADD to the all-proxies set; their tag and country sets are left behind, named in
+  the `a:behind` set, for a constrained lease to catch up (availability.lua). A proxy out of
+  service gives back from its `held` count instead. An ok release resets its proxy's
+  consecutive-fault count (the `faulty` set names the proxies that have one, usually none).
 
   KEYS[1] leases  zset  "leaseId|epoch|proxyId" -> expiry (ms)
 
@@ -41,8 +42,8 @@ if redis.call('ZCOUNT', KEYS[1], '-inf', int(now)) > 0 then
 end
 
 local results, gone, seen = {}, {}, {}
--- per proxy, in first-seen order: its leases (by their index j) and whether one of them was ok
-local order, leasesOf, okOn = {}, {}, {}
+-- per proxy, in first-seen order: how many of its leases end here and whether one of them was ok
+local order, countOf, okOn = {}, {}, {}
 for j = 1, #members do
   local member, live = members[j], false
   if not expiries then
@@ -64,13 +65,13 @@ for j = 1, #members do
     results[j] = 1
     local a = 3 * j + 1 -- ARGV[a - 1] .. ARGV[a + 1]: member, proxy id, outcome
     local pid = ARGV[a]
-    local list = leasesOf[pid]
-    if not list then
-      list = {}
-      leasesOf[pid] = list
+    local n = countOf[pid]
+    if n then
+      countOf[pid] = n + 1
+    else
+      countOf[pid] = 1
       order[#order + 1] = pid
     end
-    list[#list + 1] = j
     if ARGV[a + 1] == 'ok' then okOn[pid] = true end
   else
     results[j] = -1
@@ -86,25 +87,28 @@ local faulty = redis.call('EXISTS', prefix .. 'faulty') == 1
 local q = {}
 for n = 1, #order do
   local pid = order[n]
-  local list = leasesOf[pid]
+  local ended = countOf[pid]
   local score = tonumber(scores[n])
   if score then
     -- (unpackScore, inlined: this loop runs once per proxy of the call)
     local inflight = score % SLOT
     local max = ((score - inflight) / SLOT) % SLOT
-    inflight = inflight - #list
+    inflight = inflight - ended
     if inflight < 0 then inflight = 0 end
     queueAvailability(q, zks[n], pid, inflight, max)
   elseif redis.call('EXISTS', prefix .. 'p:' .. pid) == 1 then
     -- out of service (draining or quarantined): its count is in its hash
-    redis.call('HINCRBY', prefix .. 'p:' .. pid, 'held', int(-#list))
+    redis.call('HINCRBY', prefix .. 'p:' .. pid, 'held', int(-ended))
   else
-    for k = 1, #list do results[list[k]] = 0 end
+    -- (rare: the proxy's keys were changed by hand) its leases in this call answer 0
+    for j = 1, #members do
+      if results[j] == 1 and ARGV[3 * j + 1] == pid then results[j] = 0 end
+    end
   end
   if faulty and okOn[pid] and redis.call('SISMEMBER', prefix .. 'faulty', pid) == 1 then
     redis.call('HSET', prefix .. 'p:' .. pid, 'faults', '0')
     redis.call('SREM', prefix .. 'faulty', pid)
   end
 end
-flushAvailability(q)
+flushAvailability(prefix, q)
 return results

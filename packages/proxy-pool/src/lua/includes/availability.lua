@@ -1,7 +1,7 @@
 -- Where a proxy's in-flight count lives. A proxy in service (not draining, not quarantined) is a
 -- member of its availability sets (all proxies, one per tag, one per country: the names are kept
 -- in its `zk` field and in the `zk` column hash) and its in-flight count is packed into its score
--- there, the same score in every set:
+-- there, the same score in every set (but for the lag described below):
 --
 --   score = (utilisation * SLOT + max) * SLOT + inflight
 --
@@ -15,6 +15,27 @@
 --
 -- Scores go to Redis as strings: Redis 7.0 formats a Lua number argument with
 -- snprintf("%.17g"), several times slower than "%d".
+--
+-- The all-proxies set (`<prefix>a`, always the first name in `zk`) is exact at all times. A
+-- proxy's other sets (its tags', its country's) may lag behind it: the batched scripts
+-- (lease-many, release-many) write the new scores to the all-proxies set only and name the
+-- proxies whose other sets they left behind in the `a:behind` set (catchUp below brings those up
+-- to date). Only a lease with a tag or country constraint reads the other sets' scores, and it
+-- catches up first; membership is always exact (a count change never adds or removes a member),
+-- and every other write (setAvailability, leaveService) writes or removes all the sets at once.
+-- So an unconstrained lease+release pays one sorted-set update per proxy instead of one per set,
+-- and a proxy leased and released many times between two constrained leases is caught up once.
+-- A proxy named in `a:behind` that has left service since is skipped by catchUp (it is in none
+-- of the sets, and its exact score is gone); one written in full since is simply written again.
+-- The cost moves to the constrained leases: catching up one proxy (naming it, reading its score
+-- and set names, then writing its other sets) costs about three times what writing its other
+-- sets at once would. A pool whose leases are mostly unconstrained pays much less than with
+-- every set written at once; one whose every lease is constrained pays somewhat more (measured
+-- in docs/benchmarks.md, 2026-12-04).
+--
+-- `a:behind` holds PLACEHOLDER (placeholder.lua): a set of numeric ids would otherwise be an
+-- intset, and from Redis 7.2 on a small set a listpack, searched or rewritten on each add.
+--- @include "placeholder"
 local SLOT, FULL = 16384, 1000000
 local FULL_SCORE = FULL * SLOT * SLOT
 
@@ -85,31 +106,85 @@ local function inFlightOf(prefix, pid, inService, held)
   return tonumber(held or '0')
 end
 
--- setAvailability, queued: `q` maps each `zk` to its members' new scores (the last update of a
--- member winning); flushAvailability splits each `zk` once and writes one ZADD per set. For
--- scripts that update many proxies, or one proxy many times.
-local function queueAvailability(q, zk, pid, inflight, max)
-  local members = q[zk]
-  if not members then
-    members = {}
-    q[zk] = members
-  end
-  members[pid] = packScore(inflight, max)
-end
+-- At most this many proxies are left behind at once: past it, the batched script that left the
+-- last ones behind catches up, so no call has more than about this many to catch up.
+local BEHIND_LIMIT = 256
 
-local function flushAvailability(q)
-  for zk, members in pairs(q) do
-    local adds = {}
-    for pid, score in pairs(members) do
-      adds[#adds + 1] = score
-      adds[#adds + 1] = pid
-    end
-    if #adds > 0 then
+-- true once this call has caught up, until it leaves a proxy behind again
+local caughtUp = false
+
+-- Brings the sets of every proxy named in `<prefix>a:behind` up to its score in the all-proxies
+-- set, and empties the name set (but for PLACEHOLDER, which keeps it a hash table).
+local function catchUp(prefix)
+  if caughtUp then return end
+  caughtUp = true
+  local behind = prefix .. 'a:behind'
+  if redis.call('SCARD', behind) <= 1 then return end
+  local names = redis.call('SMEMBERS', behind)
+  local ids = {}
+  for i = 1, #names do
+    if names[i] ~= PLACEHOLDER then ids[#ids + 1] = names[i] end
+  end
+  redis.call('SREM', behind, unpack(ids))
+  local scores = redis.call('ZMSCORE', prefix .. 'a', unpack(ids))
+  local zks = redis.call('HMGET', prefix .. 'zk', unpack(ids))
+  local adds = {} -- set name -> {score, id, score, id, ...}
+  for i = 1, #ids do
+    local score, zk = scores[i], zks[i]
+    -- (not in the all-proxies set: out of service or removed, and so in none of its sets)
+    if score and zk then
+      local first = true
       for key in string.gmatch(zk, '%S+') do
-        redis.call('ZADD', key, unpack(adds))
+        if first then
+          first = false
+        else
+          local list = adds[key]
+          if not list then
+            list = {}
+            adds[key] = list
+          end
+          list[#list + 1] = score
+          list[#list + 1] = ids[i]
+        end
       end
     end
-    q[zk] = nil
+  end
+  for key, list in pairs(adds) do redis.call('ZADD', key, unpack(list)) end
+end
+
+-- setAvailability, queued: `q` maps each `zk` to a flat list {score, pid, score, pid, ...} of
+-- the new scores of its proxies, each proxy at most once (the caller's to ensure);
+-- flushAvailability writes one ZADD per list to the all-proxies set and leaves the proxies' other
+-- sets behind (see above). For the batched scripts, which update many proxies at once.
+local function queueAvailability(q, zk, pid, inflight, max)
+  local adds = q[zk]
+  if not adds then
+    adds = {}
+    q[zk] = adds
+  end
+  local n = #adds
+  adds[n + 1], adds[n + 2] = packScore(inflight, max), pid
+end
+
+local function flushAvailability(prefix, q)
+  local behind, b = nil, 0
+  for zk, adds in pairs(q) do
+    local all, rest = string.match(zk, '^(%S+)(.*)$')
+    redis.call('ZADD', all, unpack(adds))
+    if string.find(rest, '%S') then
+      if not behind then behind, b = {PLACEHOLDER}, 1 end
+      for i = 2, #adds, 2 do
+        b = b + 1
+        behind[b] = adds[i]
+      end
+    end
+  end
+  if behind then
+    local key = prefix .. 'a:behind'
+    caughtUp = false
+    -- (the set only grows when a name is new to it)
+    local added = redis.call('SADD', key, unpack(behind))
+    if added > 0 and redis.call('SCARD', key) > BEHIND_LIMIT + 1 then catchUp(prefix) end
   end
 end
 

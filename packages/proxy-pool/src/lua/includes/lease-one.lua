@@ -46,6 +46,8 @@ local function leaseOne(c, r)
   local base = prefix .. 'a'
   local extra = {}
   if r.country ~= '' or #r.tags > 0 then
+    -- these sets' scores may lag behind the all-proxies set's (availability.lua)
+    catchUp(prefix)
     local sets = {}
     if r.country ~= '' then sets[1] = prefix .. 'a:c:' .. r.country end
     for i = 1, #r.tags do sets[#sets + 1] = prefix .. 'a:t:' .. r.tags[i] end

@@ -13,7 +13,8 @@
 -- url, zk and born column hashes (value ""): upsert-2.lua puts it in each key a proxy joins. And a
 -- host's x:, ban: and hs: keys (+inf, ""), written with their first entry (release-8.lua), so
 -- checking candidates against a host's exclusions stays O(1) each; and the sessions hash and the
--- timers set, written with every sticky lease (lease-one.lua) and host timer (release-8.lua).
+-- timers set, written with every sticky lease (lease-one.lua) and host timer (release-8.lua);
+-- and the `a:behind` set, with every name added to it (availability.lua).
 -- No reader meets it: they take members by id, by score below FULL_SCORE or below +inf. It
 -- starts with '~' and a proxy id with a letter or digit (validate.ts), so no proxy is ever
 -- called that.
