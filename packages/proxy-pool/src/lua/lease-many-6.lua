@@ -81,16 +81,8 @@ local function flush()
   for pid in pairs(pending) do pids[#pids + 1] = pid end
   if #pids > 0 then
     local zks = redis.call('HMGET', prefix .. 'zk', unpack(pids))
-    local q = {} -- (as queueAvailability builds it: zk -> {score, pid, ...})
-    for i = 1, #pids do
-      local adds = q[zks[i]]
-      if not adds then
-        adds = {}
-        q[zks[i]] = adds
-      end
-      local n = #adds
-      adds[n + 1], adds[n + 2] = pending[pids[i]], pids[i]
-    end
+    local q = {}
+    for i = 1, #pids do queueScore(q, zks[i], pids[i], pending[pids[i]]) end
     flushAvailability(prefix, q)
   end
   pending = {}

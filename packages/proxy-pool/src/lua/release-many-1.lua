@@ -95,7 +95,7 @@ for n = 1, #order do
     local max = ((score - inflight) / SLOT) % SLOT
     inflight = inflight - ended
     if inflight < 0 then inflight = 0 end
-    queueAvailability(q, zks[n], pid, inflight, max)
+    queueScore(q, zks[n], pid, packScore(inflight, max))
   elseif redis.call('EXISTS', prefix .. 'p:' .. pid) == 1 then
     -- out of service (draining or quarantined): its count is in its hash
     redis.call('HINCRBY', prefix .. 'p:' .. pid, 'held', int(-ended))

@@ -106,6 +106,21 @@ local function inFlightOf(prefix, pid, inService, held)
   return tonumber(held or '0')
 end
 
+-- setAvailability, queued: appends (score, pid) to q[key]'s flat list {score, pid, score, pid,
+-- ...}, ZADD's arguments. flushAvailability takes `q` keyed by `zk`, each proxy at most once (the
+-- caller's to ensure), writes one ZADD per list to the all-proxies set and leaves the proxies'
+-- other sets behind (see above): for the batched scripts, which update many proxies at once.
+-- catchUp uses it keyed by set name.
+local function queueScore(q, key, pid, score)
+  local adds = q[key]
+  if not adds then
+    adds = {}
+    q[key] = adds
+  end
+  local n = #adds
+  adds[n + 1], adds[n + 2] = score, pid
+end
+
 -- At most this many proxies are left behind at once: past it, the batched script that left the
 -- last ones behind catches up, so no call has more than about this many to catch up.
 local BEHIND_LIMIT = 256
@@ -133,37 +148,12 @@ local function catchUp(prefix)
     local score, zk = scores[i], zks[i]
     -- (not in the all-proxies set: out of service or removed, and so in none of its sets)
     if score and zk then
-      local first = true
-      for key in string.gmatch(zk, '%S+') do
-        if first then
-          first = false
-        else
-          local list = adds[key]
-          if not list then
-            list = {}
-            adds[key] = list
-          end
-          list[#list + 1] = score
-          list[#list + 1] = ids[i]
-        end
-      end
+      -- its other sets: every name in zk but the first
+      local others = string.match(zk, '^%S+(.*)$')
+      for key in string.gmatch(others, '%S+') do queueScore(adds, key, ids[i], score) end
     end
   end
   for key, list in pairs(adds) do redis.call('ZADD', key, unpack(list)) end
-end
-
--- setAvailability, queued: `q` maps each `zk` to a flat list {score, pid, score, pid, ...} of
--- the new scores of its proxies, each proxy at most once (the caller's to ensure);
--- flushAvailability writes one ZADD per list to the all-proxies set and leaves the proxies' other
--- sets behind (see above). For the batched scripts, which update many proxies at once.
-local function queueAvailability(q, zk, pid, inflight, max)
-  local adds = q[zk]
-  if not adds then
-    adds = {}
-    q[zk] = adds
-  end
-  local n = #adds
-  adds[n + 1], adds[n + 2] = packScore(inflight, max), pid
 end
 
 local function flushAvailability(prefix, q)
