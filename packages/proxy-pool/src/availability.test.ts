@@ -215,6 +215,64 @@ describe('tag and country sets written behind by the batched scripts', () => {
     await Promise.all([t.pool.lease(interactive('x.test')), t.pool.lease(interactive('x.test'))]);
     expect(await t.redis.exists(t.pool.keys.behind)).toBe(0);
   });
+
+  it('the pool counts its proxies with a tag or country through updates and removals; while one has, every proxy a batch touches is named', async () => {
+    t = await openTestPool();
+    const tagged = () => t.redis.hget(t.pool.keys.meta, 'tagged');
+    const leaseBatch = async (n: number) =>
+      (await Promise.all(Array.from({ length: n }, () => t.pool.lease(interactive('x.test'))))).map(
+        assertLease,
+      );
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 4 }));
+    expect(await tagged()).toBe('0');
+    await t.pool.upsert(proxySpec('b', { maxConcurrency: 4, tags: ['dc'] }));
+    expect(await tagged()).toBe('1');
+    await t.pool.upsert(proxySpec('b', { maxConcurrency: 4, tags: ['dc', 'eu'] }));
+    expect(await tagged()).toBe('1');
+    await t.pool.upsert(proxySpec('b', { maxConcurrency: 4 }));
+    expect(await tagged()).toBe('0');
+    const first = await leaseBatch(4);
+    expect(await t.redis.exists(t.pool.keys.behind)).toBe(0);
+
+    // a gets a country: from now on the batches name both, and the catch-up skips b (no other set)
+    await t.pool.upsert(proxySpec('a', { maxConcurrency: 4, country: 'DE' }));
+    expect(await tagged()).toBe('1');
+    const second = await leaseBatch(2);
+    expect(await behind()).toEqual(['a', 'b']);
+    expect(await scores('a')).toEqual({ a: availabilityScore(3, 4), b: availabilityScore(3, 4) });
+    expect(await scores('a:c:DE')).toEqual({ a: availabilityScore(2, 4) });
+    expect((await leaseOk(t.pool, interactive('x.test', { country: 'DE' }))).proxyId).toBe('a');
+    expect(await scores('a:c:DE')).toEqual({ a: availabilityScore(4, 4) });
+    expect(await behind()).toEqual([]);
+
+    await t.pool.remove('a');
+    expect(await tagged()).toBe('0');
+    expect(await Promise.all([...first, ...second].map((l) => t.pool.release(l, { outcome: 'ok' })))).toEqual(
+      [...first, ...second].map((l) => (l.proxyId === 'a' ? 'stale' : 'released')),
+    );
+    expect(await behind()).toEqual([]);
+  });
+
+  it('a pool written before the count existed is taken as tagged, and counted at its next upsert or removal', async () => {
+    t = await openTestPool();
+    for (const id of ['a', 'b']) await t.pool.upsert(proxySpec(id, { maxConcurrency: 4, tags: ['dc'] }));
+    await t.redis.hdel(t.pool.keys.meta, 'tagged');
+    // three leases in one call: two on a, one on b, written behind in the tag set
+    const leases = (
+      await Promise.all(Array.from({ length: 3 }, () => t.pool.lease(interactive('x.test'))))
+    ).map(assertLease);
+    expect(leases.map((l) => l.proxyId).sort()).toEqual(['a', 'a', 'b']);
+    expect(await behind()).toEqual(['a', 'b']);
+    // by the stale tag set 'a' would win the tie; by the real counts b is the least used
+    expect((await leaseOk(t.pool, interactive('x.test', { tags: ['dc'] }))).proxyId).toBe('b');
+    expect(await scores('a:t:dc')).toEqual(await scores('a'));
+
+    await t.pool.upsert(proxySpec('c', { maxConcurrency: 4 }));
+    expect(await t.redis.hget(t.pool.keys.meta, 'tagged')).toBe('2');
+    await t.redis.hdel(t.pool.keys.meta, 'tagged');
+    await t.pool.remove('b');
+    expect(await t.redis.hget(t.pool.keys.meta, 'tagged')).toBe('1');
+  });
 });
 
 describe('consecutive faults and the `faulty` set', () => {

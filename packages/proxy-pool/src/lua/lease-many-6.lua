@@ -8,8 +8,7 @@
   exclusion set is looked up once (no cooldowns or bans for it: no ZSCORE per candidate; nothing
   in a lease creates them), the fencing epochs are taken with one HINCRBY (consecutive, in request
   order), the leases go to the leases set with one ZADD at the end (the reserve check counts them
-  meanwhile), and the proxies' URLs and set names come from the url and zk column hashes with one
-  HMGET each.
+  meanwhile), and the proxies' URLs come from the url column hash with one HMGET.
 
   KEYS[1] leases    zset  "leaseId|epoch|proxyId" -> expiry (ms)
   KEYS[2] timers    zset  "s:<session>" | "h:<host>" -> due time (ms)
@@ -55,9 +54,9 @@ local base = prefix .. 'a'
 -- least-utilised proxy of the whole pool, the first member of `base`, whose score carries its
 -- counts (availability.lua). leaseOne would read it with ZRANGE and write its new score at once;
 -- here the front of the set is read once (`view`, kept in the set's order as leases change
--- scores) and the new scores are queued until a request needs the real sets (flush): one HMGET of
--- the proxies' set names, then one ZADD to the all-proxies set (their tag and country sets are
--- left behind for a constrained lease to catch up: availability.lua). `boundary` is the last
+-- scores) and the new scores are queued until a request needs the real sets (flush): one ZADD to
+-- the all-proxies set (their tag and country sets are left behind for a constrained lease to
+-- catch up: availability.lua). `boundary` is the last
 -- member read: members not read sort after it, so the view's first member is the set's first as
 -- long as it sorts before the boundary.
 local pending = {} -- proxy id -> its new score (text)
@@ -77,14 +76,13 @@ local function before(as, am, bs, bm)
 end
 
 local function flush()
-  local pids = {}
-  for pid in pairs(pending) do pids[#pids + 1] = pid end
-  if #pids > 0 then
-    local zks = redis.call('HMGET', prefix .. 'zk', unpack(pids))
-    local q = {}
-    for i = 1, #pids do queueScore(q, zks[i], pids[i], pending[pids[i]]) end
-    flushAvailability(prefix, q)
+  local adds, pids, n = {}, {}, 0
+  for pid, score in pairs(pending) do
+    n = n + 1
+    pids[n] = pid
+    adds[2 * n - 1], adds[2 * n] = score, pid
   end
+  flushAvailability(prefix, adds, pids)
   pending = {}
   view = nil
 end

@@ -7,14 +7,14 @@
   call is stale). The outcomes and bytes are counted by the client (ProxyPool's stats).
 
   A lease still in the leases set belongs to its proxy as it is now: removing a proxy takes its
-  leases out of the set (remove-5.lua), so no per-proxy generation check is needed here. The
-  leases of one proxy are given back together, and the call reads what it needs for all its
-  proxies at once: their scores in the all-proxies set (ZMSCORE: a proxy in service carries its
-  in-flight count there, see availability.lua) and their sets' names (column hash zk), then
-  writes one ZADD to the all-proxies set; their tag and country sets are left behind, named in
-  the `a:behind` set, for a constrained lease to catch up (availability.lua). A proxy out of
-  service gives back from its `held` count instead. An ok release resets its proxy's
-  consecutive-fault count (the `faulty` set names the proxies that have one, usually none).
+  leases out of the set (remove-5.lua), so no per-proxy generation check is needed here. The leases
+  of one proxy are given back together, and the call reads what it needs for all its proxies at
+  once: their scores in the all-proxies set (ZMSCORE: a proxy in service carries its in-flight count
+  there, see availability.lua), then writes one ZADD to the all-proxies set; their tag and country
+  sets are left behind, named in the `a:behind` set (unless no proxy of the pool has a tag or a
+  country), for a constrained lease to catch up (availability.lua). A proxy out of service gives
+  back from its `held` count instead. An ok release resets its proxy's consecutive-fault count (the
+  `faulty` set names the proxies that have one, usually none).
 
   KEYS[1] leases  zset  "leaseId|epoch|proxyId" -> expiry (ms)
 
@@ -42,8 +42,10 @@ if redis.call('ZCOUNT', KEYS[1], '-inf', int(now)) > 0 then
 end
 
 local results, gone, seen = {}, {}, {}
--- per proxy, in first-seen order: how many of its leases end here and whether one of them was ok
-local order, countOf, okOn = {}, {}, {}
+-- per proxy, in first-seen order: how many of its leases end here, and (only when some proxy has
+-- consecutive faults to reset) whether one of them was ok
+local order, countOf = {}, {}
+local okOn = redis.call('EXISTS', prefix .. 'faulty') == 1 and {} or nil
 for j = 1, #members do
   local member, live = members[j], false
   if not expiries then
@@ -72,7 +74,7 @@ for j = 1, #members do
       countOf[pid] = 1
       order[#order + 1] = pid
     end
-    if ARGV[a + 1] == 'ok' then okOn[pid] = true end
+    if okOn and ARGV[a + 1] == 'ok' then okOn[pid] = true end
   else
     results[j] = -1
   end
@@ -81,10 +83,8 @@ if #gone > 0 then redis.call('ZREM', KEYS[1], unpack(gone)) end
 if #order == 0 then return results end
 
 local scores = redis.call('ZMSCORE', prefix .. 'a', unpack(order))
-local zks = redis.call('HMGET', prefix .. 'zk', unpack(order))
-local faulty = redis.call('EXISTS', prefix .. 'faulty') == 1
 
-local q = {}
+local adds, named = {}, {}
 for n = 1, #order do
   local pid = order[n]
   local ended = countOf[pid]
@@ -95,7 +95,9 @@ for n = 1, #order do
     local max = ((score - inflight) / SLOT) % SLOT
     inflight = inflight - ended
     if inflight < 0 then inflight = 0 end
-    queueScore(q, zks[n], pid, packScore(inflight, max))
+    local k = #named + 1
+    named[k] = pid
+    adds[2 * k - 1], adds[2 * k] = packScore(inflight, max), pid
   elseif redis.call('EXISTS', prefix .. 'p:' .. pid) == 1 then
     -- out of service (draining or quarantined): its count is in its hash
     redis.call('HINCRBY', prefix .. 'p:' .. pid, 'held', int(-ended))
@@ -105,10 +107,10 @@ for n = 1, #order do
       if results[j] == 1 and ARGV[3 * j + 1] == pid then results[j] = 0 end
     end
   end
-  if faulty and okOn[pid] and redis.call('SISMEMBER', prefix .. 'faulty', pid) == 1 then
+  if okOn and okOn[pid] and redis.call('SISMEMBER', prefix .. 'faulty', pid) == 1 then
     redis.call('HSET', prefix .. 'p:' .. pid, 'faults', '0')
     redis.call('SREM', prefix .. 'faulty', pid)
   end
 end
-flushAvailability(prefix, q)
+flushAvailability(prefix, adds, named)
 return results

@@ -5,7 +5,7 @@
   costs one pass over the leases set: about a microsecond per lease in flight pool-wide, once per
   removal (an admin operation).
 
-  KEYS[1] meta      hash  cap, seq
+  KEYS[1] meta      hash  cap, seq, tagged (proxies with a tag or country: availability.lua)
   KEYS[2] ids       set   every proxy id
   KEYS[3] quar      zset  proxyId -> quarantine end
   KEYS[4] draining  set   draining proxy ids
@@ -15,6 +15,8 @@
 
   Returns 1 when removed, 0 when there was no such proxy
 ]]
+--- @include "availability"
+
 local prefix, id = ARGV[1], ARGV[2]
 local pkey = prefix .. 'p:' .. id
 local p = redis.call('HMGET', pkey, 'max', 'zk', 'drain', 'qu')
@@ -27,6 +29,7 @@ redis.call('SREM', KEYS[2], id)
 redis.call('DEL', pkey)
 redis.call('HDEL', prefix .. 'url', id)
 redis.call('HDEL', prefix .. 'zk', id)
+countTagged(prefix, p[2], nil)
 redis.call('HDEL', prefix .. 'born', id)
 redis.call('SREM', prefix .. 'faulty', id)
 

@@ -1,7 +1,7 @@
 --[[
   Adds a proxy, or updates one in place keeping its in-flight count, counters and health.
 
-  KEYS[1] meta  hash  cap (capacity in service), seq (epoch counter)
+  KEYS[1] meta  hash  cap (capacity in service), seq (epoch counter), tagged
   KEYS[2] ids   set   every proxy id
 
   ARGV[1] key prefix   ARGV[2] id        ARGV[3] url          ARGV[4] tags, space separated
@@ -12,6 +12,7 @@
   while out of service; in service the count is in its availability score: availability.lua),
   released (ended leases), bytes, o:<outcome> (every outcome but ok)}; and in the column hashes
   url, zk and born (id -> value), which the batched scripts read for many proxies in one call.
+  The meta hash's `tagged` counts the proxies with a tag or a country (availability.lua).
   Each availability set and column hash the proxy joins gets PLACEHOLDER (placeholder.lua), so it
   stays in the hash-table encoding whatever the pool's size.
 
@@ -42,6 +43,7 @@ if not old[1] then
   redis.call('HSET', prefix .. 'born', id, born)
   redis.call('SADD', KEYS[2], id)
   redis.call('HINCRBY', KEYS[1], 'cap', max)
+  countTagged(prefix, nil, zk)
   setAvailability(zk, id, 0, max)
   return 1
 end
@@ -57,4 +59,5 @@ redis.call('HSET', pkey, 'url', ARGV[3], 'tags', ARGV[4], 'country', ARGV[5], 'm
   'price', ARGV[7], 'zk', zk)
 redis.call('HSET', prefix .. 'url', id, ARGV[3])
 redis.call('HSET', prefix .. 'zk', id, zk)
+countTagged(prefix, old[2], zk)
 return 0

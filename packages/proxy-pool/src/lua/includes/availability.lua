@@ -16,22 +16,23 @@
 -- Scores go to Redis as strings: Redis 7.0 formats a Lua number argument with
 -- snprintf("%.17g"), several times slower than "%d".
 --
--- The all-proxies set (`<prefix>a`, always the first name in `zk`) is exact at all times. A
--- proxy's other sets (its tags', its country's) may lag behind it: the batched scripts
--- (lease-many, release-many) write the new scores to the all-proxies set only and name the
--- proxies whose other sets they left behind in the `a:behind` set (catchUp below brings those up
--- to date). Only a lease with a tag or country constraint reads the other sets' scores, and it
--- catches up first; membership is always exact (a count change never adds or removes a member),
--- and every other write (setAvailability, leaveService) writes or removes all the sets at once.
--- So an unconstrained lease+release pays one sorted-set update per proxy instead of one per set,
--- and a proxy leased and released many times between two constrained leases is caught up once.
--- A proxy named in `a:behind` that has left service since is skipped by catchUp (it is in none
--- of the sets, and its exact score is gone); one written in full since is simply written again.
--- The cost moves to the constrained leases: catching up one proxy (naming it, reading its score
--- and set names, then writing its other sets) costs about three times what writing its other
--- sets at once would. A pool whose leases are mostly unconstrained pays much less than with
--- every set written at once; one whose every lease is constrained pays somewhat more (measured
--- in docs/benchmarks.md, 2026-12-04).
+-- The all-proxies set (`<prefix>a`, always the first name in `zk`) is exact at all times. A proxy's
+-- other sets (its tags', its country's) may lag behind it: the batched scripts (lease-many,
+-- release-many) write the new scores to the all-proxies set only and name the proxies they wrote in
+-- the `a:behind` set (catchUp below brings their other sets up to date). They name every proxy they
+-- wrote, without reading which sets it is in, unless no proxy of the pool has a tag or a country
+-- (anyTagged below): a proxy named without other sets costs the catch-up a skip. Only a lease with
+-- a tag or country constraint reads the other sets' scores, and it catches up first; membership is
+-- always exact (a count change never adds or removes a member), and every other write
+-- (setAvailability, leaveService) writes or removes all the sets at once. So an unconstrained
+-- lease+release pays one sorted-set update per proxy instead of one per set, and a proxy leased and
+-- released many times between two constrained leases is caught up once. A proxy named in `a:behind`
+-- that has left service since is skipped by catchUp (it is in none of the sets, and its exact score
+-- is gone); one written in full since is simply written again. The cost moves to the constrained
+-- leases: catching up one proxy (naming it, reading its score and set names, then writing its other
+-- sets) costs about three times what writing its other sets at once would. A pool whose leases are
+-- mostly unconstrained pays much less than with every set written at once; one whose every lease is
+-- constrained pays somewhat more (measured in docs/benchmarks.md, 2026-12-04).
 --
 -- `a:behind` holds PLACEHOLDER (placeholder.lua): a set of numeric ids would otherwise be an
 -- intset, and from Redis 7.2 on a small set a listpack, searched or rewritten on each add.
@@ -106,11 +107,8 @@ local function inFlightOf(prefix, pid, inService, held)
   return tonumber(held or '0')
 end
 
--- setAvailability, queued: appends (score, pid) to q[key]'s flat list {score, pid, score, pid,
--- ...}, ZADD's arguments. flushAvailability takes `q` keyed by `zk`, each proxy at most once (the
--- caller's to ensure), writes one ZADD per list to the all-proxies set and leaves the proxies'
--- other sets behind (see above): for the batched scripts, which update many proxies at once.
--- catchUp uses it keyed by set name.
+-- Appends (score, pid) to q[key]'s flat list {score, pid, score, pid, ...}, ZADD's arguments:
+-- catchUp's writes, keyed by set name.
 local function queueScore(q, key, pid, score)
   local adds = q[key]
   if not adds then
@@ -119,6 +117,31 @@ local function queueScore(q, key, pid, score)
   end
   local n = #adds
   adds[n + 1], adds[n + 2] = score, pid
+end
+
+-- Whether any proxy of the pool has a tag or a country, i.e. sets besides the all-proxies set:
+-- the meta hash's `tagged` count, kept by upsert and remove (countTagged below). A pool written
+-- before the count existed has none and counts as tagged until an upsert or removal counts it.
+local function anyTagged(prefix)
+  return redis.call('HGET', prefix .. 'meta', 'tagged') ~= '0'
+end
+
+-- Keeps the meta hash's `tagged` count after a proxy's set names (its `zk`) went from `old` to
+-- `new` (nil or false for none): one more or one fewer, or counted over the zk column hash when
+-- the count is missing (a pool written before it existed), after the column was written.
+local function countTagged(prefix, old, new)
+  local meta = prefix .. 'meta'
+  local function tagged(zk) return zk and string.find(zk, ' ', 1, true) ~= nil end
+  if redis.call('HEXISTS', meta, 'tagged') == 1 then
+    local delta = (tagged(new) and 1 or 0) - (tagged(old) and 1 or 0)
+    if delta ~= 0 then redis.call('HINCRBY', meta, 'tagged', delta) end
+    return
+  end
+  local n = 0
+  for _, zk in ipairs(redis.call('HVALS', prefix .. 'zk')) do
+    if tagged(zk) then n = n + 1 end
+  end
+  redis.call('HSET', meta, 'tagged', n)
 end
 
 -- At most this many proxies are left behind at once: past it, the batched script that left the
@@ -156,26 +179,21 @@ local function catchUp(prefix)
   for key, list in pairs(adds) do redis.call('ZADD', key, unpack(list)) end
 end
 
-local function flushAvailability(prefix, q)
-  local behind, b = nil, 0
-  for zk, adds in pairs(q) do
-    local all, rest = string.match(zk, '^(%S+)(.*)$')
-    redis.call('ZADD', all, unpack(adds))
-    if string.find(rest, '%S') then
-      if not behind then behind, b = {PLACEHOLDER}, 1 end
-      for i = 2, #adds, 2 do
-        b = b + 1
-        behind[b] = adds[i]
-      end
-    end
-  end
-  if behind then
-    local key = prefix .. 'a:behind'
-    caughtUp = false
-    -- (the set only grows when a name is new to it)
-    local added = redis.call('SADD', key, unpack(behind))
-    if added > 0 and redis.call('SCARD', key) > BEHIND_LIMIT + 1 then catchUp(prefix) end
-  end
+-- setAvailability for many proxies at once, for the batched scripts: `adds` is ZADD's flat
+-- argument list {score, pid, score, pid, ...} for the all-proxies set (each proxy at most once,
+-- the caller's to ensure) and `pids` the same proxies. Their other sets are left behind (see
+-- above): the proxies are named in `a:behind`, all of them unless no proxy of the pool has a tag
+-- or country (a proxy without either is skipped when caught up), so no proxy's set names are
+-- read here.
+local function flushAvailability(prefix, adds, pids)
+  if #pids == 0 then return end
+  redis.call('ZADD', prefix .. 'a', unpack(adds))
+  if not anyTagged(prefix) then return end
+  local key = prefix .. 'a:behind'
+  caughtUp = false
+  -- (the set only grows when a name is new to it)
+  local added = redis.call('SADD', key, PLACEHOLDER, unpack(pids))
+  if added > 0 and redis.call('SCARD', key) > BEHIND_LIMIT + 1 then catchUp(prefix) end
 end
 
 -- Gives `n` slots of a proxy back: from its score while in service, else from its `held` count.
