@@ -53,12 +53,11 @@ local base = prefix .. 'a'
 -- The fast path: a request without constraints, session or exclusions for its host takes the
 -- least-utilised proxy of the whole pool, the first member of `base`, whose score carries its
 -- counts (availability.lua). leaseOne would read it with ZRANGE and write its new score at once;
--- here the front of the set is read once (`view`, kept in the set's order as leases change
--- scores) and the new scores are queued until a request needs the real sets (flush): one ZADD to
--- the all-proxies set (their tag and country sets are left behind for a constrained lease to
--- catch up: availability.lua). `boundary` is the last
--- member read: members not read sort after it, so the view's first member is the set's first as
--- long as it sorts before the boundary.
+-- here the front of the set is read once (`view`, kept in the set's order as leases change scores)
+-- and the new scores are queued until a request needs the real sets (flush): one ZADD to the
+-- all-proxies set (their tag and country sets are left behind for a constrained lease to catch up:
+-- availability.lua). `boundary` is the last member read: members not read sort after it, so the
+-- view's first member is the set's first as long as it sorts before the boundary.
 local pending = {} -- proxy id -> its new score (text)
 -- view[vh..]: {score, member, moved}; `moved` marks a member whose score this call changed
 local view, vh, boundary, complete = nil, 1, nil, false
