@@ -56,37 +56,92 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> {
-  const models = opts.models ?? DEFAULT_MOCK_MODELS;
-  const answerWords = opts.answerWords ?? 16;
-  const tokenDelayMs = opts.tokenDelayMs ?? 0;
-  if (!Number.isInteger(answerWords) || answerWords < 1) throw new RangeError('answerWords must be >= 1');
-  const ledger = new LlmLedger();
-  const faults = new FaultInjector(opts.faults);
-  const policy = new IpPolicy();
-  policy.setRateLimit(opts.rateLimit);
-  const latencyRng = mulberry32(0x5eed);
-  let seq = 0;
+const blockedBody = () =>
+  errorBody('Access denied: requests from this IP address are blocked.', 'permission_error', 'ip_blocked');
 
-  const controls: LlmControls = {
-    stats: () => ledger.snapshot(),
-    resetStats: () => ledger.reset(),
-    setFaults: (config) => faults.set(config),
-    setRateLimit: (config) => policy.setRateLimit(config),
-    blockIp: (ip) => policy.blockIp(ip),
-    unblockIp: (ip) => policy.unblockIp(ip),
-  };
+function refuse(
+  res: ServerResponse,
+  call: CallHandle,
+  outcome: LlmOutcome,
+  status: number,
+  body: unknown,
+  retryAfterSeconds?: number,
+): void {
+  call.settle(outcome);
+  const headers: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
+  sendJson(res, status, body, headers);
+}
 
-  function latencyFor(req: IncomingMessage): number {
+/** The mock's state (ledger, faults, per-IP policy) and its request handlers. */
+class MockLlmServer {
+  readonly ledger = new LlmLedger();
+  readonly faults: FaultInjector;
+  readonly policy = new IpPolicy();
+  readonly controls: LlmControls;
+  private readonly opts: MockLlmOptions;
+  private readonly models: string[];
+  private readonly answerWords: number;
+  private readonly latencyRng = mulberry32(0x5eed);
+  private seq = 0;
+
+  constructor(opts: MockLlmOptions) {
+    this.opts = opts;
+    this.models = opts.models ?? DEFAULT_MOCK_MODELS;
+    this.answerWords = opts.answerWords ?? 16;
+    if (!Number.isInteger(this.answerWords) || this.answerWords < 1)
+      throw new RangeError('answerWords must be >= 1');
+    this.faults = new FaultInjector(opts.faults);
+    this.policy.setRateLimit(opts.rateLimit);
+    this.controls = {
+      stats: () => this.ledger.snapshot(),
+      resetStats: () => this.ledger.reset(),
+      setFaults: (config) => this.faults.set(config),
+      setRateLimit: (config) => this.policy.setRateLimit(config),
+      blockIp: (ip) => this.policy.blockIp(ip),
+      unblockIp: (ip) => this.policy.unblockIp(ip),
+    };
+  }
+
+  /** Routes one request: controls, chat, models, else 404 in OpenAI's shape. */
+  async handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://mock').pathname;
+    if (path.startsWith(CONTROL_PREFIX)) return handleControl(req, res, path, this.controls);
+    if (path === '/v1/chat/completions' && req.method === 'POST') return this.chat(req, res, signal);
+    // Blocks cover the whole API; rate limits, faults and the ledger concern chat calls only.
+    if (path.startsWith('/v1/') && this.policy.isBlocked(sourceIp(req)))
+      return sendJson(res, 403, blockedBody());
+    if (path === '/v1/models' && req.method === 'GET') return this.listModels(req, res);
+    const body = errorBody(
+      `Unknown request URL: ${req.method} ${path}.`,
+      'invalid_request_error',
+      'unknown_url',
+    );
+    sendJson(res, 404, body);
+  }
+
+  private listModels(req: IncomingMessage, res: ServerResponse): void {
+    const unauthorized = this.authError(req);
+    if (unauthorized) return sendJson(res, 401, unauthorized);
+    const data = this.models.map((id) => ({
+      id,
+      object: 'model',
+      created: 1_700_000_000,
+      owned_by: 'switchyard-mock',
+    }));
+    sendJson(res, 200, { object: 'list', data });
+  }
+
+  private latencyFor(req: IncomingMessage): number {
     const forced = header(req, LATENCY_HEADER);
     if (forced !== undefined && /^\d+$/.test(forced)) return Number(forced);
-    const l = opts.latencyMs ?? 0;
-    return typeof l === 'number' ? l : l.min + Math.floor(latencyRng() * (l.max - l.min + 1));
+    const l = this.opts.latencyMs ?? 0;
+    return typeof l === 'number' ? l : l.min + Math.floor(this.latencyRng() * (l.max - l.min + 1));
   }
 
   /** null when authorized, else the 401 body. */
-  function authError(req: IncomingMessage) {
-    if (opts.apiKey === undefined) return null;
+  private authError(req: IncomingMessage) {
+    if (this.opts.apiKey === undefined) return null;
     const auth = header(req, 'authorization');
     const match = auth ? /^Bearer\s+(.+)$/i.exec(auth) : null;
     if (!match) {
@@ -96,36 +151,41 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> 
         null,
       );
     }
-    if (match[1] !== opts.apiKey) {
+    if (match[1] !== this.opts.apiKey) {
       return errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
     }
     return null;
   }
 
-  const blockedBody = () =>
-    errorBody('Access denied: requests from this IP address are blocked.', 'permission_error', 'ip_blocked');
-
-  async function chat(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const ip = sourceIp(req);
-    let raw: string;
+  /** The body, or undefined after answering 413. */
+  private async readChatBody(req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
     try {
-      raw = await readBody(req, MAX_BODY_BYTES);
+      return await readBody(req, MAX_BODY_BYTES);
     } catch (err) {
       if (!(err instanceof BodyTooLargeError)) throw err;
-      ledger.open(ip, UNKNOWN_MODEL).settle('invalid');
+      this.ledger.open(sourceIp(req), UNKNOWN_MODEL).settle('invalid');
       const body = errorBody(err.message, 'invalid_request_error', 'request_too_large');
-      return sendJson(res, 413, body, { connection: 'close' });
+      sendJson(res, 413, body, { connection: 'close' });
+      return undefined;
     }
-    const parsed = parseChatRequest(raw, models);
-    const call = ledger.open(ip, parsed.ok ? parsed.request.model : (parsed.model ?? UNKNOWN_MODEL));
+  }
+
+  private async chat(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const raw = await this.readChatBody(req, res);
+    if (raw === undefined) return;
+    const parsed = parseChatRequest(raw, this.models);
+    const call = this.ledger.open(
+      sourceIp(req),
+      parsed.ok ? parsed.request.model : (parsed.model ?? UNKNOWN_MODEL),
+    );
     res.once('close', () => call.settle('aborted'));
 
-    const verdict = policy.check(ip);
+    const verdict = this.policy.check(sourceIp(req));
     if (verdict.kind === 'blocked') return refuse(res, call, '403', 403, blockedBody());
     if (verdict.kind === 'rate_limited') {
       return refuse(res, call, '429', 429, rateLimitBody(), verdict.retryAfterSeconds);
     }
-    const unauthorized = authError(req);
+    const unauthorized = this.authError(req);
     if (unauthorized) return refuse(res, call, '401', 401, unauthorized);
     if (!parsed.ok) {
       const body = errorBody(parsed.message, 'invalid_request_error', parsed.code, parsed.param);
@@ -133,19 +193,14 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> 
     }
     let fault;
     try {
-      fault = faults.next(header(req, FAULT_HEADER));
+      fault = this.faults.next(header(req, FAULT_HEADER));
     } catch (err) {
       if (!(err instanceof UnknownFaultError)) throw err;
-      return refuse(
-        res,
-        call,
-        'invalid',
-        400,
-        errorBody(err.message, 'invalid_request_error', null, FAULT_HEADER),
-      );
+      const body = errorBody(err.message, 'invalid_request_error', null, FAULT_HEADER);
+      return refuse(res, call, 'invalid', 400, body);
     }
 
-    await pause(latencyFor(req), signal);
+    await pause(this.latencyFor(req), signal);
     if (call.settled || signal.aborted) return;
     if (fault?.kind === '5xx') return refuse(res, call, '5xx', fault.status, serverErrorBody());
     if (fault?.kind === '429') return refuse(res, call, '429', 429, rateLimitBody(), fault.retryAfterSeconds);
@@ -153,65 +208,33 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> 
 
     const { request } = parsed;
     const meta = {
-      id: `chatcmpl-mock-${++seq}`,
+      id: `chatcmpl-mock-${++this.seq}`,
       created: Math.floor(Date.now() / 1000),
       model: request.model,
     };
-    const plan = planCompletion(request.messages, answerWords, request.maxTokens);
+    const plan = planCompletion(request.messages, this.answerWords, request.maxTokens);
     const mode = fault?.kind === 'cut' || fault?.kind === 'error200' ? fault.kind : 'ok';
     if (!request.stream) return answerJson(res, call, meta, plan, mode);
     await answerStream(res, call, meta, plan, mode, {
       includeUsage: request.includeUsage,
-      tokenDelayMs,
+      tokenDelayMs: this.opts.tokenDelayMs ?? 0,
       signal,
     });
   }
+}
 
-  function refuse(
-    res: ServerResponse,
-    call: CallHandle,
-    outcome: LlmOutcome,
-    status: number,
-    body: unknown,
-    retryAfterSeconds?: number,
-  ): void {
-    call.settle(outcome);
-    sendJson(
-      res,
-      status,
-      body,
-      retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
-    );
-  }
-
+export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> {
+  const mock = new MockLlmServer(opts);
   const server = await listen(
-    async (req, res, signal) => {
-      const path = new URL(req.url ?? '/', 'http://mock').pathname;
-      if (path.startsWith(CONTROL_PREFIX)) return handleControl(req, res, path, controls);
-      if (path === '/v1/chat/completions' && req.method === 'POST') return chat(req, res, signal);
-      // Blocks cover the whole API; rate limits, faults and the ledger concern chat calls only.
-      if (path.startsWith('/v1/') && policy.isBlocked(sourceIp(req)))
-        return sendJson(res, 403, blockedBody());
-      if (path === '/v1/models' && req.method === 'GET') {
-        const unauthorized = authError(req);
-        if (unauthorized) return sendJson(res, 401, unauthorized);
-        const data = models.map((id) => ({
-          id,
-          object: 'model',
-          created: 1_700_000_000,
-          owned_by: 'switchyard-mock',
-        }));
-        return sendJson(res, 200, { object: 'list', data });
-      }
-      sendJson(
-        res,
-        404,
-        errorBody(`Unknown request URL: ${req.method} ${path}.`, 'invalid_request_error', 'unknown_url'),
-      );
-    },
+    (req, res, signal) => mock.handle(req, res, signal),
     opts.host ?? '127.0.0.1',
     opts.port ?? 0,
   );
-
-  return { ...controls, url: server.url, host: server.host, port: server.port, close: () => server.close() };
+  return {
+    ...mock.controls,
+    url: server.url,
+    host: server.host,
+    port: server.port,
+    close: () => server.close(),
+  };
 }

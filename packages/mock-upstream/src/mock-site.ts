@@ -50,115 +50,157 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
   });
 }
 
-export async function startMockSite(opts: MockSiteOptions = {}): Promise<MockSite> {
-  const ledger = new SiteLedger();
-  const policy = new IpPolicy();
-  policy.setRateLimit(opts.rateLimit);
-  let robotsTxt = opts.robotsTxt === undefined ? DEFAULT_ROBOTS_TXT : opts.robotsTxt;
+type Send = (status: number, type: string, body: string, headers?: Record<string, string>) => void;
 
-  async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+/** One request's view: who asked, for what, and how to answer (counted in the ledger). */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  ip: string;
+  url: URL;
+  signal: AbortSignal;
+  send: Send;
+  notFound(): void;
+  badRequest(why: string): void;
+}
+
+/** The site's state (ledger, per-IP policy, robots.txt) and its pages. */
+class MockSiteServer {
+  readonly ledger = new SiteLedger();
+  readonly policy = new IpPolicy();
+  robotsTxt: string | null;
+
+  constructor(opts: MockSiteOptions) {
+    this.policy.setRateLimit(opts.rateLimit);
+    this.robotsTxt = opts.robotsTxt === undefined ? DEFAULT_ROBOTS_TXT : opts.robotsTxt;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const ip = sourceIp(req);
     const url = new URL(req.url ?? '/', 'http://mock-site');
-    const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
-      ledger.record(ip, status < 400 ? 'ok' : 'other');
+    const send: Send = (status, type, body, headers = {}) => {
+      this.ledger.record(ip, status < 400 ? 'ok' : 'other');
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
       res.end(body);
     };
-    const notFound = () => send(404, HTML, simpleHtml('Not found', `No page at ${url.pathname}.`));
-    const badRequest = (why: string) => send(400, HTML, simpleHtml('Bad request', why));
-
-    const verdict = policy.check(ip);
-    if (verdict.kind === 'blocked') {
-      ledger.record(ip, 'blocked');
-      const body = challengeHtml();
-      res.writeHead(403, {
-        'content-type': HTML,
-        'content-length': Buffer.byteLength(body),
-        'cf-mitigated': 'challenge',
-      });
-      return void res.end(body);
-    }
-    if (verdict.kind === 'rate_limited') {
-      ledger.record(ip, 'rate_limited');
-      const body = simpleHtml('Too many requests', 'Slow down.');
-      res.writeHead(429, {
-        'content-type': HTML,
-        'content-length': Buffer.byteLength(body),
-        'retry-after': String(verdict.retryAfterSeconds),
-      });
-      return void res.end(body);
-    }
+    const x: Exchange = {
+      req,
+      res,
+      ip,
+      url,
+      signal,
+      send,
+      notFound: () => send(404, HTML, simpleHtml('Not found', `No page at ${url.pathname}.`)),
+      badRequest: (why) => send(400, HTML, simpleHtml('Bad request', why)),
+    };
+    if (this.refused(x)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(405, 'text/plain', 'method not allowed', { allow: 'GET, HEAD' });
     }
+    return this.route(x);
+  }
 
+  /** Answers a blocked (403 challenge) or rate-limited (429) source; true when it did. */
+  private refused({ res, ip }: Exchange): boolean {
+    const verdict = this.policy.check(ip);
+    if (verdict.kind === 'allow') return false;
+    const blocked = verdict.kind === 'blocked';
+    this.ledger.record(ip, blocked ? 'blocked' : 'rate_limited');
+    const body = blocked ? challengeHtml() : simpleHtml('Too many requests', 'Slow down.');
+    res.writeHead(blocked ? 403 : 429, {
+      'content-type': HTML,
+      'content-length': Buffer.byteLength(body),
+      ...(verdict.kind === 'blocked'
+        ? { 'cf-mitigated': 'challenge' }
+        : { 'retry-after': String(verdict.retryAfterSeconds) }),
+    });
+    res.end(body);
+    return true;
+  }
+
+  private async route(x: Exchange): Promise<void> {
+    const { url, send } = x;
     const [, first, second, ...rest] = url.pathname.split('/');
     if (url.pathname === '/') return send(200, HTML, pageHtml(0));
     if (first === 'page' && second !== undefined && rest.length === 0) {
       const n = intParam(second);
-      return n === undefined ? notFound() : send(200, HTML, pageHtml(n));
+      return n === undefined ? x.notFound() : send(200, HTML, pageHtml(n));
     }
     if (url.pathname === '/robots.txt') {
-      return robotsTxt === null ? notFound() : send(200, 'text/plain; charset=utf-8', robotsTxt);
+      return this.robotsTxt === null ? x.notFound() : send(200, 'text/plain; charset=utf-8', this.robotsTxt);
     }
-    if (url.pathname === '/slow') {
-      const ms = intParam(url.searchParams.get('ms'), 1000);
-      if (ms === undefined) return badRequest('ms must be a non-negative integer');
-      await pause(ms, signal);
-      if (signal.aborted || res.destroyed) return;
-      return send(200, HTML, simpleHtml('Slow page', `Answered after ${ms} ms.`));
-    }
-    if (url.pathname === '/redirect') {
-      const to = url.searchParams.get('to');
-      const status = intParam(url.searchParams.get('status'), 302);
-      if (!to) return badRequest('to is required');
-      if (status === undefined || ![301, 302, 303, 307, 308].includes(status)) {
-        return badRequest('status must be 301, 302, 303, 307 or 308');
-      }
-      return send(status, HTML, simpleHtml('Moved', `See ${to}.`), { location: to });
-    }
+    if (url.pathname === '/slow') return slow(x);
+    if (url.pathname === '/redirect') return redirect(x);
     if (first === 'status' && second !== undefined && rest.length === 0) {
       const code = intParam(second);
-      if (code === undefined || code < 200 || code > 599) return badRequest('status must be 200-599');
+      if (code === undefined || code < 200 || code > 599) return x.badRequest('status must be 200-599');
       return send(code, 'text/plain', `status ${code}`);
     }
     if (url.pathname === '/big') {
       const bytes = intParam(url.searchParams.get('bytes'));
-      if (bytes === undefined || bytes > MAX_BIG_BYTES) return badRequest(`bytes must be 0-${MAX_BIG_BYTES}`);
-      return sendBig(res, ip, bytes, url.searchParams.get('chunked') === '1');
+      if (bytes === undefined || bytes > MAX_BIG_BYTES)
+        return x.badRequest(`bytes must be 0-${MAX_BIG_BYTES}`);
+      this.ledger.record(x.ip, 'ok');
+      return sendBig(x.res, bytes, url.searchParams.get('chunked') === '1');
     }
-    notFound();
+    x.notFound();
   }
+}
 
-  /** N bytes of `x`, streamed with backpressure; `chunked=1` omits Content-Length. */
-  async function sendBig(res: ServerResponse, ip: string, bytes: number, chunked: boolean): Promise<void> {
-    ledger.record(ip, 'ok');
-    res.writeHead(200, {
-      'content-type': 'application/octet-stream',
-      ...(chunked ? {} : { 'content-length': String(bytes) }),
-    });
-    if (res.req.method === 'HEAD') return void res.end();
-    let left = bytes;
-    while (left > 0 && !res.destroyed) {
-      const piece = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
-      left -= piece.length;
-      if (!res.write(piece)) await drainedOrClosed(res);
-    }
-    res.end();
+/** `/slow?ms=N`: answers after N ms (default 1000). */
+async function slow(x: Exchange): Promise<void> {
+  const ms = intParam(x.url.searchParams.get('ms'), 1000);
+  if (ms === undefined) return x.badRequest('ms must be a non-negative integer');
+  await pause(ms, x.signal);
+  if (x.signal.aborted || x.res.destroyed) return;
+  x.send(200, HTML, simpleHtml('Slow page', `Answered after ${ms} ms.`));
+}
+
+/** `/redirect?to=URL&status=302`. */
+function redirect(x: Exchange): void {
+  const to = x.url.searchParams.get('to');
+  const status = intParam(x.url.searchParams.get('status'), 302);
+  if (!to) return x.badRequest('to is required');
+  if (status === undefined || ![301, 302, 303, 307, 308].includes(status)) {
+    return x.badRequest('status must be 301, 302, 303, 307 or 308');
   }
+  x.send(status, HTML, simpleHtml('Moved', `See ${to}.`), { location: to });
+}
 
-  const server = await listen(handle, opts.host ?? '127.0.0.1', opts.port ?? 0);
+/** N bytes of `x`, streamed with backpressure; `chunked=1` omits Content-Length. */
+async function sendBig(res: ServerResponse, bytes: number, chunked: boolean): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    ...(chunked ? {} : { 'content-length': String(bytes) }),
+  });
+  if (res.req.method === 'HEAD') return void res.end();
+  let left = bytes;
+  while (left > 0 && !res.destroyed) {
+    const piece = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+    left -= piece.length;
+    if (!res.write(piece)) await drainedOrClosed(res);
+  }
+  res.end();
+}
+
+export async function startMockSite(opts: MockSiteOptions = {}): Promise<MockSite> {
+  const site = new MockSiteServer(opts);
+  const server = await listen(
+    (req, res, signal) => site.handle(req, res, signal),
+    opts.host ?? '127.0.0.1',
+    opts.port ?? 0,
+  );
   return {
     url: server.url,
     host: server.host,
     port: server.port,
-    stats: () => ledger.snapshot(),
-    resetStats: () => ledger.reset(),
-    setRateLimit: (config) => policy.setRateLimit(config),
-    blockIp: (ip) => policy.blockIp(ip),
-    unblockIp: (ip) => policy.unblockIp(ip),
+    stats: () => site.ledger.snapshot(),
+    resetStats: () => site.ledger.reset(),
+    setRateLimit: (config) => site.policy.setRateLimit(config),
+    blockIp: (ip) => site.policy.blockIp(ip),
+    unblockIp: (ip) => site.policy.unblockIp(ip),
     setRobotsTxt: (text) => {
-      robotsTxt = text;
+      site.robotsTxt = text;
     },
     close: () => server.close(),
   };
