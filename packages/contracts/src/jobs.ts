@@ -182,3 +182,13 @@ export const JobRecordSchema = z
   })
   .meta({ id: 'Job' });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
+
+/**
+ * A job in its final state: succeeded, failed, or canceled and stopped. A canceled job has no
+ * `finished_at` while the worker that holds it is still stopping it: it is not final yet.
+ */
+export function isFinal(job: Pick<JobRecord, 'status' | 'finished_at'>): boolean {
+  return (
+    job.status === 'succeeded' || job.status === 'failed' || (job.status === 'canceled' && !!job.finished_at)
+  );
+}

@@ -1,5 +1,5 @@
 import type { Config } from '@switchyard/config';
-import { DEFAULT_PRIORITY, SwitchyardError, type JobRecord } from '@switchyard/contracts';
+import { DEFAULT_PRIORITY, isFinal, SwitchyardError, type JobRecord } from '@switchyard/contracts';
 import type { Ledger } from '@switchyard/ledger';
 import type { JobStore, JobWaiter, Keys } from '@switchyard/queue';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -29,8 +29,7 @@ export interface ChatRoutesDeps {
   tenants: TenantStore;
 }
 
-const isDone = (r: JobRecord | undefined) =>
-  !r || r.status === 'succeeded' || r.status === 'failed' || !!r.finished_at;
+const isDone = (r: JobRecord | undefined) => !r || isFinal(r);
 
 /** Cancels the job when the client goes away before the answer: nobody would read it. */
 function cancelOnDisconnect(

@@ -1,4 +1,4 @@
-import { SwitchyardError, type JobRecord } from '@switchyard/contracts';
+import { isFinal, SwitchyardError, type JobRecord } from '@switchyard/contracts';
 import type { JobStore, JobWaiter } from '@switchyard/queue';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -7,8 +7,6 @@ import { withRedis } from '../redis-guard.ts';
 import { openEventStream } from '../sse.ts';
 
 const KEEPALIVE_MS = 15_000;
-const finished = (r: JobRecord) =>
-  r.status === 'succeeded' || r.status === 'failed' || (r.status === 'canceled' && !!r.finished_at);
 
 /**
  * `GET /v1/jobs/{id}/events`: server-sent events of a job's status changes. The first event is
@@ -51,7 +49,7 @@ export function registerJobEventRoutes(
           const r = await store.find(tenantId, first.id).catch(() => undefined);
           if (!r) return;
           send(r);
-          if (finished(r)) stop();
+          if (isFinal(r)) stop();
         });
       };
       const unwatch = waiter.watch(first.id, refresh);
@@ -59,7 +57,7 @@ export function registerJobEventRoutes(
       const deadline = setTimeout(stop, Math.max(0, Date.parse(first.deadline_at) - Date.now()) + 5_000);
       res.once('close', stop);
       send(first);
-      if (finished(first)) stop();
+      if (isFinal(first)) stop();
       else refresh(); // it may have moved on between the first read and the subscription
     },
   );

@@ -1,6 +1,7 @@
 import type { Config } from '@switchyard/config';
 import {
   costFromNanos,
+  isFinal,
   JobSpecSchema,
   SwitchyardError,
   type AttemptLogEntry,
@@ -47,9 +48,7 @@ function attemptLog(entries: AttemptEntry[]): AttemptLogEntry[] {
   }));
 }
 
-const FINISHED = new Set<JobRecord['status']>(['succeeded', 'failed']);
-const isDone = (r: JobRecord | undefined) =>
-  !r || FINISHED.has(r.status) || (r.status === 'canceled' && !!r.finished_at);
+const isDone = (r: JobRecord | undefined) => !r || isFinal(r);
 
 /** Aborts when the client goes away before its response was sent. */
 function abortOnClose(reply: FastifyReply): AbortSignal {
