@@ -9,7 +9,7 @@ import type { Egress } from './egress.ts';
 import type { AttemptContext, AttemptSuccess } from './executors/types.ts';
 import type { AttemptEntry as AttemptRecord, Ledger } from '@switchyard/ledger';
 import type { WorkerMetrics } from './metrics.ts';
-import { decideRetry } from './retry-authority.ts';
+import { decideBeforeRun, decideNoEgress, decideRetry, decideStart } from './retry-authority.ts';
 import type { RetryBudget } from './retry-budget.ts';
 
 /** A failure the retry authority chose to retry; BullMQ's backoff strategy reads the delay. */
@@ -74,9 +74,9 @@ export function createProcessor(deps: ProcessorDeps) {
       if (streaming) await deps.relayFor(jobId, attempt).fail(code, message);
       return fail(code, message);
     };
-    if (await deps.isCanceled(jobId)) throw await terminal('canceled', 'the job was canceled before it ran');
-    if (now() >= deadline)
-      throw await terminal('deadline_exceeded', 'the deadline passed before the job could run');
+    const canceledBefore = await deps.isCanceled(jobId);
+    const beforeRun = decideBeforeRun({ canceled: canceledBefore, now: now(), deadline });
+    if (beforeRun.action === 'fail') throw await terminal(beforeRun.code, beforeRun.message);
 
     // The model in use decides the egress and host; only jobs with fallbacks can be past the first.
     const current = models.length > 1 ? await deps.attempts.modelIndex(jobId) : 0;
@@ -89,15 +89,14 @@ export function createProcessor(deps: ProcessorDeps) {
       host: deps.hostOf(spec, egressModel),
     });
     if ('exhausted' in grant) {
-      const at = now() + grant.retryAfterMs;
-      if (at >= deadline)
-        throw await terminal('deadline_exceeded', `no egress capacity before the deadline (${grant.reason})`);
+      const noEgress = decideNoEgress({ ...grant, now: now(), deadline });
+      if (noEgress.action === 'fail') throw await terminal(noEgress.code, noEgress.message);
       deps.metrics?.delayedForEgress.inc({ lane: spec.lane, reason: grant.reason });
       deps.logger.info(
         { jobId, lane: spec.lane, reason: grant.reason, retryAfterMs: grant.retryAfterMs },
         'egress pool exhausted; job delayed',
       );
-      await job.moveToDelayed(at, token);
+      await job.moveToDelayed(noEgress.until, token);
       throw new DelayedError();
     }
 
@@ -143,9 +142,10 @@ export function createProcessor(deps: ProcessorDeps) {
       model,
       proxyId: grant.proxyId,
     });
-    if (n > deps.maxAttempts * models.length) {
+    const onStart = decideStart({ attempt: n, maxAttempts: deps.maxAttempts, modelCount: models.length });
+    if (onStart.action === 'fail') {
       await grant.release({ outcome: 'canceled', bytes: 0 });
-      throw await terminal('internal_job_error', 'the job was interrupted on its last allowed attempt', n);
+      throw await terminal(onStart.code, onStart.message, n);
     }
 
     const relay = streaming ? deps.relayFor(jobId, n) : undefined;
@@ -218,44 +218,32 @@ export function createProcessor(deps: ProcessorDeps) {
       await grant.release({ outcome: c.outcome, bytes: 0, retryAfterMs: c.retryAfterMs });
       await deps.ledger.record(entry({ outcome: c.outcome, latencyMs: now() - started }));
       observe(c.outcome);
-      let decision =
-        c.outcome === 'canceled'
-          ? ({ action: 'fail', reason: 'not_retryable' } as const)
-          : decideRetry({
-              outcome: c.outcome,
-              attempt: modelAttempt,
-              maxAttempts: deps.maxAttempts,
-              hasFallback: modelIndex + 1 < models.length,
-              retryAfterMs: c.retryAfterMs,
-              now: now(),
-              deadline,
-              backoffMs: deps.backoffMs,
-              random: random(),
-              egressRotates: grant.viaProxy,
-            });
-      if (relay && relay.sent > 0) {
-        // The client already holds part of this answer: another attempt would splice two answers.
-        throw await terminal(c.code, `${c.message} (the stream was cut after ${relay.sent} deltas)`, n);
-      }
-      if (decision.action !== 'fail' && !(await deps.budget.allowRetry())) {
-        log.warn({ outcome: c.outcome, code: c.code }, 'retry budget spent; failing instead of retrying');
-        throw await terminal(
-          'retry_budget_exhausted',
-          `${c.message}; the fleet-wide retry budget is spent`,
-          n,
-        );
-      }
-      log.warn({ outcome: c.outcome, code: c.code, latencyMs: now() - started, decision }, 'attempt failed');
-      if (decision.action === 'fallback') {
-        await deps.attempts.nextModel(jobId);
-        decision = { action: 'retry', delayMs: 0, newEgress: false };
-      }
-      if (decision.action === 'retry') {
-        await relay?.retry();
-        throw new RetryableAttemptError(formatFailure(c.code, c.message), decision.delayMs);
-      }
-      const why = decision.reason === 'deadline' ? ' (no retry fits before the deadline)' : '';
-      throw await terminal(c.code, `${c.message}${why}`, n);
+      const input = {
+        ...c,
+        attempt: modelAttempt,
+        maxAttempts: deps.maxAttempts,
+        hasFallback: modelIndex + 1 < models.length,
+        now: now(),
+        deadline,
+        backoffMs: deps.backoffMs,
+        random: random(),
+        egressRotates: grant.viaProxy,
+        streamDeltasSent: relay?.sent ?? 0,
+        budgetAllows: undefined,
+      };
+      let decision = decideRetry(input);
+      // The budget is asked (and a retry counted) only when the job would run again.
+      if (decision.action === 'ask_budget')
+        decision = decideRetry({ ...input, budgetAllows: await deps.budget.allowRetry() });
+      const why =
+        decision.action === 'fail' && decision.reason === 'retry_budget'
+          ? 'retry budget spent; failing instead of retrying'
+          : 'attempt failed';
+      log.warn({ outcome: c.outcome, code: c.code, latencyMs: now() - started, decision }, why);
+      if (decision.action === 'fail') throw await terminal(decision.code, decision.message, n);
+      if (decision.action === 'fallback') await deps.attempts.nextModel(jobId);
+      await relay?.retry();
+      throw new RetryableAttemptError(formatFailure(c.code, c.message), decision.delayMs);
     } finally {
       span.end();
     }
