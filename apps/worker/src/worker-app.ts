@@ -30,16 +30,17 @@ import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { CancelListener } from './cancel-listener.ts';
 import { connectProbe } from './connect-probe.ts';
-import { DirectEgress, type Egress } from './egress.ts';
+import { DirectEgress } from './egress.ts';
+import { EgressRouter } from './egress-router.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress } from './pool-egress.ts';
 import { AttemptState } from './attempt-state.ts';
-import { DeltaRelay } from './delta-relay.ts';
+import { DeltaRelays } from './delta-relay.ts';
 import { RetryBudget } from './retry-budget.ts';
-import { targetHost } from './target-host.ts';
-import { completionExecutor } from './executors/completion.ts';
-import { scrapeExecutor } from './executors/scrape.ts';
-import { backoffStrategy, createProcessor } from './processor.ts';
+import { Upstreams } from './upstreams.ts';
+import { CancelFlags } from './cancel-flags.ts';
+import { backoffStrategy } from './attempt/errors.ts';
+import { AttemptProcessor } from './attempt/processor.ts';
 import { WebhookWorker } from './webhook-worker.ts';
 
 export interface WorkerAppOptions {
@@ -116,10 +117,6 @@ export class WorkerApp {
       leaseTtlMs: ({ spec, model }) => timeoutOf(spec, model) + config.pool.leaseMarginMs,
     });
     this.poolEgress = poolEgress;
-    const egressFor = (spec: JobSpec, model: string | null): Egress => {
-      const mode = spec.type === 'scrape' ? config.scrape.egress : config.models[model ?? '']?.egress;
-      return mode === 'pool' ? poolEgress : direct;
-    };
     this.prober = new ProxyProber({
       pool,
       probe: config.pool.probeUrl ? createHttpProbe({ url: config.pool.probeUrl }) : connectProbe,
@@ -161,17 +158,13 @@ export class WorkerApp {
         .then((costNanos) => batches.recordFinished(job.data.tenantId, batch.id, jobId, status, costNanos))
         .catch((err: unknown) => logger.warn({ err, jobId }, 'batch count failed'));
     };
-    const processor = createProcessor({
+    const processor = new AttemptProcessor({
       logger,
-      backoffMs: config.jobs.backoffMs,
-      maxAttempts: config.jobs.maxAttempts,
-      completion: completionExecutor({ models: config.models, secrets: this.opts.secrets }),
-      scrape: scrapeExecutor(config.scrape),
-      egressFor,
+      policy: { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
+      upstreams: new Upstreams({ config, secrets: this.opts.secrets }),
+      egress: new EgressRouter({ config, direct, pool: poolEgress }),
       metrics,
-      hostOf: (spec, model) => targetHost(spec, model, config),
-      providerOf: (model) => config.models[model]?.provider ?? null,
-      isCanceled: async (jobId) => (await commands.exists(keys.cancel(jobId))) === 1,
+      cancels: new CancelFlags({ redis: commands, keys }),
       attempts: new AttemptState({ redis: commands, keys, ttlSeconds: retention }),
       budget: new RetryBudget({
         redis: commands,
@@ -181,10 +174,10 @@ export class WorkerApp {
       }),
       ledger,
       load,
-      relayFor: (jobId, attempt) => new DeltaRelay({ redis: commands, keys, jobId, attempt }),
+      relays: new DeltaRelays({ redis: commands, keys }),
     });
     for (const lane of config.worker.lanes) {
-      const worker = new Worker<JobData, JobReturn>(keys.queueName(lane), processor, {
+      const worker = new Worker<JobData, JobReturn>(keys.queueName(lane), processor.process, {
         connection: this.client(`sy-worker-${lane}`),
         prefix: keys.prefix,
         concurrency: config.worker.concurrency[lane],
