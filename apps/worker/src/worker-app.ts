@@ -14,17 +14,15 @@ import {
   FairShare,
   JobStore,
   Keys,
-  parseFailure,
   TenantLoad,
   WebhookOutbox,
   redisOptions,
-  type BatchJobOutcome,
   type JobData,
   type JobReturn,
 } from '@switchyard/queue';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
@@ -41,6 +39,7 @@ import { Upstreams } from './upstreams.ts';
 import { CancelFlags } from './cancel-flags.ts';
 import { backoffStrategy } from './attempt/errors.ts';
 import { AttemptProcessor } from './attempt/processor.ts';
+import { FinalState } from './final-state.ts';
 import { WebhookWorker } from './webhook-worker.ts';
 
 export interface WorkerAppOptions {
@@ -131,33 +130,7 @@ export class WorkerApp {
     this.outbox = outbox;
     const batches = new BatchStore({ redis: commands, keys, retentionSeconds, webhooks: outbox });
     const load = new TenantLoad({ redis: commands, keys, limits: config.limits });
-    /**
-     * A job reached its final state: it stops counting against its tenant's limits, is counted
-     * (once) with its ledger cost on its batch, and its `job.finished` webhook is enqueued (once:
-     * the event id is the delivery's job id).
-     */
-    const onFinal = (job: Job<JobData, JobReturn> | undefined, status: BatchJobOutcome) => {
-      const jobId = job?.id;
-      if (!job || !jobId) return;
-      void load
-        .finished(job.data.tenantId, [jobId])
-        .catch((err: unknown) => logger.warn({ err, jobId }, 'tenant load update failed'));
-      if (job.data.spec.webhook) {
-        void outbox
-          .jobFinished(job)
-          .catch((err: unknown) => logger.warn({ err, jobId }, 'webhook enqueue failed'));
-      }
-      const batch = job.data.batch;
-      if (!batch) return;
-      // A succeeded job returned its total cost (the ledger's, every attempt); others are read.
-      const ret = status === 'succeeded' ? (job.returnvalue as JobReturn | undefined) : undefined;
-      const cost = ret
-        ? Promise.resolve(ret.costNanos)
-        : ledger.jobTotals(job.data.tenantId, jobId).then((t) => t.costNanos);
-      void cost
-        .then((costNanos) => batches.recordFinished(job.data.tenantId, batch.id, jobId, status, costNanos))
-        .catch((err: unknown) => logger.warn({ err, jobId }, 'batch count failed'));
-    };
+    const finalState = new FinalState({ load, webhooks: outbox, batches, ledger, logger });
     const processor = new AttemptProcessor({
       logger,
       policy: { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
@@ -191,11 +164,7 @@ export class WorkerApp {
         autorun: false,
       });
       worker.on('error', (err) => logger.warn({ lane, err: { message: err.message } }, 'worker error'));
-      worker.on('completed', (job) => onFinal(job, 'succeeded'));
-      worker.on('failed', (job) => {
-        if (!job?.finishedOn) return; // set on the final failure only, not before a retry
-        onFinal(job, parseFailure(job.failedReason).code === 'canceled' ? 'canceled' : 'failed');
-      });
+      finalState.watch(worker);
       this.workers.push(worker);
     }
     this.cancelListener = new CancelListener({
