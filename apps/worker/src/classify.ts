@@ -89,92 +89,54 @@ function httpOutcome(err: UpstreamHttpError, ctx: ClassifyContext): Classified {
   };
 }
 
+/** An outcome without a Retry-After. */
+const failure = (outcome: Classified['outcome'], code: ErrorCode, message: string): Classified => ({
+  outcome,
+  code,
+  message,
+  retryAfterMs: undefined,
+});
+
+/** Errors of our own types: the catalog's, the scrape fetcher's and the providers'. */
+function typedOutcome(err: unknown): Classified | undefined {
+  // A refused scrape target (target_forbidden) is a SwitchyardError: client_fault, never retried.
+  if (err instanceof SwitchyardError) return failure('client_fault', err.code, err.message);
+  // The worker resolves scrape targets itself, even through the pool: a failed lookup is the
+  // target's fault, not the proxy's.
+  if (err instanceof TargetLookupError) {
+    const message = `the target host could not be resolved (${err.code})`;
+    return failure('upstream_fault', 'upstream_unreachable', message);
+  }
+  if (err instanceof UpstreamBadResponseError)
+    return failure('upstream_fault', 'upstream_bad_response', err.message);
+  if (err instanceof ResponseTooLargeError) return failure('client_fault', 'response_too_large', err.message);
+  if (err instanceof TooManyRedirectsError) return failure('client_fault', 'too_many_redirects', err.message);
+  return undefined;
+}
+
+/** Node and undici errors, by their `code`. */
+function codeOutcome(code: string | undefined, ctx: ClassifyContext): Classified | undefined {
+  if (!code) return undefined;
+  if (TIMEOUT_CODES.has(code))
+    return failure('upstream_fault', 'upstream_timeout', 'the upstream did not answer in time');
+  if (ctx.viaProxy && PROXY_REFUSAL_CODES.has(code))
+    return failure('proxy_fault', 'upstream_unreachable', `the proxy refused the request (${code})`);
+  if (!CONNECT_CODES.has(code)) return undefined;
+  return ctx.viaProxy
+    ? failure('proxy_fault', 'upstream_unreachable', `the proxy connection failed (${code})`)
+    : failure('upstream_fault', 'upstream_unreachable', `the upstream could not be reached (${code})`);
+}
+
 /**
  * The one place an attempt's failure becomes an outcome class. Branches on error types and
  * codes, never on messages; messages returned here are ours, never upstream bodies.
  */
 export function classify(err: unknown, ctx: ClassifyContext): Classified {
-  if (ctx.canceled)
-    return {
-      outcome: 'canceled',
-      code: 'canceled',
-      message: 'the job was canceled',
-      retryAfterMs: undefined,
-    };
+  if (ctx.canceled) return failure('canceled', 'canceled', 'the job was canceled');
   if (err instanceof UpstreamHttpError) return httpOutcome(err, ctx);
-  if (err instanceof SwitchyardError)
-    return { outcome: 'client_fault', code: err.code, message: err.message, retryAfterMs: undefined };
-  // A refused scrape target (target_forbidden) is a SwitchyardError: client_fault, never retried.
-  // The worker resolves scrape targets itself, even through the pool: a failed lookup is the
-  // target's fault, not the proxy's.
-  if (err instanceof TargetLookupError) {
-    return {
-      outcome: 'upstream_fault',
-      code: 'upstream_unreachable',
-      message: `the target host could not be resolved (${err.code})`,
-      retryAfterMs: undefined,
-    };
-  }
-  if (err instanceof UpstreamBadResponseError) {
-    return {
-      outcome: 'upstream_fault',
-      code: 'upstream_bad_response',
-      message: err.message,
-      retryAfterMs: undefined,
-    };
-  }
-  if (err instanceof ResponseTooLargeError) {
-    return {
-      outcome: 'client_fault',
-      code: 'response_too_large',
-      message: err.message,
-      retryAfterMs: undefined,
-    };
-  }
-  if (err instanceof TooManyRedirectsError) {
-    return {
-      outcome: 'client_fault',
-      code: 'too_many_redirects',
-      message: err.message,
-      retryAfterMs: undefined,
-    };
-  }
-  const code = errorCode(err);
-  if (code && TIMEOUT_CODES.has(code)) {
-    return {
-      outcome: 'upstream_fault',
-      code: 'upstream_timeout',
-      message: 'the upstream did not answer in time',
-      retryAfterMs: undefined,
-    };
-  }
-  if (ctx.viaProxy && code && PROXY_REFUSAL_CODES.has(code)) {
-    return {
-      outcome: 'proxy_fault',
-      code: 'upstream_unreachable',
-      message: `the proxy refused the request (${code})`,
-      retryAfterMs: undefined,
-    };
-  }
-  if (code && CONNECT_CODES.has(code)) {
-    return ctx.viaProxy
-      ? {
-          outcome: 'proxy_fault',
-          code: 'upstream_unreachable',
-          message: `the proxy connection failed (${code})`,
-          retryAfterMs: undefined,
-        }
-      : {
-          outcome: 'upstream_fault',
-          code: 'upstream_unreachable',
-          message: `the upstream could not be reached (${code})`,
-          retryAfterMs: undefined,
-        };
-  }
-  return {
-    outcome: 'client_fault',
-    code: 'internal_job_error',
-    message: 'the worker failed while running the job',
-    retryAfterMs: undefined,
-  };
+  return (
+    typedOutcome(err) ??
+    codeOutcome(errorCode(err), ctx) ??
+    failure('client_fault', 'internal_job_error', 'the worker failed while running the job')
+  );
 }

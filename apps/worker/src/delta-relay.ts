@@ -64,3 +64,18 @@ export class DeltaRelay {
     await this.add('fail', { p: JSON.stringify({ code, message }) });
   }
 }
+
+/** Opens the relay of one attempt of a streaming job. */
+export class DeltaRelays {
+  private readonly redis: Redis;
+  private readonly keys: Keys;
+
+  constructor(opts: { redis: Redis; keys: Keys }) {
+    this.redis = opts.redis;
+    this.keys = opts.keys;
+  }
+
+  open(jobId: string, attempt: number): DeltaRelay {
+    return new DeltaRelay({ redis: this.redis, keys: this.keys, jobId, attempt });
+  }
+}

@@ -1,8 +1,34 @@
+import type { ErrorCode } from '@switchyard/contracts';
 import { describe, expect, it } from 'vitest';
-import { decideRetry, type RetryDecision, type RetryInput } from './retry-authority.ts';
+import {
+  decideBeforeRun,
+  decideNoEgress,
+  decideRetry,
+  decideStart,
+  type BeforeRunInput,
+  type FailDecision,
+  type FailReason,
+  type NoEgressInput,
+  type RetryDecision,
+  type RetryInput,
+  type StartInput,
+} from './retry-authority.ts';
 
+const fail = (reason: FailReason, code: ErrorCode, message: string): FailDecision => ({
+  action: 'fail',
+  reason,
+  code,
+  message,
+});
+const retry = (delayMs: number): RetryDecision => ({ action: 'retry', delayMs });
+const FALLBACK: RetryDecision = { action: 'fallback', delayMs: 0 };
+const ASK_BUDGET: RetryDecision = { action: 'ask_budget' };
+
+const FAULT = 'the upstream answered 500';
 const base: RetryInput = {
   outcome: 'upstream_fault',
+  code: 'upstream_error',
+  message: FAULT,
   attempt: 1,
   maxAttempts: 3,
   retryAfterMs: undefined,
@@ -12,97 +38,199 @@ const base: RetryInput = {
   random: 0.5,
   egressRotates: false,
   hasFallback: false,
+  streamDeltasSent: 0,
+  budgetAllows: true,
 };
+const RATE_LIMITED = { outcome: 'rate_limited', code: 'upstream_rate_limited', message: 'a 429' } as const;
+const CLIENT_FAULT = { outcome: 'client_fault', code: 'upstream_rejected', message: 'a 400' } as const;
+const CANCELED = { outcome: 'canceled', code: 'canceled', message: 'the job was canceled' } as const;
+const NO_FIT = `${FAULT} (no retry fits before the deadline)`;
 
 const cases: [string, Partial<RetryInput>, RetryDecision][] = [
-  ['a 5xx is retried after a jittered backoff', {}, { action: 'retry', delayMs: 375, newEgress: false }],
-  ['the backoff doubles per attempt', { attempt: 2 }, { action: 'retry', delayMs: 750, newEgress: false }],
-  [
-    'jitter stays within [half, full] of the step',
-    { random: 0 },
-    { action: 'retry', delayMs: 250, newEgress: false },
-  ],
-  [
-    'Retry-After is honoured exactly',
-    { outcome: 'rate_limited', retryAfterMs: 2000 },
-    { action: 'retry', delayMs: 2000, newEgress: true },
-  ],
-  [
-    'a rate limit without Retry-After backs off on another identity',
-    { outcome: 'rate_limited' },
-    { action: 'retry', delayMs: 375, newEgress: true },
-  ],
-  [
-    'a block retries on another identity',
-    { outcome: 'blocked' },
-    { action: 'retry', delayMs: 375, newEgress: true },
-  ],
-  [
-    'a proxy fault retries on another identity',
-    { outcome: 'proxy_fault' },
-    { action: 'retry', delayMs: 375, newEgress: true },
-  ],
+  ['a 5xx is retried after a jittered backoff', {}, retry(375)],
+  ['the backoff doubles per attempt', { attempt: 2 }, retry(750)],
+  ['jitter stays within [half, full] of the step', { random: 0 }, retry(250)],
+  ['Retry-After is honoured exactly', { ...RATE_LIMITED, retryAfterMs: 2000 }, retry(2000)],
+  ['a rate limit without Retry-After backs off on another identity', RATE_LIMITED, retry(375)],
+  ['a block retries on another identity', { outcome: 'blocked' }, retry(375)],
+  ['a proxy fault retries on another identity', { outcome: 'proxy_fault' }, retry(375)],
   [
     'through the pool a rate limit retries at once on another proxy',
-    { outcome: 'rate_limited', retryAfterMs: 2000, egressRotates: true },
-    { action: 'retry', delayMs: 0, newEgress: true },
+    { ...RATE_LIMITED, retryAfterMs: 2000, egressRotates: true },
+    retry(0),
   ],
   [
     'through the pool a block retries at once on another proxy',
     { outcome: 'blocked', egressRotates: true },
-    { action: 'retry', delayMs: 0, newEgress: true },
+    retry(0),
   ],
+  ['through the pool a 5xx still backs off (the target is the problem)', { egressRotates: true }, retry(375)],
   [
-    'through the pool a 5xx still backs off (the target is the problem)',
-    { egressRotates: true },
-    { action: 'retry', delayMs: 375, newEgress: false },
-  ],
-  [
-    'when a model is out of attempts the next fallback model is asked',
+    'when a model is out of attempts the next fallback model is asked at once',
     { attempt: 3, hasFallback: true },
-    { action: 'fallback' },
+    FALLBACK,
   ],
   [
     'a Retry-After past the deadline moves to the fallback at once',
-    { outcome: 'rate_limited', retryAfterMs: 5_000_000, hasFallback: true },
-    { action: 'fallback' },
+    { ...RATE_LIMITED, retryAfterMs: 5_000_000, hasFallback: true },
+    FALLBACK,
   ],
   [
     'a client fault does not fall back',
-    { outcome: 'client_fault', hasFallback: true },
-    { action: 'fail', reason: 'not_retryable' },
+    { ...CLIENT_FAULT, hasFallback: true },
+    fail('not_retryable', 'upstream_rejected', 'a 400'),
   ],
   [
     'nothing happens after the deadline, fallback or not',
     { now: 2_000_000, hasFallback: true },
-    { action: 'fail', reason: 'deadline' },
+    fail('deadline', 'upstream_error', NO_FIT),
   ],
-  [
-    'a client fault is never retried',
-    { outcome: 'client_fault' },
-    { action: 'fail', reason: 'not_retryable' },
-  ],
-  ['a canceled job is never retried', { outcome: 'canceled' }, { action: 'fail', reason: 'not_retryable' }],
-  ['the last allowed attempt is final', { attempt: 3 }, { action: 'fail', reason: 'attempts_exhausted' }],
+  ['a client fault is never retried', CLIENT_FAULT, fail('not_retryable', 'upstream_rejected', 'a 400')],
+  ['a canceled job is never retried', CANCELED, fail('not_retryable', 'canceled', 'the job was canceled')],
+  ['the last allowed attempt is final', { attempt: 3 }, fail('attempts_exhausted', 'upstream_error', FAULT)],
   [
     'no retry is scheduled past the deadline',
     { deadline: 1_000_300 },
-    { action: 'fail', reason: 'deadline' },
+    fail('deadline', 'upstream_error', NO_FIT),
   ],
   [
     'a Retry-After past the deadline fails now',
-    { outcome: 'rate_limited', retryAfterMs: 5_000_000 },
-    { action: 'fail', reason: 'deadline' },
+    { ...RATE_LIMITED, retryAfterMs: 5_000_000 },
+    fail('deadline', 'upstream_rate_limited', 'a 429 (no retry fits before the deadline)'),
   ],
   [
     'backoff is capped at a minute',
     { attempt: 12, maxAttempts: 20, random: 0.999999, deadline: 9e12 },
-    { action: 'retry', delayMs: 60_000, newEgress: false },
+    retry(60_000),
+  ],
+  // A stream cut after the client received part of the answer.
+  [
+    'a stream cut after deltas were sent is final, with the cut in the message',
+    { streamDeltasSent: 7 },
+    fail('stream_cut', 'upstream_error', `${FAULT} (the stream was cut after 7 deltas)`),
+  ],
+  [
+    'a cut stream does not fall back either',
+    { streamDeltasSent: 1, attempt: 3, hasFallback: true },
+    fail('stream_cut', 'upstream_error', `${FAULT} (the stream was cut after 1 deltas)`),
+  ],
+  [
+    'a stream canceled after deltas reports the cut',
+    { ...CANCELED, streamDeltasSent: 2 },
+    fail('stream_cut', 'canceled', 'the job was canceled (the stream was cut after 2 deltas)'),
+  ],
+  [
+    'a cut stream is final without asking the retry budget',
+    { streamDeltasSent: 3, budgetAllows: undefined },
+    fail('stream_cut', 'upstream_error', `${FAULT} (the stream was cut after 3 deltas)`),
+  ],
+  // The fleet-wide retry budget: asked (and spent) only for a retry or a fallback.
+  ['a retry asks the retry budget first', { budgetAllows: undefined }, ASK_BUDGET],
+  [
+    'a fallback asks the retry budget first',
+    { attempt: 3, hasFallback: true, budgetAllows: undefined },
+    ASK_BUDGET,
+  ],
+  [
+    'a final failure never asks (nor spends) the retry budget',
+    { attempt: 3, budgetAllows: undefined },
+    fail('attempts_exhausted', 'upstream_error', FAULT),
+  ],
+  [
+    'a client fault never asks the retry budget',
+    { ...CLIENT_FAULT, budgetAllows: undefined },
+    fail('not_retryable', 'upstream_rejected', 'a 400'),
+  ],
+  [
+    'with the budget spent a retry becomes a final failure',
+    { budgetAllows: false },
+    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the fleet-wide retry budget is spent`),
+  ],
+  [
+    'with the budget spent there is no fallback either',
+    { attempt: 3, hasFallback: true, budgetAllows: false },
+    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the fleet-wide retry budget is spent`),
+  ],
+  [
+    'a rotation through the pool needs the budget too',
+    { ...RATE_LIMITED, egressRotates: true, budgetAllows: false },
+    fail('retry_budget', 'retry_budget_exhausted', 'a 429; the fleet-wide retry budget is spent'),
   ],
 ];
 
-describe('retry authority', () => {
+describe('retry authority: after a failed attempt', () => {
   it.each(cases)('%s', (_name, patch, expected) => {
     expect(decideRetry({ ...base, ...patch })).toEqual(expected);
+  });
+});
+
+const beforeRun: [string, BeforeRunInput, ReturnType<typeof decideBeforeRun>][] = [
+  ['a job before its deadline runs', { canceled: false, now: 1, deadline: 2 }, { action: 'run' }],
+  [
+    'a job canceled before it ran fails as canceled',
+    { canceled: true, now: 1, deadline: 2 },
+    fail('canceled', 'canceled', 'the job was canceled before it ran'),
+  ],
+  [
+    'a cancel wins over a passed deadline',
+    { canceled: true, now: 3, deadline: 2 },
+    fail('canceled', 'canceled', 'the job was canceled before it ran'),
+  ],
+  [
+    'a job reaching its deadline before it ran fails',
+    { canceled: false, now: 2, deadline: 2 },
+    fail('deadline', 'deadline_exceeded', 'the deadline passed before the job could run'),
+  ],
+];
+
+describe('retry authority: before a run', () => {
+  it.each(beforeRun)('%s', (_name, input, expected) => {
+    expect(decideBeforeRun(input)).toEqual(expected);
+  });
+});
+
+const noEgress: [string, NoEgressInput, ReturnType<typeof decideNoEgress>][] = [
+  [
+    'an exhausted pool delays the job until it expects capacity',
+    { retryAfterMs: 500, reason: 'empty', now: 1_000, deadline: 2_000 },
+    { action: 'delay', until: 1_500 },
+  ],
+  [
+    'capacity expected at the deadline or later fails the job, naming the pool’s reason',
+    { retryAfterMs: 1_000, reason: 'cooling', now: 1_000, deadline: 2_000 },
+    fail('deadline', 'deadline_exceeded', 'no egress capacity before the deadline (cooling)'),
+  ],
+];
+
+describe('retry authority: no egress capacity', () => {
+  it.each(noEgress)('%s', (_name, input, expected) => {
+    expect(decideNoEgress(input)).toEqual(expected);
+  });
+});
+
+const INTERRUPTED = fail(
+  'interrupted',
+  'internal_job_error',
+  'the job was interrupted on its last allowed attempt',
+);
+const start: [string, StartInput, ReturnType<typeof decideStart>][] = [
+  ['a first attempt runs', { attempt: 1, maxAttempts: 3, modelCount: 1 }, { action: 'run' }],
+  ['the last allowed attempt runs', { attempt: 3, maxAttempts: 3, modelCount: 1 }, { action: 'run' }],
+  [
+    'a re-run after the last allowed attempt was interrupted fails',
+    { attempt: 4, maxAttempts: 3, modelCount: 1 },
+    INTERRUPTED,
+  ],
+  [
+    'fallback models add their attempts to the limit',
+    { attempt: 6, maxAttempts: 3, modelCount: 2 },
+    { action: 'run' },
+  ],
+  ['past every model’s attempts a re-run fails', { attempt: 7, maxAttempts: 3, modelCount: 2 }, INTERRUPTED],
+];
+
+describe('retry authority: an attempt just numbered', () => {
+  it.each(start)('%s', (_name, input, expected) => {
+    expect(decideStart(input)).toEqual(expected);
   });
 });

@@ -1,16 +1,118 @@
-import type { Outcome } from '@switchyard/contracts';
+import type { ErrorCode, Outcome } from '@switchyard/contracts';
 
-/** Everything the decision depends on; no clocks or randomness are read inside. */
+/**
+ * The retry authority: the only place that decides whether a job runs (again), on the same model
+ * or the next fallback, waits, or ends in a final failure. Each function below is pure: every
+ * clock reading, random number and Redis answer arrives in its input. BullMQ carries the decision
+ * out (a delayed retry or a final failure); undici and providers never retry.
+ */
+
+/** Why a job ends. */
+export type FailReason =
+  | 'canceled'
+  | 'not_retryable'
+  | 'attempts_exhausted'
+  | 'deadline'
+  | 'stream_cut'
+  | 'retry_budget'
+  | 'interrupted';
+
+/** A final failure, with the code and message the job ends with (`formatFailure(code, message)`). */
+export interface FailDecision {
+  action: 'fail';
+  reason: FailReason;
+  code: ErrorCode;
+  message: string;
+}
+
+/** Go on to the next step. */
+export interface RunDecision {
+  action: 'run';
+}
+
+const RUN: RunDecision = { action: 'run' };
+const fail = (reason: FailReason, code: ErrorCode, message: string): FailDecision => ({
+  action: 'fail',
+  reason,
+  code,
+  message,
+});
+
+/** Before anything is spent on the job. */
+export interface BeforeRunInput {
+  /** The job's cancel flag is set. */
+  canceled: boolean;
+  now: number;
+  deadline: number;
+}
+
+/** A job canceled, or past its deadline, before it ran ends here. */
+export function decideBeforeRun(input: BeforeRunInput): RunDecision | FailDecision {
+  if (input.canceled) return fail('canceled', 'canceled', 'the job was canceled before it ran');
+  if (input.now >= input.deadline)
+    return fail('deadline', 'deadline_exceeded', 'the deadline passed before the job could run');
+  return RUN;
+}
+
+/** The egress (the proxy pool) had no identity for this attempt. */
+export interface NoEgressInput {
+  /** When the pool expects capacity, from now. */
+  retryAfterMs: number;
+  /** The pool's reason (`empty`, `cooling`...), quoted in the failure. */
+  reason: string;
+  now: number;
+  deadline: number;
+}
+
+/** Wait, without burning an attempt, until `until` (epoch ms). */
+export interface DelayDecision {
+  action: 'delay';
+  until: number;
+}
+
+/** An exhausted pool delays the job until it expects capacity, unless that is past the deadline. */
+export function decideNoEgress(input: NoEgressInput): DelayDecision | FailDecision {
+  const until = input.now + input.retryAfterMs;
+  if (until >= input.deadline)
+    return fail('deadline', 'deadline_exceeded', `no egress capacity before the deadline (${input.reason})`);
+  return { action: 'delay', until };
+}
+
+/** The attempt was just numbered. */
+export interface StartInput {
+  /** Number of this attempt over the whole job, 1-based. */
+  attempt: number;
+  /** Attempts allowed per model. */
+  maxAttempts: number;
+  /** The requested model and its fallbacks (1 for a scrape). */
+  modelCount: number;
+}
+
+/**
+ * A run numbered past the last allowed attempt is the re-run of a job whose worker died (or
+ * stalled) on its last attempt: it ends here instead of calling upstream once more.
+ */
+export function decideStart(input: StartInput): RunDecision | FailDecision {
+  if (input.attempt > input.maxAttempts * input.modelCount)
+    return fail('interrupted', 'internal_job_error', 'the job was interrupted on its last allowed attempt');
+  return RUN;
+}
+
+/** Everything the decision after a failed attempt depends on. */
 export interface RetryInput {
   outcome: Exclude<Outcome, 'ok'>;
+  /** The job error code if this attempt ends the job. */
+  code: ErrorCode;
+  /** Our message for the failure (never an upstream body). */
+  message: string;
+  /** From the upstream's Retry-After, when it sent one. */
+  retryAfterMs: number | undefined;
   /** The attempt that just ended, 1-based, counted on the current model. */
   attempt: number;
   /** Attempts allowed per model. */
   maxAttempts: number;
   /** A fallback model is left to move to. */
   hasFallback: boolean;
-  /** From the upstream's Retry-After, when it sent one. */
-  retryAfterMs: number | undefined;
   now: number;
   deadline: number;
   /** First backoff step; doubles each attempt. */
@@ -23,41 +125,73 @@ export interface RetryInput {
    * (proxy, host) pair cooling for the Retry-After, and delays the job if no identity is left.
    */
   egressRotates: boolean;
+  /** Content deltas a streaming client already holds from this attempt (0 when not streaming). */
+  streamDeltasSent: number;
+  /**
+   * The fleet-wide retry budget's answer, or undefined while it was not asked: asking spends a
+   * retry, so it is asked only once the decision would run the job again (`ask_budget`).
+   */
+  budgetAllows: boolean | undefined;
 }
 
-export type RetryDecision =
-  | { action: 'retry'; delayMs: number; newEgress: boolean }
-  | { action: 'fallback' }
-  | { action: 'fail'; reason: 'not_retryable' | 'attempts_exhausted' | 'deadline' };
+/** A decision that runs the job again, or ends it. */
+export type SettledDecision =
+  | { action: 'retry'; delayMs: number }
+  /** Move to the next fallback model; its first attempt runs after `delayMs` (at once). */
+  | { action: 'fallback'; delayMs: number }
+  | FailDecision;
+
+/** Ask the retry budget (which counts the retry) and decide again with its answer. */
+export interface AskBudgetDecision {
+  action: 'ask_budget';
+}
+
+export type RetryDecision = SettledDecision | AskBudgetDecision;
 
 /** Outcomes that say "this identity is the problem": the retry must leave through another one. */
 const ROTATE: ReadonlySet<Outcome> = new Set(['rate_limited', 'blocked', 'proxy_fault']);
 const NEVER_RETRY: ReadonlySet<Outcome> = new Set(['client_fault', 'canceled']);
 const MAX_BACKOFF_MS = 60_000;
 
-/**
- * The retry authority: the only place that decides whether a failed attempt runs again, on the
- * same model or the next fallback. BullMQ carries the decision out (delayed retry or failure);
- * undici and providers never retry. A client fault (the request itself is wrong) is final.
- */
-export function decideRetry(input: RetryInput): RetryDecision {
-  if (NEVER_RETRY.has(input.outcome)) return { action: 'fail', reason: 'not_retryable' };
-  if (input.now >= input.deadline) return { action: 'fail', reason: 'deadline' };
+/** Retry, fall back or fail, as if a retry were always affordable. */
+function schedule(input: RetryInput): SettledDecision {
+  const { code, message } = input;
+  const pastDeadline = fail('deadline', code, `${message} (no retry fits before the deadline)`);
+  if (NEVER_RETRY.has(input.outcome)) return fail('not_retryable', code, message);
+  if (input.now >= input.deadline) return pastDeadline;
   if (input.attempt >= input.maxAttempts) {
-    return input.hasFallback ? { action: 'fallback' } : { action: 'fail', reason: 'attempts_exhausted' };
+    return input.hasFallback ? { action: 'fallback', delayMs: 0 } : fail('attempts_exhausted', code, message);
   }
   const exp = Math.min(MAX_BACKOFF_MS, input.backoffMs * 2 ** (input.attempt - 1));
   const jittered = Math.round(exp / 2 + (exp / 2) * input.random);
-  const rotate = ROTATE.has(input.outcome);
   const delayMs =
-    rotate && input.egressRotates
+    ROTATE.has(input.outcome) && input.egressRotates
       ? 0
       : input.retryAfterMs !== undefined
         ? Math.max(input.retryAfterMs, 0)
         : jittered;
   if (input.now + delayMs >= input.deadline) {
     // No retry of this model fits before the deadline; another model can be asked at once.
-    return input.hasFallback ? { action: 'fallback' } : { action: 'fail', reason: 'deadline' };
+    return input.hasFallback ? { action: 'fallback', delayMs: 0 } : pastDeadline;
   }
-  return { action: 'retry', delayMs, newEgress: rotate };
+  return { action: 'retry', delayMs };
+}
+
+/**
+ * After a failed attempt. A client fault (the request itself is wrong) or a cancel is final; a
+ * stream the client already holds part of is final (another attempt would splice two answers);
+ * a retry or fallback needs the fleet-wide retry budget, which a final failure never spends.
+ */
+export function decideRetry(input: RetryInput & { budgetAllows: boolean }): SettledDecision;
+export function decideRetry(input: RetryInput): RetryDecision;
+export function decideRetry(input: RetryInput): RetryDecision {
+  const { code, message, streamDeltasSent } = input;
+  if (streamDeltasSent > 0)
+    return fail('stream_cut', code, `${message} (the stream was cut after ${streamDeltasSent} deltas)`);
+  const decision = schedule(input);
+  if (decision.action === 'fail') return decision;
+  if (input.budgetAllows === undefined) return { action: 'ask_budget' };
+  if (!input.budgetAllows)
+    return fail('retry_budget', 'retry_budget_exhausted', `${message}; the fleet-wide retry budget is spent`);
+  return decision;
 }

@@ -1,6 +1,5 @@
 import type { Config } from '@switchyard/config';
 import type { JobSpec } from '@switchyard/contracts';
-import { Ledger } from '@switchyard/ledger';
 import {
   createHttpProbe,
   PoolMetrics,
@@ -9,37 +8,36 @@ import {
   ProxyProber,
 } from '@switchyard/proxy-pool';
 import {
-  BatchStore,
   FairMover,
   FairShare,
   JobStore,
   Keys,
-  parseFailure,
-  TenantLoad,
-  WebhookOutbox,
   redisOptions,
-  type BatchJobOutcome,
   type JobData,
   type JobReturn,
+  type WebhookOutbox,
 } from '@switchyard/queue';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
+import { backoffStrategy } from './attempt/errors.ts';
+import { AttemptProcessor } from './attempt/processor.ts';
+import { AttemptState } from './attempt-state.ts';
+import { CancelFlags } from './cancel-flags.ts';
 import { CancelListener } from './cancel-listener.ts';
 import { connectProbe } from './connect-probe.ts';
-import { DirectEgress, type Egress } from './egress.ts';
+import { DeltaRelays } from './delta-relay.ts';
+import { DirectEgress } from './egress.ts';
+import { EgressRouter } from './egress-router.ts';
+import { FinalState } from './final-state.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress } from './pool-egress.ts';
-import { AttemptState } from './attempt-state.ts';
-import { DeltaRelay } from './delta-relay.ts';
 import { RetryBudget } from './retry-budget.ts';
-import { targetHost } from './target-host.ts';
-import { completionExecutor } from './executors/completion.ts';
-import { scrapeExecutor } from './executors/scrape.ts';
-import { backoffStrategy, createProcessor } from './processor.ts';
+import { attemptTtlSeconds, openStores, type WorkerStores } from './stores.ts';
+import { Upstreams } from './upstreams.ts';
 import { WebhookWorker } from './webhook-worker.ts';
 
 export interface WorkerAppOptions {
@@ -47,6 +45,13 @@ export interface WorkerAppOptions {
   logger: Logger;
   /** Provider API keys by env var name. */
   secrets: Record<string, string | undefined>;
+}
+
+/** What the parts of a worker share: one command connection, the key names, metrics and stores. */
+interface Wiring extends WorkerStores {
+  commands: Redis;
+  keys: Keys;
+  metrics: WorkerMetrics;
 }
 
 /** One BullMQ Worker per served lane, each with its own concurrency, sharing one processor. */
@@ -79,13 +84,9 @@ export class WorkerApp {
   }
 
   private client(name: string, extra: RedisOptions = {}): Redis {
-    const redis = new Redis(this.opts.config.redis.url, {
-      ...redisOptions({ role: 'worker', name }),
-      ...extra,
-    });
-    redis.on('error', (err) =>
-      this.opts.logger.warn({ err: { message: err.message } }, 'redis connection error'),
-    );
+    const { config, logger } = this.opts;
+    const redis = new Redis(config.redis.url, { ...redisOptions({ role: 'worker', name }), ...extra });
+    redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
     this.clients.push(redis);
     return redis;
   }
@@ -96,8 +97,27 @@ export class WorkerApp {
     // Every job's bookkeeping goes through this client: commands issued in the same tick (many
     // jobs run at once) leave in one write instead of one syscall each.
     const commands = this.client('sy-worker', { enableAutoPipelining: true });
-    const direct = new DirectEgress(this.dispatcher);
     const metrics = new WorkerMetrics(this.registry);
+    const egress = await this.startEgress(commands);
+    const w: Wiring = { commands, keys, metrics, ...openStores({ redis: commands, keys, config }) };
+    this.outbox = w.outbox;
+    const finalState = new FinalState({ ...w, webhooks: w.outbox, logger });
+    this.addLaneWorkers(keys, this.processor(w, egress), finalState);
+    await this.startCancelListener(keys);
+    this.startFairMover(commands, keys);
+    const webhookWorker = this.webhookWorkerFor(w);
+    const { metricsHost, metricsPort } = config.worker;
+    this.metricsServer = await startMetricsServer(this.registry, metricsHost, metricsPort);
+    for (const lane of this.workers) void lane.run();
+    webhookWorker.run();
+    await Promise.all([...this.workers.map((l) => l.waitUntilReady()), webhookWorker.waitUntilReady()]);
+    const { concurrency, webhookConcurrency } = config.worker;
+    logger.info({ lanes: config.worker.lanes, concurrency, webhookConcurrency }, 'worker started');
+  }
+
+  /** The proxy pool (with this config's proxies) and its prober; the router picks it or direct. */
+  private async startEgress(commands: Redis): Promise<EgressRouter> {
+    const { config, logger } = this.opts;
     const pool = new ProxyPool({
       redis: commands,
       prefix: config.redis.prefix,
@@ -110,16 +130,11 @@ export class WorkerApp {
     for (const proxy of config.proxies) await pool.upsert(proxy);
     const timeoutOf = (spec: JobSpec, model: string | null) =>
       spec.type === 'scrape' ? config.scrape.timeoutMs : (config.models[model ?? '']?.timeoutMs ?? 60_000);
-    const poolEgress = new PoolEgress({
+    this.poolEgress = new PoolEgress({
       pool,
       dispatchers: new ProxyDispatchers(),
       leaseTtlMs: ({ spec, model }) => timeoutOf(spec, model) + config.pool.leaseMarginMs,
     });
-    this.poolEgress = poolEgress;
-    const egressFor = (spec: JobSpec, model: string | null): Egress => {
-      const mode = spec.type === 'scrape' ? config.scrape.egress : config.models[model ?? '']?.egress;
-      return mode === 'pool' ? poolEgress : direct;
-    };
     this.prober = new ProxyProber({
       pool,
       probe: config.pool.probeUrl ? createHttpProbe({ url: config.pool.probeUrl }) : connectProbe,
@@ -127,64 +142,38 @@ export class WorkerApp {
       logger,
     });
     this.prober.start();
-    const retention = config.jobs.retentionSeconds + 3600;
-    const ledger = new Ledger({ redis: commands, prefix: config.redis.prefix, entryTtlSeconds: retention });
-    const { retentionSeconds } = config.jobs;
-    const outbox = new WebhookOutbox({ redis: commands, keys, ...config.webhooks, retentionSeconds });
-    this.outbox = outbox;
-    const batches = new BatchStore({ redis: commands, keys, retentionSeconds, webhooks: outbox });
-    const load = new TenantLoad({ redis: commands, keys, limits: config.limits });
-    /**
-     * A job reached its final state: it stops counting against its tenant's limits, is counted
-     * (once) with its ledger cost on its batch, and its `job.finished` webhook is enqueued (once:
-     * the event id is the delivery's job id).
-     */
-    const onFinal = (job: Job<JobData, JobReturn> | undefined, status: BatchJobOutcome) => {
-      const jobId = job?.id;
-      if (!job || !jobId) return;
-      void load
-        .finished(job.data.tenantId, [jobId])
-        .catch((err: unknown) => logger.warn({ err, jobId }, 'tenant load update failed'));
-      if (job.data.spec.webhook) {
-        void outbox
-          .jobFinished(job)
-          .catch((err: unknown) => logger.warn({ err, jobId }, 'webhook enqueue failed'));
-      }
-      const batch = job.data.batch;
-      if (!batch) return;
-      // A succeeded job returned its total cost (the ledger's, every attempt); others are read.
-      const ret = status === 'succeeded' ? (job.returnvalue as JobReturn | undefined) : undefined;
-      const cost = ret
-        ? Promise.resolve(ret.costNanos)
-        : ledger.jobTotals(job.data.tenantId, jobId).then((t) => t.costNanos);
-      void cost
-        .then((costNanos) => batches.recordFinished(job.data.tenantId, batch.id, jobId, status, costNanos))
-        .catch((err: unknown) => logger.warn({ err, jobId }, 'batch count failed'));
-    };
-    const processor = createProcessor({
+    const direct = new DirectEgress(this.dispatcher);
+    return new EgressRouter({ config, direct, pool: this.poolEgress });
+  }
+
+  private processor(w: Wiring, egress: EgressRouter): AttemptProcessor {
+    const { config, logger, secrets } = this.opts;
+    const { commands: redis, keys } = w;
+    return new AttemptProcessor({
       logger,
-      backoffMs: config.jobs.backoffMs,
-      maxAttempts: config.jobs.maxAttempts,
-      completion: completionExecutor({ models: config.models, secrets: this.opts.secrets }),
-      scrape: scrapeExecutor(config.scrape),
-      egressFor,
-      metrics,
-      hostOf: (spec, model) => targetHost(spec, model, config),
-      providerOf: (model) => config.models[model]?.provider ?? null,
-      isCanceled: async (jobId) => (await commands.exists(keys.cancel(jobId))) === 1,
-      attempts: new AttemptState({ redis: commands, keys, ttlSeconds: retention }),
+      policy: { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
+      upstreams: new Upstreams({ config, secrets }),
+      egress,
+      cancels: new CancelFlags({ redis, keys }),
+      attempts: new AttemptState({ redis, keys, ttlSeconds: attemptTtlSeconds(config) }),
       budget: new RetryBudget({
-        redis: commands,
+        redis,
         key: keys.retryBudget,
         ...config.jobs.retryBudget,
         onError: (err) => logger.warn({ err }, 'retry budget unavailable'),
       }),
-      ledger,
-      load,
-      relayFor: (jobId, attempt) => new DeltaRelay({ redis: commands, keys, jobId, attempt }),
+      ledger: w.ledger,
+      load: w.load,
+      relays: new DeltaRelays({ redis, keys }),
+      metrics: w.metrics,
     });
+  }
+
+  /** One BullMQ Worker per served lane, each with its own concurrency and connection. */
+  private addLaneWorkers(keys: Keys, processor: AttemptProcessor, finalState: FinalState): void {
+    const { config, logger } = this.opts;
     for (const lane of config.worker.lanes) {
-      const worker = new Worker<JobData, JobReturn>(keys.queueName(lane), processor, {
+      const worker = new Worker<JobData, JobReturn>(keys.queueName(lane), processor.process, {
         connection: this.client(`sy-worker-${lane}`),
         prefix: keys.prefix,
         concurrency: config.worker.concurrency[lane],
@@ -198,13 +187,13 @@ export class WorkerApp {
         autorun: false,
       });
       worker.on('error', (err) => logger.warn({ lane, err: { message: err.message } }, 'worker error'));
-      worker.on('completed', (job) => onFinal(job, 'succeeded'));
-      worker.on('failed', (job) => {
-        if (!job?.finishedOn) return; // set on the final failure only, not before a retry
-        onFinal(job, parseFailure(job.failedReason).code === 'canceled' ? 'canceled' : 'failed');
-      });
+      finalState.watch(worker);
       this.workers.push(worker);
     }
+  }
+
+  private async startCancelListener(keys: Keys): Promise<void> {
+    const { logger } = this.opts;
     this.cancelListener = new CancelListener({
       subscriber: this.client('sy-worker-cancel'),
       keys,
@@ -214,40 +203,40 @@ export class WorkerApp {
       },
     });
     await this.cancelListener.start();
-    if (config.fairness.enabled && config.worker.lanes.includes('batch')) {
-      const batchQueue = new Queue(keys.queueName('batch'), { connection: commands, prefix: keys.prefix });
-      this.mover = new FairMover({
-        fair: new FairShare({ redis: commands, keys }),
-        queue: batchQueue,
-        buffer: config.fairness.bufferJobs,
-        onError: (err) => logger.warn({ err }, 'fair-share mover failed a round'),
-      });
-      this.mover.start();
-    }
-    this.jobStore = new JobStore({ redis: commands, keys, ...config.jobs, costs: ledger });
+  }
+
+  /** Fair share between tenants on the batch lane, when this worker serves it. */
+  private startFairMover(commands: Redis, keys: Keys): void {
+    const { config, logger } = this.opts;
+    if (!config.fairness.enabled || !config.worker.lanes.includes('batch')) return;
+    this.mover = new FairMover({
+      fair: new FairShare({ redis: commands, keys }),
+      queue: new Queue(keys.queueName('batch'), { connection: commands, prefix: keys.prefix }),
+      buffer: config.fairness.bufferJobs,
+      onError: (err) => logger.warn({ err }, 'fair-share mover failed a round'),
+    });
+    this.mover.start();
+  }
+
+  /** Webhook deliveries: their own queue, concurrency and connection pool. */
+  private webhookWorkerFor(w: Wiring): WebhookWorker {
+    const { config, logger } = this.opts;
+    const jobs = new JobStore({ redis: w.commands, keys: w.keys, ...config.jobs, costs: w.ledger });
+    this.jobStore = jobs;
     this.webhookWorker = new WebhookWorker({
       connection: this.client('sy-worker-webhooks'),
-      redis: commands,
-      keys,
-      jobs: this.jobStore,
-      batches,
+      redis: w.commands,
+      keys: w.keys,
+      jobs,
+      batches: w.batches,
       concurrency: config.worker.webhookConcurrency,
       timeoutMs: config.webhooks.timeoutMs,
       dispatcher: this.webhookDispatcher,
       guard: new TargetGuard({ policy: new TargetPolicy({ ...config.webhooks, section: 'webhooks' }) }),
       logger,
-      metrics,
+      metrics: w.metrics,
     });
-    this.metricsServer = await startMetricsServer(
-      this.registry,
-      config.worker.metricsHost,
-      config.worker.metricsPort,
-    );
-    for (const w of this.workers) void w.run();
-    this.webhookWorker.run();
-    await Promise.all([...this.workers.map((w) => w.waitUntilReady()), this.webhookWorker.waitUntilReady()]);
-    const { concurrency, webhookConcurrency } = config.worker;
-    logger.info({ lanes: config.worker.lanes, concurrency, webhookConcurrency }, 'worker started');
+    return this.webhookWorker;
   }
 
   /**

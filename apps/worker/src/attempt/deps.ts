@@ -1,0 +1,32 @@
+import type { Ledger } from '@switchyard/ledger';
+import type { TenantLoad } from '@switchyard/queue';
+import type { Logger } from '@switchyard/telemetry';
+import type { AttemptState } from '../attempt-state.ts';
+import type { CancelFlags } from '../cancel-flags.ts';
+import type { DeltaRelays } from '../delta-relay.ts';
+import type { EgressRouter } from '../egress-router.ts';
+import type { WorkerMetrics } from '../metrics.ts';
+import type { RetryBudget } from '../retry-budget.ts';
+import type { Upstreams } from '../upstreams.ts';
+
+/** What the processor's steps work with: a few collaborators, each an object with methods. */
+export interface ProcessorDeps {
+  logger: Logger;
+  /** Attempts allowed per model, and the first backoff step (it doubles each attempt). */
+  policy: { maxAttempts: number; backoffMs: number };
+  /** The models and the web: one call per attempt. */
+  upstreams: Pick<Upstreams, 'call' | 'providerOf'>;
+  /** The way out of each attempt: direct, or a leased pool proxy. */
+  egress: Pick<EgressRouter, 'acquire'>;
+  cancels: Pick<CancelFlags, 'isCanceled'>;
+  /** Per-job attempt numbers and the model in use, shared by every worker. */
+  attempts: Pick<AttemptState, 'start' | 'modelIndex' | 'nextModel'>;
+  budget: Pick<RetryBudget, 'countFirst' | 'allowRetry'>;
+  /** Where attempts are written; idempotent by (job id, attempt). */
+  ledger: Pick<Ledger, 'record'>;
+  /** For streaming jobs: where deltas and the final event go (the API relays them as SSE). */
+  relays: Pick<DeltaRelays, 'open'>;
+  /** Per-tenant job limits: a job stops counting as queued when its first attempt starts. */
+  load?: Pick<TenantLoad, 'started'>;
+  metrics?: WorkerMetrics;
+}

@@ -1,0 +1,42 @@
+import { formatFailure } from '@switchyard/queue';
+import type { Classified } from '../classify.ts';
+import { decideRetry, type RetryInput } from '../retry-authority.ts';
+import type { Attempt } from './attempt.ts';
+import { RetryableAttemptError } from './errors.ts';
+
+/**
+ * Step 6, after a failure: the retry authority decides, and this carries the decision out. It
+ * returns the error the processor throws: a final failure (a streaming client hears it first), or
+ * a retry whose delay BullMQ's backoff strategy reads (after a fallback, on the next model).
+ */
+export async function settle(attempt: Attempt, failure: Classified): Promise<Error> {
+  const { run, relay } = attempt;
+  const { deps } = run;
+  const input: RetryInput = {
+    ...failure,
+    attempt: attempt.modelAttempt,
+    maxAttempts: deps.policy.maxAttempts,
+    hasFallback: attempt.modelIndex + 1 < run.models.length,
+    now: Date.now(),
+    deadline: run.deadline,
+    backoffMs: deps.policy.backoffMs,
+    random: Math.random(),
+    egressRotates: attempt.grant.viaProxy,
+    streamDeltasSent: relay?.sent ?? 0,
+    budgetAllows: undefined,
+  };
+  let decision = decideRetry(input);
+  // Asking the budget counts a retry against it, so it is asked only when the job would run again.
+  if (decision.action === 'ask_budget')
+    decision = decideRetry({ ...input, budgetAllows: await deps.budget.allowRetry() });
+  const { outcome, code } = failure;
+  const spent = decision.action === 'fail' && decision.reason === 'retry_budget';
+  attempt.log.warn(
+    { outcome, code, latencyMs: attempt.elapsedMs(), decision },
+    spent ? 'retry budget spent; failing instead of retrying' : 'attempt failed',
+  );
+  if (decision.action === 'fail') return run.fail(decision, attempt.n);
+  if (decision.action === 'fallback') await deps.attempts.nextModel(run.jobId);
+  await relay?.retry();
+  return new RetryableAttemptError(formatFailure(code, failure.message), decision.delayMs);
+}

@@ -1,0 +1,51 @@
+import { decideStart } from '../retry-authority.ts';
+import type { EgressGrant } from '../egress.ts';
+import { Attempt, ledgerEntry, type AttemptSlot } from './attempt.ts';
+import type { JobRun } from './job-run.ts';
+
+/**
+ * Step 3: numbers the attempt (in Redis, so every worker and every re-run agrees), does the
+ * first attempt's bookkeeping, writes the ledger entry a crashed predecessor could not, and stops
+ * a re-run past the last allowed attempt.
+ */
+export async function startAttempt(
+  run: JobRun,
+  grant: EgressGrant,
+  signal: AbortSignal | undefined,
+): Promise<Attempt> {
+  const { deps, jobId, tenantId } = run;
+  const started = Date.now();
+  const numbered = await deps.attempts.start(jobId);
+  const { n } = numbered;
+  const slot: AttemptSlot = {
+    ...numbered,
+    model: run.modelAt(numbered.modelIndex),
+    proxyId: grant.proxyId ?? null,
+    started,
+  };
+  if (n === 1) {
+    deps.budget.countFirst();
+    // A job stops counting as queued against its tenant's limits when its first attempt starts.
+    void deps.load
+      ?.started(tenantId, jobId)
+      .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'tenant load update failed'));
+  }
+  // A re-run after a crash: the previous attempt left no entry, so record it as interrupted
+  // (idempotent: a recorded attempt is not overwritten).
+  if (n > 1) {
+    const interrupted = {
+      attempt: n - 1,
+      outcome: 'upstream_fault',
+      interrupted: true,
+      proxyId: null,
+    } as const;
+    await deps.ledger.record(ledgerEntry(run, slot, interrupted));
+  }
+  const { maxAttempts } = deps.policy;
+  const decision = decideStart({ attempt: n, maxAttempts, modelCount: run.models.length });
+  if (decision.action === 'fail') {
+    await grant.release({ outcome: 'canceled', bytes: 0 });
+    throw await run.fail(decision, n);
+  }
+  return new Attempt(run, grant, slot, signal);
+}

@@ -1,0 +1,30 @@
+import type { Config } from '@switchyard/config';
+import { Ledger } from '@switchyard/ledger';
+import { BatchStore, TenantLoad, WebhookOutbox, type Keys } from '@switchyard/queue';
+import type { Redis } from 'ioredis';
+
+/** The Redis-backed stores a worker writes jobs' bookkeeping to. */
+export interface WorkerStores {
+  /** One entry per attempt, and each job's total cost. */
+  ledger: Ledger;
+  /** Webhook events waiting for delivery. */
+  outbox: WebhookOutbox;
+  /** Counts and cost of each batch's finished jobs. */
+  batches: BatchStore;
+  /** Per-tenant limits on jobs queued and in flight. */
+  load: TenantLoad;
+}
+
+/** How long a job's attempt records (ledger entries, attempt counters) are kept: its retention plus an hour. */
+export const attemptTtlSeconds = (config: Config) => config.jobs.retentionSeconds + 3600;
+
+export function openStores(opts: { redis: Redis; keys: Keys; config: Config }): WorkerStores {
+  const { redis, keys, config } = opts;
+  const { retentionSeconds } = config.jobs;
+  const entryTtlSeconds = attemptTtlSeconds(config);
+  const ledger = new Ledger({ redis, prefix: config.redis.prefix, entryTtlSeconds });
+  const outbox = new WebhookOutbox({ redis, keys, ...config.webhooks, retentionSeconds });
+  const batches = new BatchStore({ redis, keys, retentionSeconds, webhooks: outbox });
+  const load = new TenantLoad({ redis, keys, limits: config.limits });
+  return { ledger, outbox, batches, load };
+}
