@@ -1,5 +1,6 @@
 import type { CompletionJobSpec, JobSpec, ScrapeJobSpec } from '@switchyard/contracts';
-import { formatFailure, type JobData, type JobReturn, type TenantLoad } from '@switchyard/queue';
+import type { TenantLoad } from '@switchyard/admission';
+import { formatFailure, type JobData, type JobReturn } from '@switchyard/jobs';
 import { SpanKind, SpanStatusCode, startSpan, type Logger } from '@switchyard/telemetry';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AttemptState } from './attempt-state.ts';

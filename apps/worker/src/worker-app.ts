@@ -8,20 +8,10 @@ import {
   ProxyPool,
   ProxyProber,
 } from '@switchyard/proxy-pool';
-import {
-  BatchStore,
-  FairMover,
-  FairShare,
-  JobStore,
-  Keys,
-  parseFailure,
-  TenantLoad,
-  WebhookOutbox,
-  redisOptions,
-  type BatchJobOutcome,
-  type JobData,
-  type JobReturn,
-} from '@switchyard/queue';
+import { FairMover, FairShare, TenantLoad } from '@switchyard/admission';
+import { BatchStore, type BatchJobOutcome } from '@switchyard/batches';
+import { JobStore, parseFailure, redisOptions, type JobData, type JobReturn } from '@switchyard/jobs';
+import { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -29,6 +19,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { CancelListener } from './cancel-listener.ts';
+import { Keys } from './worker-keys.ts';
 import { connectProbe } from './connect-probe.ts';
 import { DirectEgress, type Egress } from './egress.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';

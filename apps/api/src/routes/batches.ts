@@ -1,18 +1,12 @@
 import type { Config } from '@switchyard/config';
 import { SwitchyardError } from '@switchyard/contracts';
-import {
-  arrayLines,
-  BatchIntake,
-  splitLines,
-  type BatchResultLine,
-  type BatchStore,
-  type RawLine,
-  type TenantLoad,
-} from '@switchyard/queue';
+import type { TenantLoad } from '@switchyard/admission';
+import type { BatchResultLine, BatchStore } from '@switchyard/batches';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Readable } from 'node:stream';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
+import { arrayLines, BatchIntake, splitLines, type RawLine } from '../batches/batch-lines.ts';
 import { parseIdempotencyKey } from '../headers.ts';
 import { withRedis } from '../redis-guard.ts';
 import { TargetAdmission } from '../target-admission.ts';

@@ -1,7 +1,7 @@
 import { LANES, type Lane } from '@switchyard/contracts';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Keys } from './keys.ts';
+import type { JobKeys } from './keys.ts';
 import { laneOfJobId } from './job-ids.ts';
 
 type Wake = () => void;
@@ -18,7 +18,7 @@ export class JobWaiter {
   private readonly watchers = new Map<string, Set<(event: string) => void>>();
 
   /** `connection` should be a `worker`-role client (it blocks and must ride out outages). */
-  constructor(opts: { connection: Redis; keys: Keys }) {
+  constructor(opts: { connection: Redis; keys: JobKeys }) {
     const make = (lane: Lane) => {
       const qe = new QueueEvents(opts.keys.queueName(lane), {
         connection: opts.connection,

@@ -1,12 +1,9 @@
 import type { WebhookEventType } from '@switchyard/contracts';
+import type { JobData } from '@switchyard/jobs';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
-import type { JobData } from './job-data.ts';
-import type { Keys } from './keys.ts';
-
-/** The tenant hash field holding the webhook signing secret (`whsec_…`). */
-export const WEBHOOK_SECRET_FIELD = 'webhook_secret';
+import type { WebhookKeys } from './keys.ts';
 
 /**
  * A BullMQ job of the webhooks queue: one event to deliver. It names its subject rather than
@@ -36,7 +33,7 @@ export function webhookEventId(type: WebhookEventType, subjectId: string, subjec
 
 export interface WebhookOutboxOptions {
   redis: Redis;
-  keys: Keys;
+  keys: WebhookKeys;
   /** Delivery attempts per event, first included. */
   maxAttempts: number;
   /** First retry delay; exponential after it. */

@@ -1,9 +1,9 @@
 import { SwitchyardError } from '@switchyard/contracts';
 import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
 import type { Redis } from 'ioredis';
-import type { Keys } from './keys.ts';
+import type { AdmissionKeys } from './keys.ts';
 
-const LUA_DIR = luaDir('queue', import.meta.url);
+const LUA_DIR = luaDir('admission', import.meta.url);
 
 /** How long after its deadline an entry a crashed process never cleared goes on counting. */
 export const LOAD_GRACE_MS = 60_000;
@@ -40,11 +40,11 @@ type StartCall = (open: string, started: string, jobId: string) => Promise<numbe
 export class TenantLoad {
   readonly limits: TenantLimits;
   private readonly redis: Redis;
-  private readonly keys: Keys;
+  private readonly keys: AdmissionKeys;
   private readonly admitCall: AdmitCall;
   private readonly startCall: StartCall;
 
-  constructor(opts: { redis: Redis; keys: Keys; limits: TenantLimits }) {
+  constructor(opts: { redis: Redis; keys: AdmissionKeys; limits: TenantLimits }) {
     this.redis = opts.redis;
     this.keys = opts.keys;
     this.limits = opts.limits;

@@ -1,9 +1,9 @@
 import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Keys } from './keys.ts';
+import type { AdmissionKeys } from './keys.ts';
 
-const LUA_DIR = luaDir('queue', import.meta.url);
+const LUA_DIR = luaDir('admission', import.meta.url);
 
 const SCRIPTS = {
   switchyardFairHold: { file: 'fair-hold-3.lua' },
@@ -27,10 +27,10 @@ export interface HeldJob {
  */
 export class FairShare {
   private readonly redis: Redis;
-  private readonly keys: Keys;
+  private readonly keys: AdmissionKeys;
   private readonly call: (name: keyof typeof SCRIPTS, args: (string | number)[]) => Promise<unknown>;
 
-  constructor(opts: { redis: Redis; keys: Keys }) {
+  constructor(opts: { redis: Redis; keys: AdmissionKeys }) {
     this.redis = opts.redis;
     this.keys = opts.keys;
     const calls = new Map(
@@ -96,62 +96,5 @@ export class FairShare {
       .map(([id]) => id);
     await this.release(queue, stale);
     return stale.length;
-  }
-}
-
-export interface FairMoverOptions {
-  fair: FairShare;
-  queue: Queue;
-  /** Ready jobs to keep in the batch lane (a little more than the fleet's batch concurrency). */
-  buffer: number;
-  intervalMs?: number;
-  onError?: (err: unknown) => void;
-}
-
-/** Keeps the batch lane's ready queue topped up from the fair-share backlogs. */
-export class FairMover {
-  private readonly opts: FairMoverOptions;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private round: Promise<void> | undefined;
-  private lastSweep = 0;
-
-  constructor(opts: FairMoverOptions) {
-    this.opts = opts;
-  }
-
-  /** One refill: how many are ready now, and take the difference. Returns how many it moved. */
-  async refill(): Promise<number> {
-    const counts = await this.opts.queue.getJobCounts('wait', 'prioritized');
-    const deficit = this.opts.buffer - (counts.wait ?? 0) - (counts.prioritized ?? 0);
-    if (deficit <= 0) return 0;
-    const ids = await this.opts.fair.take(deficit);
-    await this.opts.fair.release(this.opts.queue, ids);
-    return ids.length;
-  }
-
-  start(): void {
-    this.running = true;
-    const loop = async () => {
-      let moved = 0;
-      try {
-        if (Date.now() - this.lastSweep > 10_000) {
-          this.lastSweep = Date.now();
-          await this.opts.fair.sweep(this.opts.queue, 30_000);
-        }
-        moved = await this.refill();
-      } catch (err) {
-        this.opts.onError?.(err);
-      }
-      if (this.running)
-        this.timer = setTimeout(() => (this.round = loop()), moved > 0 ? 0 : (this.opts.intervalMs ?? 50));
-    };
-    this.round = loop();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.round;
   }
 }

@@ -8,7 +8,8 @@ import {
   type FieldError,
   type JobSpec,
 } from '@switchyard/contracts';
-import { fingerprint } from './fingerprint.ts';
+import type { BatchLine, BatchSummary } from '@switchyard/batches';
+import { fingerprint } from '@switchyard/jobs';
 
 export const MAX_CUSTOM_ID_LENGTH = 256;
 /** Field errors kept per rejected line; a line with thousands of bad messages stays small. */
@@ -173,23 +174,15 @@ export interface LineRejection {
   errors: FieldError[];
 }
 
-export interface AcceptedLine {
+/** A line the intake accepted, as a batch writer takes it. */
+export interface AcceptedLine extends BatchLine {
   line: number;
-  customId: string;
-  spec: JobSpec;
-  /** `fingerprint(spec)`, carried into the job data. */
-  fingerprint: string;
 }
 
-export interface IntakeSummary {
-  total: number;
-  accepted: number;
-  rejected: number;
+export interface IntakeSummary extends BatchSummary {
   /** The first `maxRejectionsListed` rejected lines, in line order. */
   rejections: LineRejection[];
   truncated: boolean;
-  /** Hash of every line's outcome, in order: decides Idempotency-Key replays of a batch. */
-  fingerprint: string;
 }
 
 export interface BatchIntakeOptions {

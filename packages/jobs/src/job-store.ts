@@ -1,27 +1,25 @@
+import { LOAD_GRACE_MS, type FairShare, type TenantLoad } from '@switchyard/admission';
 import { LANES, SwitchyardError, type JobRecord, type JobSpec, type Lane } from '@switchyard/contracts';
-import { Job, Queue, type JobsOptions } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { deadlineOf, enqueueJobs, type EnqueueTarget, type JobSettings, type NewJob } from './enqueue.ts';
 import { fingerprint } from './fingerprint.ts';
 import type { JobData, JobReturn } from './job-data.ts';
 import { idempotentJobId, isJobId, laneOfJobId, newJobId } from './job-ids.ts';
 import { toJobRecord } from './job-record.ts';
-import { createHash } from 'node:crypto';
-import type { Keys } from './keys.ts';
-import type { FairShare } from './fair-share.ts';
-import { LOAD_GRACE_MS, type TenantLoad } from './tenant-load.ts';
+import type { JobKeys } from './keys.ts';
 
-export interface JobStoreOptions {
+export interface JobStoreOptions extends JobSettings {
   /** An `api`-role connection (fail fast). */
   redis: Redis;
-  keys: Keys;
+  keys: JobKeys;
   idempotencyTtlSeconds: number;
-  retentionSeconds: number;
-  maxAttempts: number;
-  backoffMs: number;
+  /** Deadline of a job without `timeout_ms`. */
   defaultTimeoutMs: number;
   costs?: JobCosts;
   /** Batch-lane fair share between tenants; without it batch jobs are ready at once. */
-  fair?: FairShare;
+  fair?: Pick<FairShare, 'hold'>;
   /** Per-tenant limits on jobs in flight and queued; without it there are none. */
   load?: TenantLoad;
 }
@@ -57,24 +55,14 @@ interface IdempotencyRecord {
   jobId: string;
 }
 
-export type SwitchyardJob = Job<JobData, JobReturn | undefined>;
-
-/** BullMQ job options for a spec: retention covers the idempotency window, priority is always set. */
-export function jobOptions(
-  spec: JobSpec,
-  jobId: string,
-  opts: Pick<JobStoreOptions, 'retentionSeconds' | 'maxAttempts' | 'backoffMs'>,
-): JobsOptions {
-  return {
-    jobId,
-    priority: spec.priority,
-    // The retry authority decides; BullMQ only needs room for every attempt it may allow.
-    attempts: opts.maxAttempts * (1 + (spec.type === 'completion' ? (spec.fallbacks?.length ?? 0) : 0)),
-    backoff: { type: 'switchyard', delay: opts.backoffMs },
-    removeOnComplete: { age: opts.retentionSeconds },
-    removeOnFail: { age: opts.retentionSeconds },
-  };
+/** The job a submission names; `key` is the Idempotency-Key claim this request made, if any. */
+interface Claim {
+  jobId: string;
+  replayed: boolean;
+  key?: string;
 }
+
+export type SwitchyardJob = Job<JobData, JobReturn | undefined>;
 
 /**
  * Admission's view of the queues: submit (with Idempotency-Key semantics decided inside Redis),
@@ -97,77 +85,73 @@ export class JobStore {
     this.queues = { interactive: make('interactive'), batch: make('batch') };
   }
 
+  /** Where `enqueue` puts jobs: this store's queues, settings and fair share. */
+  private get target(): EnqueueTarget {
+    const { retentionSeconds, maxAttempts, backoffMs, fair } = this.opts;
+    return { queues: this.queues, settings: { retentionSeconds, maxAttempts, backoffMs }, fair };
+  }
+
+  /**
+   * Enqueues jobs whose admission the caller has decided (a batch's lines): see `enqueueJobs`,
+   * the one way jobs enter the queues.
+   */
+  async enqueue(tenantId: string, jobs: readonly NewJob[], now: number): Promise<void> {
+    await enqueueJobs(this.target, tenantId, jobs, { now });
+  }
+
   async submit(input: SubmitInput): Promise<Submitted> {
     const { tenantId, spec, idempotencyKey, admit, stream, trace } = input;
     const fp = fingerprint(spec);
-    let jobId = newJobId(spec.lane);
-    let replayed = false;
-    let claimKey: string | undefined;
-    if (idempotencyKey !== undefined) {
-      jobId = idempotentJobId(spec.lane, tenantId, idempotencyKey);
-      const keyHash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
-      const record: IdempotencyRecord = { fp, jobId };
-      claimKey = this.opts.keys.idempotency(tenantId, keyHash);
-      // One atomic command claims the key or returns the earlier claim: no check-then-add window.
-      const prev = await this.opts.redis.set(
-        claimKey,
-        JSON.stringify(record),
-        'EX',
-        this.opts.idempotencyTtlSeconds,
-        'NX',
-        'GET',
-      );
-      if (prev !== null) {
-        const earlier = JSON.parse(prev) as IdempotencyRecord;
-        if (earlier.fp !== fp) {
-          throw new SwitchyardError(
-            'idempotency_key_reused',
-            'this Idempotency-Key was already used with a different request body',
-          );
-        }
-        jobId = earlier.jobId;
-        replayed = true;
-      }
-    }
+    const claim: Claim =
+      idempotencyKey === undefined
+        ? { jobId: newJobId(spec.lane), replayed: false }
+        : await this.claim(tenantId, spec.lane, idempotencyKey, fp);
+    const { jobId, replayed } = claim;
     const now = Date.now();
-    const deadline = now + (spec.timeout_ms ?? this.opts.defaultTimeoutMs);
+    const deadline = deadlineOf(spec, now, this.opts.defaultTimeoutMs);
     const load = replayed ? undefined : this.opts.load;
     if (!replayed) {
       try {
         await admit?.();
         await load?.admit(tenantId, [jobId], deadline + LOAD_GRACE_MS);
       } catch (err) {
-        if (claimKey) await this.opts.redis.del(claimKey);
+        if (claim.key) await this.opts.redis.del(claim.key);
         throw err;
       }
     }
-    const data: JobData = {
-      v: 1,
-      tenantId,
-      spec,
-      fingerprint: fp,
-      submittedAt: now,
-      deadline,
-      ...(stream ? { stream: true } : {}),
-      ...(trace && Object.keys(trace).length ? { trace } : {}),
-    };
+    const job: NewJob = { jobId, spec, fingerprint: fp, deadline, stream, trace };
     // Adding is idempotent by job id, so a replay also repairs a first request that claimed the key
     // but died before its add reached Redis.
-    const fair = spec.lane === 'batch' ? this.opts.fair : undefined;
-    const options = jobOptions(spec, jobId, this.opts);
-    // A fair-shared batch job waits (delayed, at most until its deadline) until the mover releases it.
-    if (fair) options.delay = Math.max(1, data.deadline - now);
-    try {
-      await this.queues[spec.lane].add(spec.type, data, options);
-    } catch (err) {
+    await enqueueJobs(this.target, tenantId, [job], {
+      now,
       // Not stored (as far as we know): give its room back. Stored after all: it is not counted.
-      await load?.finished(tenantId, [jobId]).catch(() => undefined);
-      throw err;
-    }
-    await fair?.hold(tenantId, [{ jobId, priority: spec.priority, at: now }]);
+      onNotStored: async () => load?.finished(tenantId, [jobId]).catch(() => undefined),
+    });
     const found = await this.find(tenantId, jobId);
     if (!found) throw new SwitchyardError('internal_error', 'the job was stored but could not be read back');
     return { job: found, replayed };
+  }
+
+  /**
+   * Claims an Idempotency-Key with one atomic command, or returns the earlier claim: no
+   * check-then-add window. The job id derives from tenant and key.
+   */
+  private async claim(tenantId: string, lane: Lane, idempotencyKey: string, fp: string): Promise<Claim> {
+    const jobId = idempotentJobId(lane, tenantId, idempotencyKey);
+    const keyHash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
+    const record: IdempotencyRecord = { fp, jobId };
+    const key = this.opts.keys.idempotency(tenantId, keyHash);
+    const ttl = this.opts.idempotencyTtlSeconds;
+    const prev = await this.opts.redis.set(key, JSON.stringify(record), 'EX', ttl, 'NX', 'GET');
+    if (prev === null) return { jobId, replayed: false, key };
+    const earlier = JSON.parse(prev) as IdempotencyRecord;
+    if (earlier.fp !== fp) {
+      throw new SwitchyardError(
+        'idempotency_key_reused',
+        'this Idempotency-Key was already used with a different request body',
+      );
+    }
+    return { jobId: earlier.jobId, replayed: true };
   }
 
   /** The job, or undefined when it does not exist or belongs to another tenant. */

@@ -1,28 +1,37 @@
 import type { JobSpec } from '@switchyard/contracts';
+import { JobKeys, JobStore, type JobData, type JobStoreOptions } from '@switchyard/jobs';
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
-import { arrayLines, BatchIntake } from './batch-lines.ts';
-import { BATCH_CHUNK_SIZE, BatchStore, idempotentBatchId } from './batch-store.ts';
-import type { JobData } from './job-data.ts';
-import { JobStore } from './job-store.ts';
-import { Keys } from './keys.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idempotentBatchId } from './batch-ids.ts';
+import { BatchStore } from './batch-store.ts';
+import { BATCH_CHUNK_SIZE } from './batch-writer.ts';
+import { BatchKeys } from './keys.ts';
+import { batchLinesOf } from './test-support.ts';
 
 // The shared test Redis (test/kit/global-setup.ts) under a prefix of this file's own.
 const url = process.env.REDIS_URL ?? process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `t${randomBytes(4).toString('hex')}`;
-const keys = new Keys(prefix);
+const keys = new BatchKeys(prefix);
 const RETENTION = 3600;
 let redis: Redis;
+let jobOptions: JobStoreOptions;
 let jobs: JobStore;
 let batches: BatchStore;
 
 beforeAll(() => {
   redis = new Redis(url);
-  const common = { redis, keys, retentionSeconds: RETENTION, maxAttempts: 3, backoffMs: 50 };
-  jobs = new JobStore({ ...common, idempotencyTtlSeconds: RETENTION, defaultTimeoutMs: 60_000 });
-  batches = new BatchStore({ ...common, jobs });
+  const settings = { retentionSeconds: RETENTION, maxAttempts: 3, backoffMs: 50 };
+  jobOptions = {
+    redis,
+    keys: new JobKeys(prefix),
+    ...settings,
+    idempotencyTtlSeconds: RETENTION,
+    defaultTimeoutMs: 60_000,
+  };
+  jobs = new JobStore(jobOptions);
+  batches = new BatchStore({ redis, keys, retentionSeconds: RETENTION, jobs });
 });
 afterAll(async () => {
   await jobs?.close();
@@ -37,16 +46,15 @@ const spec = (content: string): Record<string, unknown> => ({
 const lineValues = (n: number, tag = ''): Record<string, unknown>[] =>
   Array.from({ length: n }, (_, i) => ({ custom_id: `c${i}`, ...spec(`line ${i}${tag}`) }));
 
-/** Runs lines through intake and a writer the way the API route does, without finishing. */
+/** Runs lines through a writer the way the API route does, without finishing. */
 async function receive(tenantId: string, values: unknown[], key?: string) {
-  const intake = new BatchIntake({ knownModel: () => true, maxLines: 50_000, maxRejectionsListed: 100 });
+  const { lines, summary } = batchLinesOf(values);
   const writer = await batches.open(tenantId, { idempotencyKey: key });
-  for (const raw of arrayLines(values)) {
-    const line = intake.take(raw);
-    if (line && writer.add(line)) await writer.flush();
+  for (const line of lines) {
+    if (writer.add(line)) await writer.flush();
   }
   await writer.flush();
-  return { writer, summary: intake.summary() };
+  return { writer, summary };
 }
 
 async function submit(tenantId: string, values: unknown[], key?: string) {
@@ -132,16 +140,19 @@ describe('BatchStore: batch-lane fair share', () => {
       hold: async (tenantId: string, held: { jobId: string; priority: number }[]) =>
         holds.push({ tenantId, jobs: held }),
     };
-    const fairBatches = new BatchStore({ redis, keys, retentionSeconds: RETENTION, jobs, fair });
+    const fairJobs = new JobStore({ ...jobOptions, fair });
+    const fairBatches = new BatchStore({ redis, keys, retentionSeconds: RETENTION, jobs: fairJobs });
     const t = tenant();
     const values = [
       ...lineValues(2),
       { custom_id: 'now', lane: 'interactive', priority: 2, ...spec('fast') },
     ];
-    const intake = new BatchIntake({ knownModel: () => true, maxLines: 10, maxRejectionsListed: 10 });
+    const { lines, summary } = batchLinesOf(values);
+    expect(summary.rejected).toBe(0);
     const writer = await fairBatches.open(t);
-    for (const raw of arrayLines(values)) writer.add(intake.take(raw) ?? assert.fail('rejected'));
-    const { batch } = await writer.finish(intake.summary());
+    for (const line of lines) writer.add(line);
+    const { batch } = await writer.finish(summary);
+    await fairJobs.close();
     const ids = (await listOf(t, batch.id)).map((e) => e.split(' ')[0] ?? '');
     expect(holds).toEqual([
       {

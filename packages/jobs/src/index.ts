@@ -1,7 +1,5 @@
-export * from './batch-lines.ts';
-export * from './batch-store.ts';
 export * from './connection.ts';
-export * from './fair-share.ts';
+export * from './enqueue.ts';
 export * from './fingerprint.ts';
 export * from './job-data.ts';
 export * from './job-ids.ts';
@@ -9,5 +7,3 @@ export * from './job-record.ts';
 export * from './job-store.ts';
 export * from './job-waiter.ts';
 export * from './keys.ts';
-export * from './tenant-load.ts';
-export * from './webhook-outbox.ts';

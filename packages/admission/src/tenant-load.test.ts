@@ -2,19 +2,19 @@ import { SwitchyardError } from '@switchyard/contracts';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Keys } from './keys.ts';
+import { AdmissionKeys } from './keys.ts';
 import { TenantLoad } from './tenant-load.ts';
 
 let handle: RedisHandle;
 let redis: Redis;
-let keys: Keys;
+let keys: AdmissionKeys;
 let load: TenantLoad;
 const later = () => Date.now() + 60_000;
 
 beforeAll(async () => {
   handle = await startRedis();
   redis = new Redis(handle.url);
-  keys = new Keys(handle.prefix);
+  keys = new AdmissionKeys(handle.prefix);
   load = new TenantLoad({ redis, keys, limits: { maxJobsInFlight: 5, maxJobsQueued: 3 } });
 });
 afterAll(async () => {

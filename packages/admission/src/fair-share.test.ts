@@ -3,17 +3,17 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FairShare } from './fair-share.ts';
-import { Keys } from './keys.ts';
+import { AdmissionKeys } from './keys.ts';
 
 let handle: RedisHandle;
 let redis: Redis;
-let keys: Keys;
+let keys: AdmissionKeys;
 let fair: FairShare;
 
 beforeAll(async () => {
   handle = await startRedis();
   redis = new Redis(handle.url);
-  keys = new Keys(handle.prefix);
+  keys = new AdmissionKeys(handle.prefix);
   fair = new FairShare({ redis, keys });
 });
 afterAll(async () => {
@@ -53,7 +53,7 @@ describe('fair share (fair-hold-3.lua, fair-take-3.lua)', () => {
   });
 
   it('released jobs move from delayed to ready; a crashed mover’s ids are released by the sweep', async () => {
-    const own = new Keys(`${handle.prefix}s`);
+    const own = new AdmissionKeys(`${handle.prefix}s`);
     const fair = new FairShare({ redis, keys: own });
     const queue = new Queue('{batch}', { connection: redis, prefix: own.prefix });
     await queue.add('x', {}, { jobId: 'j1', delay: 60_000, priority: 5 });
