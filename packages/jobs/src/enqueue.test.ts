@@ -91,7 +91,7 @@ describe('enqueueJobs', () => {
     for (const job of batch) expect(await queues.batch.getJobState(job.jobId)).toBe('delayed');
     expect(await queues.interactive.getJobState(interactive.jobId)).toBe('prioritized');
     const backlog = `${new AdmissionKeys(prefix).fair.backlogPrefix}${t}`;
-    expect((await redis.zrange(backlog, 0, -1)).sort()).toEqual(batch.map((j) => j.jobId).sort());
+    expect((await redis.zrange(backlog, '0', '-1')).sort()).toEqual(batch.map((j) => j.jobId).sort());
   });
 
   it('without fair share, batch-lane jobs are ready at once', async () => {
