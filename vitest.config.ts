@@ -7,6 +7,7 @@ export default defineConfig({
       'apps/*/src/**/*.test.ts',
       'test/e2e/**/*.test.ts',
       'test/kit/**/*.test.ts',
+      'test/boundaries/*.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -27,7 +27,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Where a script lives: `bullmq`, `@fastify/…`, `apps/worker`, `packages/queue`, `node:internal`… */
+/** Where a script lives: `bullmq`, `@fastify/…`, `apps/worker`, `packages/jobs`, `node:internal`… */
 export function area(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';
   const nm = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);

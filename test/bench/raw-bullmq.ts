@@ -3,7 +3,7 @@
  * options) and a no-op Worker in its own process (raw-bullmq-worker.ts), on the same Redis as
  * the Switchyard run it is compared with.
  */
-import { BATCH_CHUNK_SIZE } from '@switchyard/queue';
+import { BATCH_CHUNK_SIZE } from '@switchyard/batches';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '@switchyard/config';
-import { createRedis, whenReady } from '@switchyard/queue';
+import { createRedis, whenReady } from '@switchyard/jobs';
 import { createLogger, startTracing } from '@switchyard/telemetry';
 import { buildApiServer } from './server.ts';
 

@@ -1,5 +1,5 @@
 import { LANES } from '@switchyard/contracts';
-import type { JobStore } from '@switchyard/queue';
+import type { JobStore } from '@switchyard/jobs';
 import { Gauge, type Registry } from 'prom-client';
 
 /** The BullMQ states shown, under BullMQ's own names. */

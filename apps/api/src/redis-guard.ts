@@ -1,5 +1,5 @@
 import { SwitchyardError } from '@switchyard/contracts';
-import { isReady } from '@switchyard/queue';
+import { isReady } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 
 const RETRY_AFTER_SECONDS = 1;

@@ -1,13 +1,8 @@
 import type { Config } from '@switchyard/config';
-import {
-  BatchStore,
-  FairShare,
-  JobStore,
-  JobWaiter,
-  Keys,
-  TenantLoad,
-  WebhookOutbox,
-} from '@switchyard/queue';
+import { AdmissionKeys, FairShare, TenantLoad } from '@switchyard/admission';
+import { BatchKeys, BatchStore } from '@switchyard/batches';
+import { JobKeys, JobStore, JobWaiter } from '@switchyard/jobs';
+import { WebhookKeys, WebhookOutbox } from '@switchyard/webhooks';
 import { Ledger } from '@switchyard/ledger';
 import { PoolMetrics, ProxyPool } from '@switchyard/proxy-pool';
 import { createRegistry, type Logger } from '@switchyard/telemetry';
@@ -28,6 +23,7 @@ import { registerOpsRoutes } from './routes/ops.ts';
 import { registerProxyRoutes } from './routes/proxies.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
 import { registerChatRoutes } from './routes/chat-completions.ts';
+import { TenancyKeys } from './tenancy/keys.ts';
 import { TenantStore } from './tenancy/tenant-store.ts';
 
 export interface ApiServerDeps {
@@ -48,7 +44,7 @@ export interface ApiServer {
 /** Builds the HTTP API. Only main.ts (or the standalone launcher) creates the Redis clients. */
 export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   const { config, redis } = deps;
-  const keys = new Keys(config.redis.prefix);
+  const { prefix } = config.redis;
   const app = Fastify({
     // pino's Logger is wider than FastifyBaseLogger; widening here keeps the instance type plain.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
@@ -65,25 +61,27 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   app.removeContentTypeParser('text/plain');
   const ledger = new Ledger({
     redis,
-    prefix: config.redis.prefix,
+    prefix,
     entryTtlSeconds: config.jobs.retentionSeconds + 3600,
   });
-  const fair = config.fairness.enabled ? new FairShare({ redis, keys }) : undefined;
-  const load = new TenantLoad({ redis, keys, limits: config.limits });
-  const store = new JobStore({ redis, keys, ...config.jobs, costs: ledger, fair, load });
-  const waiter = new JobWaiter({ connection: deps.eventsRedis, keys });
-  const tenants = new TenantStore({ redis, keys });
+  const admissionKeys = new AdmissionKeys(prefix);
+  const fair = config.fairness.enabled ? new FairShare({ redis, keys: admissionKeys }) : undefined;
+  const load = new TenantLoad({ redis, keys: admissionKeys, limits: config.limits });
+  const jobKeys = new JobKeys(prefix);
+  const store = new JobStore({ redis, keys: jobKeys, ...config.jobs, costs: ledger, fair, load });
+  const waiter = new JobWaiter({ connection: deps.eventsRedis, keys: jobKeys });
+  const tenants = new TenantStore({ redis, keys: new TenancyKeys(prefix) });
   const rateLimit = config.limits.requestsPerSecond
     ? new TenantRateLimit({
         redis,
-        prefix: config.redis.prefix,
+        prefix,
         requestsPerSecond: config.limits.requestsPerSecond,
         burst: config.limits.burst,
       })
     : undefined;
   const auth = { adminKey: config.api.adminKey, tenants, redis, rateLimit };
   const registry = createRegistry('api');
-  const pool = new ProxyPool({ redis, prefix: config.redis.prefix, metrics: new PoolMetrics({ registry }) });
+  const pool = new ProxyPool({ redis, prefix, metrics: new PoolMetrics({ registry }) });
 
   await app.register(swagger, { mode: 'static', specification: { document: openApiDocument() as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -92,12 +90,24 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   registerJobRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
   // The API only announces batches that completed before they were finalized; workers do the rest.
   const { retentionSeconds } = config.jobs;
-  const webhooks = new WebhookOutbox({ redis, keys, ...config.webhooks, retentionSeconds });
-  const batches = new BatchStore({ redis, keys, jobs: store, fair, webhooks, load, ...config.jobs });
+  const webhooks = new WebhookOutbox({
+    redis,
+    keys: new WebhookKeys(prefix),
+    ...config.webhooks,
+    retentionSeconds,
+  });
+  const batches = new BatchStore({
+    redis,
+    keys: new BatchKeys(prefix),
+    retentionSeconds,
+    jobs: store,
+    webhooks,
+    load,
+  });
   registerBatchRoutes(app, { config, redis, batches, auth, tenants, load });
   registerUsageRoutes(app, { redis, ledger, auth });
   registerJobEventRoutes(app, { redis, store, waiter, auth });
-  registerChatRoutes(app, { config, redis, keys, store, waiter, auth, ledger, tenants });
+  registerChatRoutes(app, { config, redis, keys: jobKeys, store, waiter, auth, ledger, tenants });
   registerAdminRoutes(app, { redis, tenants, auth });
   registerProxyRoutes(app, { redis, pool, auth });
 

@@ -1,6 +1,6 @@
 import { buildApiServer, type ApiServer } from '@switchyard/api';
 import type { Config } from '@switchyard/config';
-import { createRedis, whenReady } from '@switchyard/queue';
+import { createRedis, whenReady } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
 import { WorkerApp } from '@switchyard/worker';
 import type { Redis } from 'ioredis';

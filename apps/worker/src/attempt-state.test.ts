@@ -1,4 +1,4 @@
-import { Keys } from '@switchyard/queue';
+import { JobKeys as Keys } from '@switchyard/jobs';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';

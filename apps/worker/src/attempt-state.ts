@@ -1,5 +1,5 @@
 import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
-import type { Keys } from '@switchyard/queue';
+import type { JobKeys as Keys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 
 const START = loadLuaScript(luaDir('worker', import.meta.url), 'attempt-start-1.lua');

@@ -1,4 +1,4 @@
-import type { Keys } from '@switchyard/queue';
+import type { JobKeys as Keys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 
 const TTL_SECONDS = 3600;

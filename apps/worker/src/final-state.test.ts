@@ -1,21 +1,16 @@
 import { Ledger } from '@switchyard/ledger';
-import {
-  arrayLines,
-  BatchIntake,
-  BatchStore,
-  JobStore,
-  Keys,
-  TenantLoad,
-  webhookEventId,
-  WebhookOutbox,
-  type JobData,
-} from '@switchyard/queue';
+import { TenantLoad } from '@switchyard/admission';
+import { BatchStore } from '@switchyard/batches';
+import { JobSpecSchema } from '@switchyard/contracts';
+import { fingerprint, JobStore, type JobData } from '@switchyard/jobs';
+import { webhookEventId, WebhookOutbox } from '@switchyard/webhooks';
 import { createLogger } from '@switchyard/telemetry';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinalState, type FinishedJob } from './final-state.ts';
+import { Keys } from './worker-keys.ts';
 
 const HOOK = 'https://receiver.example/hooks';
 const RETENTION = 3600;
@@ -54,14 +49,10 @@ const request = { model: 'mock', messages: [{ role: 'user' as const, content: 'h
 
 /** A finalized batch of `n` jobs; the ids of its jobs in line order. */
 async function batchOf(tenantId: string, n: number) {
-  const intake = new BatchIntake({ knownModel: () => true, maxLines: 10, maxRejectionsListed: 10 });
   const writer = await batches.open(tenantId);
-  const values = Array.from({ length: n }, (_, i) => ({ custom_id: `c${i}`, type: 'completion', request }));
-  for (const raw of arrayLines(values)) {
-    const line = intake.take(raw);
-    if (line) writer.add(line);
-  }
-  const { batch } = await writer.finish(intake.summary());
+  const spec = JobSpecSchema.parse({ type: 'completion', request });
+  for (let i = 0; i < n; i++) writer.add({ customId: `c${i}`, spec, fingerprint: fingerprint(spec) });
+  const { batch } = await writer.finish({ total: n, accepted: n, rejected: 0, fingerprint: `${n} lines` });
   const lines = await batches.resultsPage(tenantId, batch.id, 0, n);
   return { batchId: batch.id, ids: lines.map((l) => l.job_id) };
 }

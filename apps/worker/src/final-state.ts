@@ -1,13 +1,8 @@
 import type { Ledger } from '@switchyard/ledger';
-import {
-  parseFailure,
-  type BatchJobOutcome,
-  type BatchStore,
-  type JobData,
-  type JobReturn,
-  type TenantLoad,
-  type WebhookOutbox,
-} from '@switchyard/queue';
+import type { TenantLoad } from '@switchyard/admission';
+import type { BatchJobOutcome, BatchStore } from '@switchyard/batches';
+import { parseFailure, type JobData, type JobReturn } from '@switchyard/jobs';
+import type { WebhookOutbox } from '@switchyard/webhooks';
 import type { Logger } from '@switchyard/telemetry';
 import type { Job, Worker } from 'bullmq';
 

@@ -1,6 +1,9 @@
 import type { Config } from '@switchyard/config';
 import { Ledger } from '@switchyard/ledger';
-import { BatchStore, TenantLoad, WebhookOutbox, type Keys } from '@switchyard/queue';
+import { TenantLoad } from '@switchyard/admission';
+import { BatchStore } from '@switchyard/batches';
+import { WebhookOutbox } from '@switchyard/webhooks';
+import type { Keys } from './worker-keys.ts';
 import type { Redis } from 'ioredis';
 
 /** The Redis-backed stores a worker writes jobs' bookkeeping to. */

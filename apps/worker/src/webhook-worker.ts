@@ -1,10 +1,6 @@
-import {
-  WEBHOOK_SECRET_FIELD,
-  type BatchRecord,
-  type JobStore,
-  type Keys,
-  type WebhookDelivery,
-} from '@switchyard/queue';
+import type { BatchRecord } from '@switchyard/batches';
+import type { JobStore } from '@switchyard/jobs';
+import { WEBHOOK_SECRET_FIELD, type WebhookDelivery, type WebhookKeys as Keys } from '@switchyard/webhooks';
 import type { JobRecord } from '@switchyard/contracts';
 import { TargetForbiddenError, type PinnedTarget, type TargetGuard } from '@switchyard/scrape';
 import type { Logger } from '@switchyard/telemetry';

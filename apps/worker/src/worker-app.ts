@@ -7,16 +7,9 @@ import {
   ProxyPool,
   ProxyProber,
 } from '@switchyard/proxy-pool';
-import {
-  FairMover,
-  FairShare,
-  JobStore,
-  Keys,
-  redisOptions,
-  type JobData,
-  type JobReturn,
-  type WebhookOutbox,
-} from '@switchyard/queue';
+import { FairMover, FairShare } from '@switchyard/admission';
+import { JobStore, redisOptions, type JobData, type JobReturn } from '@switchyard/jobs';
+import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
 import { Queue, Worker } from 'bullmq';
@@ -28,6 +21,7 @@ import { AttemptProcessor } from './attempt/processor.ts';
 import { AttemptState } from './attempt-state.ts';
 import { CancelFlags } from './cancel-flags.ts';
 import { CancelListener } from './cancel-listener.ts';
+import { Keys } from './worker-keys.ts';
 import { connectProbe } from './connect-probe.ts';
 import { DeltaRelays } from './delta-relay.ts';
 import { DirectEgress } from './egress.ts';

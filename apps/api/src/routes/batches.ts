@@ -1,18 +1,18 @@
 import type { Config } from '@switchyard/config';
 import { SwitchyardError } from '@switchyard/contracts';
+import type { TenantLoad } from '@switchyard/admission';
+import type { BatchRecord, BatchResultLine, BatchStore, BatchWriter } from '@switchyard/batches';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { Readable } from 'node:stream';
+import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
 import {
   arrayLines,
   BatchIntake,
   splitLines,
-  type BatchResultLine,
-  type BatchStore,
+  type IntakeSummary,
   type RawLine,
-  type TenantLoad,
-} from '@switchyard/queue';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
-import { Readable } from 'node:stream';
-import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
+} from '../batches/batch-lines.ts';
 import { parseIdempotencyKey } from '../headers.ts';
 import { withRedis } from '../redis-guard.ts';
 import { TargetAdmission } from '../target-admission.ts';
@@ -72,120 +72,141 @@ async function* guarded(lines: AsyncIterable<RawLine> | Iterable<RawLine>): Asyn
   }
 }
 
-export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps): void {
-  const { config, redis, batches } = deps;
-  const knownModel = (name: string) => Object.hasOwn(config.models, name);
-  const targets = new TargetAdmission(config);
+type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
+/** What the handlers share: the routes' deps and what is built from them once. */
+interface BatchRoutes extends BatchRoutesDeps {
+  knownModel: (name: string) => boolean;
+  targets: TargetAdmission;
+}
+
+export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps): void {
+  const routes: BatchRoutes = {
+    ...deps,
+    knownModel: (name) => Object.hasOwn(deps.config.models, name),
+    targets: new TargetAdmission(deps.config),
+  };
+  const read = { preHandler: requireScope('jobs:read', deps.auth) };
   // Encapsulated so the NDJSON parser only exists on these routes.
   void app.register(async (scope) => {
     // NDJSON reaches the handler as the raw stream, read line by line: never buffered whole.
     scope.addContentTypeParser(NDJSON_TYPES, (req, payload, done) => {
       if (Number(req.headers['content-length']) > BATCH_LIMITS.ndjsonBytes) {
-        done(
-          new SwitchyardError(
-            'payload_too_large',
-            `NDJSON batches are limited to ${BATCH_LIMITS.ndjsonBytes} bytes`,
-          ),
-        );
+        const limit = `NDJSON batches are limited to ${BATCH_LIMITS.ndjsonBytes} bytes`;
+        done(new SwitchyardError('payload_too_large', limit));
         return;
       }
       done(null, payload);
     });
-
     scope.post(
       '/v1/batches',
-      {
-        // Authenticate before the body is read: no one uploads 200 MB without a key.
-        onRequest: requireScope('jobs:write', deps.auth),
-        bodyLimit: BATCH_LIMITS.jsonBytes,
-      },
-      async (req, reply) => {
-        const tenantId = tenantOf(req);
-        const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
-        const webhookUrl = parseWebhookUrlParam(req.query);
-        // Checked once, before the body is read: a batch that starts under the limits is taken
-        // whole (up to maxLines), so the limits can be passed by at most one batch.
-        await withRedis(redis, () => deps.load.admit(tenantId, [], Date.now()));
-        const webhooksAllowed = await withRedis(redis, () => deps.tenants.hasWebhookSecret(tenantId));
-        if (webhookUrl !== undefined && !webhooksAllowed) throw webhookSecretMissing('webhook_url');
-        if (webhookUrl !== undefined) targets.checkWebhook(webhookUrl, 'webhook_url');
-        const lines = linesOf(req.body, config.api.bodyLimitBytes);
-        const intake = new BatchIntake({
-          knownModel,
-          webhooksAllowed,
-          targetRefusal: (spec) => targets.refusal(spec),
-          ...BATCH_LIMITS,
-        });
-        const writer = await withRedis(redis, () => batches.open(tenantId, { idempotencyKey, webhookUrl }));
-        for await (const raw of guarded(lines)) {
-          const line = intake.take(raw);
-          if (line && writer.add(line)) await withRedis(redis, () => writer.flush());
-        }
-        const summary = intake.summary();
-        if (summary.total === 0) {
-          throw new SwitchyardError('validation_failed', 'the batch has no lines', {
-            errors: [{ path: '(root)', message: 'at least one line is required' }],
-          });
-        }
-        const { batch, replayed } = await withRedis(redis, () => writer.finish(summary));
-        if (replayed) void reply.header('idempotent-replayed', 'true');
-        const done = batch.status === 'completed';
-        if (!done) void reply.header('location', `/v1/batches/${batch.id}`);
-        req.log.info(
-          { batchId: batch.id, total: summary.total, accepted: summary.accepted, replayed },
-          'batch accepted',
-        );
-        return reply.code(done ? 200 : 202).send({
-          ...batch,
-          rejected_lines: summary.rejections,
-          rejected_lines_truncated: summary.truncated,
-        });
-      },
+      // Authenticate before the body is read: no one uploads 200 MB without a key.
+      { onRequest: requireScope('jobs:write', deps.auth), bodyLimit: BATCH_LIMITS.jsonBytes },
+      (req, reply) => createBatch(routes, req, reply),
     );
-
-    const findBatch = async (req: FastifyRequest<{ Params: { id: string } }>) => {
-      const batch = await withRedis(redis, () => batches.get(tenantOf(req), req.params.id));
-      if (!batch) throw new SwitchyardError('not_found', `no batch ${req.params.id}`);
-      return batch;
-    };
-
-    scope.get<{ Params: { id: string } }>(
-      '/v1/batches/:id',
-      { preHandler: requireScope('jobs:read', deps.auth) },
-      async (req, reply) => reply.code(200).send(await findBatch(req)),
+    scope.get<{ Params: { id: string } }>('/v1/batches/:id', read, async (req, reply) =>
+      reply.code(200).send(await findBatch(routes, req)),
     );
-
-    scope.get<{ Params: { id: string } }>(
-      '/v1/batches/:id/results',
-      { preHandler: requireScope('jobs:read', deps.auth) },
-      async (req, reply) => {
-        const batch = await findBatch(req);
-        const tenantId = tenantOf(req);
-        async function* pages(): AsyncGenerator<string> {
-          let offset = 0;
-          let size = RESULTS_PAGE_MIN;
-          for (;;) {
-            const page: BatchResultLine[] = await withRedis(redis, () =>
-              batches.resultsPage(tenantId, batch.id, offset, size),
-            );
-            if (!page.length) return;
-            const text = page.map((line) => JSON.stringify(line)).join('\n') + '\n';
-            yield text;
-            if (page.length < size) return;
-            offset += page.length;
-            const perLine = Buffer.byteLength(text) / page.length;
-            size = Math.max(
-              RESULTS_PAGE_MIN,
-              Math.min(RESULTS_PAGE_MAX, Math.floor(RESULTS_PAGE_BYTES / perLine)),
-            );
-          }
-        }
-        // One page buffered ahead at most: a slow reader holds the next read back.
-        const body = Readable.from(pages(), { highWaterMark: 1 });
-        body.on('error', (err) => req.log.warn({ err, batchId: batch.id }, 'batch results stream failed'));
-        return reply.code(200).type('application/x-ndjson').send(body);
-      },
+    scope.get<{ Params: { id: string } }>('/v1/batches/:id/results', read, (req, reply) =>
+      sendResults(routes, req, reply),
     );
   });
+}
+
+/** `POST /v1/batches`: admits the batch, reads its lines into a writer, finalizes it. */
+async function createBatch(routes: BatchRoutes, req: FastifyRequest, reply: FastifyReply) {
+  const { redis, batches } = routes;
+  const tenantId = tenantOf(req);
+  const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
+  const webhookUrl = parseWebhookUrlParam(req.query);
+  const webhooksAllowed = await admitBatch(routes, tenantId, webhookUrl);
+  const lines = linesOf(req.body, routes.config.api.bodyLimitBytes);
+  const writer = await withRedis(redis, () => batches.open(tenantId, { idempotencyKey, webhookUrl }));
+  const summary = await receiveLines(routes, lines, webhooksAllowed, writer);
+  if (summary.total === 0) {
+    throw new SwitchyardError('validation_failed', 'the batch has no lines', {
+      errors: [{ path: '(root)', message: 'at least one line is required' }],
+    });
+  }
+  const { batch, replayed } = await withRedis(redis, () => writer.finish(summary));
+  if (replayed) void reply.header('idempotent-replayed', 'true');
+  const done = batch.status === 'completed';
+  if (!done) void reply.header('location', `/v1/batches/${batch.id}`);
+  req.log.info(
+    { batchId: batch.id, total: summary.total, accepted: summary.accepted, replayed },
+    'batch accepted',
+  );
+  return reply.code(done ? 200 : 202).send({
+    ...batch,
+    rejected_lines: summary.rejections,
+    rejected_lines_truncated: summary.truncated,
+  });
+}
+
+/**
+ * Checks the tenant's job limits and the batch's webhook before the body is read; returns whether
+ * the tenant may name webhooks (it has a signing secret). A batch that starts under the limits is
+ * taken whole (up to maxLines), so the limits can be passed by at most one batch.
+ */
+async function admitBatch(routes: BatchRoutes, tenantId: string, webhookUrl: string | undefined) {
+  const { redis, load, tenants, targets } = routes;
+  await withRedis(redis, () => load.admit(tenantId, [], Date.now()));
+  const webhooksAllowed = await withRedis(redis, () => tenants.hasWebhookSecret(tenantId));
+  if (webhookUrl !== undefined && !webhooksAllowed) throw webhookSecretMissing('webhook_url');
+  if (webhookUrl !== undefined) targets.checkWebhook(webhookUrl, 'webhook_url');
+  return webhooksAllowed;
+}
+
+/** Validates each line as it arrives and hands accepted ones to the writer, a chunk at a time. */
+async function receiveLines(
+  routes: BatchRoutes,
+  lines: AsyncIterable<RawLine> | Iterable<RawLine>,
+  webhooksAllowed: boolean,
+  writer: BatchWriter,
+): Promise<IntakeSummary> {
+  const { redis, knownModel, targets } = routes;
+  const intake = new BatchIntake({
+    knownModel,
+    webhooksAllowed,
+    targetRefusal: (spec) => targets.refusal(spec),
+    ...BATCH_LIMITS,
+  });
+  for await (const raw of guarded(lines)) {
+    const line = intake.take(raw);
+    if (line && writer.add(line)) await withRedis(redis, () => writer.flush());
+  }
+  return intake.summary();
+}
+
+async function findBatch(routes: BatchRoutes, req: IdRequest): Promise<BatchRecord> {
+  const batch = await withRedis(routes.redis, () => routes.batches.get(tenantOf(req), req.params.id));
+  if (!batch) throw new SwitchyardError('not_found', `no batch ${req.params.id}`);
+  return batch;
+}
+
+/** `GET /v1/batches/{id}/results`: NDJSON, one line per job in line order. */
+async function sendResults(routes: BatchRoutes, req: IdRequest, reply: FastifyReply) {
+  const batch = await findBatch(routes, req);
+  // One page buffered ahead at most: a slow reader holds the next read back.
+  const body = Readable.from(resultPages(routes, tenantOf(req), batch.id), { highWaterMark: 1 });
+  body.on('error', (err) => req.log.warn({ err, batchId: batch.id }, 'batch results stream failed'));
+  return reply.code(200).type('application/x-ndjson').send(body);
+}
+
+/** The results as NDJSON text, a page at a time, pages sized to stay near RESULTS_PAGE_BYTES. */
+async function* resultPages(routes: BatchRoutes, tenantId: string, batchId: string): AsyncGenerator<string> {
+  let offset = 0;
+  let size = RESULTS_PAGE_MIN;
+  for (;;) {
+    const page: BatchResultLine[] = await withRedis(routes.redis, () =>
+      routes.batches.resultsPage(tenantId, batchId, offset, size),
+    );
+    if (!page.length) return;
+    const text = page.map((line) => JSON.stringify(line)).join('\n') + '\n';
+    yield text;
+    if (page.length < size) return;
+    offset += page.length;
+    const perLine = Buffer.byteLength(text) / page.length;
+    size = Math.max(RESULTS_PAGE_MIN, Math.min(RESULTS_PAGE_MAX, Math.floor(RESULTS_PAGE_BYTES / perLine)));
+  }
 }

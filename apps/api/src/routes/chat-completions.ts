@@ -1,7 +1,7 @@
 import type { Config } from '@switchyard/config';
 import { DEFAULT_PRIORITY, isFinal, SwitchyardError, type JobRecord } from '@switchyard/contracts';
 import type { Ledger } from '@switchyard/ledger';
-import type { JobStore, JobWaiter, Keys } from '@switchyard/queue';
+import type { JobKeys, JobStore, JobWaiter } from '@switchyard/jobs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
@@ -21,7 +21,7 @@ import type { TenantStore } from '../tenancy/tenant-store.ts';
 export interface ChatRoutesDeps {
   config: Config;
   redis: Redis;
-  keys: Keys;
+  keys: JobKeys;
   store: JobStore;
   waiter: JobWaiter;
   auth: AuthDeps;

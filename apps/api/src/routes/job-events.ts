@@ -1,5 +1,5 @@
 import { isFinal, SwitchyardError, type JobRecord } from '@switchyard/contracts';
-import type { JobStore, JobWaiter } from '@switchyard/queue';
+import type { JobStore, JobWaiter } from '@switchyard/jobs';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';

@@ -8,7 +8,7 @@ import {
   type JobRecord,
 } from '@switchyard/contracts';
 import type { AttemptEntry, Ledger } from '@switchyard/ledger';
-import type { JobStore, JobWaiter } from '@switchyard/queue';
+import type { JobStore, JobWaiter } from '@switchyard/jobs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';

@@ -1,6 +1,6 @@
 import type { Config } from '@switchyard/config';
 import { SwitchyardError } from '@switchyard/contracts';
-import { isReady } from '@switchyard/queue';
+import { isReady } from '@switchyard/jobs';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from '@switchyard/telemetry';

@@ -6,10 +6,11 @@ import {
   type Tenant,
   type WebhookSecretCreated,
 } from '@switchyard/contracts';
-import { WEBHOOK_SECRET_FIELD, type Keys } from '@switchyard/queue';
+import { WEBHOOK_SECRET_FIELD } from '@switchyard/webhooks';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { generateApiKey, hashApiKey, newKeyId } from './api-keys.ts';
+import type { TenancyKeys } from './keys.ts';
 
 export interface KeyPrincipal {
   tenantId: string;
@@ -20,9 +21,9 @@ export interface KeyPrincipal {
 /** Tenants and their API keys in Redis. Keys are stored only as hashes. */
 export class TenantStore {
   private readonly redis: Redis;
-  private readonly keys: Keys;
+  private readonly keys: TenancyKeys;
 
-  constructor(opts: { redis: Redis; keys: Keys }) {
+  constructor(opts: { redis: Redis; keys: TenancyKeys }) {
     this.redis = opts.redis;
     this.keys = opts.keys;
   }

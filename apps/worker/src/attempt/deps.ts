@@ -1,5 +1,5 @@
 import type { Ledger } from '@switchyard/ledger';
-import type { TenantLoad } from '@switchyard/queue';
+import type { TenantLoad } from '@switchyard/admission';
 import type { Logger } from '@switchyard/telemetry';
 import type { AttemptState } from '../attempt-state.ts';
 import type { CancelFlags } from '../cancel-flags.ts';

@@ -1,5 +1,5 @@
 import type { JobSpec } from '@switchyard/contracts';
-import { formatFailure, type JobData, type JobReturn } from '@switchyard/queue';
+import { formatFailure, type JobData, type JobReturn } from '@switchyard/jobs';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { FailDecision } from '../retry-authority.ts';
 import type { ProcessorDeps } from './deps.ts';

@@ -1,4 +1,4 @@
-import type { JobData, JobReturn } from '@switchyard/queue';
+import type { JobData, JobReturn } from '@switchyard/jobs';
 import type { Job } from 'bullmq';
 import { acquireEgress } from './acquire-egress.ts';
 import { checkBeforeRun } from './before-run.ts';

@@ -1,4 +1,4 @@
-import type { JobReturn } from '@switchyard/queue';
+import type { JobReturn } from '@switchyard/jobs';
 import { classify, type Classified } from '../classify.ts';
 import type { AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';

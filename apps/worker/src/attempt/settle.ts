@@ -1,4 +1,4 @@
-import { formatFailure } from '@switchyard/queue';
+import { formatFailure } from '@switchyard/jobs';
 import type { Classified } from '../classify.ts';
 import { decideRetry, type RetryInput } from '../retry-authority.ts';
 import type { Attempt } from './attempt.ts';

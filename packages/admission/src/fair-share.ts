@@ -1,0 +1,100 @@
+import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AdmissionKeys } from './keys.ts';
+
+const LUA_DIR = luaDir('admission', import.meta.url);
+
+const SCRIPTS = {
+  switchyardFairHold: { file: 'fair-hold-3.lua' },
+  switchyardFairTake: { file: 'fair-take-3.lua' },
+} as const;
+
+type Call = (...args: (string | number)[]) => Promise<unknown>;
+
+export interface HeldJob {
+  jobId: string;
+  priority: number;
+  /** Submission time (ms): FIFO within a priority. */
+  at: number;
+}
+
+/**
+ * Fair share between tenants inside the batch lane (see docs/adr/0005-batch-fair-share.md).
+ * Batch jobs are stored in BullMQ as delayed until their deadline, and their ids wait in a
+ * per-tenant backlog. A mover in every batch worker keeps the lane's ready queue shallow and
+ * refills it round-robin across tenants, so a million-job backlog cannot starve a small tenant.
+ */
+export class FairShare {
+  private readonly redis: Redis;
+  private readonly keys: AdmissionKeys;
+  private readonly call: (name: keyof typeof SCRIPTS, args: (string | number)[]) => Promise<unknown>;
+
+  constructor(opts: { redis: Redis; keys: AdmissionKeys }) {
+    this.redis = opts.redis;
+    this.keys = opts.keys;
+    const calls = new Map(
+      Object.entries(SCRIPTS).map(([name, s]) => [
+        name,
+        defineLuaScript(this.redis, name, loadLuaScript(LUA_DIR, s.file)),
+      ]),
+    );
+    this.call = (name, args) => (calls.get(name) as Call)(...args);
+  }
+
+  /** Priority first (1 runs first), then submission order; exact in a double. */
+  static score(job: HeldJob): number {
+    return job.priority * 1e13 + job.at;
+  }
+
+  /** Puts jobs in their tenant's backlog; idempotent, so a replayed submission can repair a hold. */
+  async hold(tenantId: string, jobs: HeldJob[]): Promise<number> {
+    if (jobs.length === 0) return 0;
+    const f = this.keys.fair;
+    const pairs = jobs.flatMap((j) => [FairShare.score(j), j.jobId]);
+    return Number(
+      await this.call('switchyardFairHold', [
+        f.backlogPrefix + tenantId,
+        f.ring,
+        f.members,
+        tenantId,
+        ...pairs,
+      ]),
+    );
+  }
+
+  /** Takes up to `n` held job ids round-robin across tenants (noted in flight until released). */
+  async take(n: number, now = Date.now()): Promise<string[]> {
+    const f = this.keys.fair;
+    return (await this.call('switchyardFairTake', [
+      f.ring,
+      f.members,
+      f.inflight,
+      n,
+      now,
+      f.backlogPrefix,
+    ])) as string[];
+  }
+
+  /** Moves taken jobs from delayed into the ready queue, then forgets them as in flight. */
+  async release(queue: Queue, ids: string[]): Promise<void> {
+    const backend = queue.getBackend();
+    await Promise.all(
+      ids.map(async (id) => {
+        // Not delayed any more (canceled and removed, or past its deadline and running): fine.
+        await backend.promote(id).catch(() => undefined);
+      }),
+    );
+    if (ids.length) await this.redis.hdel(this.keys.fair.inflight, ...ids);
+  }
+
+  /** Releases ids a crashed mover took but never released. */
+  async sweep(queue: Queue, olderThanMs: number, now = Date.now()): Promise<number> {
+    const all = await this.redis.hgetall(this.keys.fair.inflight);
+    const stale = Object.entries(all)
+      .filter(([, at]) => now - Number(at) > olderThanMs)
+      .map(([id]) => id);
+    await this.release(queue, stale);
+    return stale.length;
+  }
+}

@@ -1,0 +1,158 @@
+import type { TenantLoad } from '@switchyard/admission';
+import { costFromNanos, MAX_TIMEOUT_MS } from '@switchyard/contracts';
+import type { JobStore } from '@switchyard/jobs';
+import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
+import type { WebhookOutbox } from '@switchyard/webhooks';
+import type { Redis } from 'ioredis';
+import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.ts';
+import {
+  toBatchRecord,
+  type BatchJobOutcome,
+  type BatchRecord,
+  type BatchResultLine,
+} from './batch-record.ts';
+import { BatchWriter, type ScriptCall } from './batch-writer.ts';
+import type { BatchKeys } from './keys.ts';
+
+const LUA_DIR = luaDir('batches', import.meta.url);
+
+const SCRIPTS = {
+  finalize: { command: 'switchyardBatchFinalize', file: 'batch-finalize-4.lua' },
+  finished: { command: 'switchyardBatchFinished', file: 'batch-finished-3.lua' },
+} as const;
+
+export interface BatchStoreOptions {
+  redis: Redis;
+  keys: BatchKeys;
+  /** Finished jobs are kept this long; a batch record outlives its last job by as much. */
+  retentionSeconds: number;
+  /**
+   * Needed to submit and read batches (the API); recording finished jobs (the worker) needs none.
+   * Its settings and fair share apply to batch lines as to single jobs.
+   */
+  jobs?: JobStore;
+  /** Deadline of a batch line without `timeout_ms` (default 24 h: a batch may wait its turn). */
+  batchTimeoutMs?: number;
+  /** Where `batch.completed` events go when a batch with a webhook completes. */
+  webhooks?: Pick<WebhookOutbox, 'batchCompleted'>;
+  /** Per-tenant job limits: a batch's jobs count against them once enqueued. */
+  load?: Pick<TenantLoad, 'track'>;
+}
+
+export interface OpenBatchOptions {
+  idempotencyKey?: string;
+  /** The batch's own webhook (`batch.completed`); part of what an Idempotency-Key replay compares. */
+  webhookUrl?: string;
+}
+
+const GONE = { code: 'not_found', message: 'the job is past its retention period' };
+const EXPIRED = { status: 'expired', result: null, error: GONE, cost: costFromNanos(0) } as const;
+
+/**
+ * Batches of jobs: one record per batch (counts, cost, the job ids in line order) beside the
+ * jobs themselves, which are ordinary BullMQ jobs carrying `batch: { id, customId }`.
+ */
+export class BatchStore {
+  private readonly opts: BatchStoreOptions;
+  private readonly scripts: Record<keyof typeof SCRIPTS, ScriptCall>;
+
+  constructor(opts: BatchStoreOptions) {
+    this.opts = opts;
+    const { redis } = opts;
+    const define = (s: (typeof SCRIPTS)[keyof typeof SCRIPTS]): ScriptCall =>
+      defineLuaScript(redis, s.command, loadLuaScript(LUA_DIR, s.file)) as ScriptCall;
+    this.scripts = { finalize: define(SCRIPTS.finalize), finished: define(SCRIPTS.finished) };
+  }
+
+  private get jobs(): JobStore {
+    if (!this.opts.jobs) throw new Error('BatchStore: built without a JobStore');
+    return this.opts.jobs;
+  }
+
+  /**
+   * Starts receiving a batch. With an Idempotency-Key the batch id derives from tenant and key; a
+   * batch already finalized under it is a replay: its lines are validated but nothing is enqueued.
+   */
+  async open(tenantId: string, options: OpenBatchOptions = {}): Promise<BatchWriter> {
+    const { idempotencyKey, webhookUrl } = options;
+    const { redis, retentionSeconds, load } = this.opts;
+    const batchId = idempotencyKey === undefined ? newBatchId() : idempotentBatchId(tenantId, idempotencyKey);
+    const keys = this.opts.keys.batch(tenantId, batchId);
+    const replayOf = idempotencyKey === undefined ? null : await redis.hget(keys.batch, 'fp');
+    const deps = {
+      redis,
+      jobs: this.jobs,
+      load,
+      keys,
+      retentionSeconds,
+      batchTimeoutMs: this.opts.batchTimeoutMs ?? MAX_TIMEOUT_MS,
+      finalize: this.scripts.finalize,
+      read: () => this.get(tenantId, batchId),
+      announceIfCompleted: (batch: BatchRecord) => this.announceIfCompleted(tenantId, batch),
+    };
+    return new BatchWriter(deps, { tenantId, batchId }, replayOf, webhookUrl);
+  }
+
+  /** The batch, or undefined when it does not exist (or is another tenant's, or never finished). */
+  async get(tenantId: string, batchId: string): Promise<BatchRecord | undefined> {
+    if (!isBatchId(batchId)) return undefined;
+    const h = await this.opts.redis.hgetall(this.opts.keys.batch(tenantId, batchId).batch);
+    return toBatchRecord(batchId, h);
+  }
+
+  /**
+   * Enqueues the batch's `batch.completed` event when it has a webhook and every job finished.
+   * Safe to call more than once (the event id is fixed): the worker counting the last job and the
+   * API finalizing a batch whose jobs all finished first may both see it complete.
+   */
+  async announceIfCompleted(tenantId: string, batch: BatchRecord): Promise<void> {
+    if (batch.status !== 'completed' || !batch.webhook || !this.opts.webhooks) return;
+    const createdAt = Date.parse(batch.created_at);
+    await this.opts.webhooks.batchCompleted({
+      tenantId,
+      batchId: batch.id,
+      url: batch.webhook.url,
+      createdAt,
+    });
+  }
+
+  /** Results of the jobs at positions [from, from + n) in line order, read in parallel. */
+  async resultsPage(tenantId: string, batchId: string, from: number, n: number): Promise<BatchResultLine[]> {
+    const k = this.opts.keys.batch(tenantId, batchId);
+    const entries = await this.opts.redis.lrange(k.jobs, from, from + n - 1);
+    return Promise.all(
+      entries.map(async (entry): Promise<BatchResultLine> => {
+        const space = entry.indexOf(' ');
+        const [jobId, customId] = [entry.slice(0, space), entry.slice(space + 1)];
+        const { status, result, error, cost } = (await this.jobs.find(tenantId, jobId)) ?? EXPIRED;
+        return { custom_id: customId, job_id: jobId, status, result, error, cost };
+      }),
+    );
+  }
+
+  /**
+   * Counts a finished job of the batch (the worker calls this once a job reaches its final state).
+   * Idempotent per job: a repeated call changes nothing and returns false. Counting the last job
+   * of a finalized batch announces its completion (`batch.completed`, when it has a webhook).
+   */
+  async recordFinished(
+    tenantId: string,
+    batchId: string,
+    jobId: string,
+    status: BatchJobOutcome,
+    costNanos: number,
+  ): Promise<boolean> {
+    if (!Number.isSafeInteger(costNanos) || costNanos < 0) {
+      throw new RangeError(`costNanos must be a non-negative integer, got ${costNanos}`);
+    }
+    const k = this.opts.keys.batch(tenantId, batchId);
+    const now = Math.floor(Date.now() / 1000);
+    const args = [jobId, status, String(costNanos), this.opts.retentionSeconds, now];
+    const counted = await this.scripts.finished(k.batch, k.done, k.jobs, ...args);
+    if (counted === 2 && this.opts.webhooks) {
+      const batch = await this.get(tenantId, batchId);
+      if (batch) await this.announceIfCompleted(tenantId, batch);
+    }
+    return counted >= 1;
+  }
+}

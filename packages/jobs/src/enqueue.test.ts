@@ -1,0 +1,128 @@
+import { AdmissionKeys, FairShare } from '@switchyard/admission';
+import { JobSpecSchema, LANES, type JobSpec, type Lane } from '@switchyard/contracts';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildJob, deadlineOf, enqueueJobs, type EnqueueTarget, type NewJob } from './enqueue.ts';
+import { fingerprint } from './fingerprint.ts';
+import type { JobData, JobReturn } from './job-data.ts';
+import { newJobId } from './job-ids.ts';
+import { JobKeys } from './keys.ts';
+
+// The shared test Redis (test/kit/global-setup.ts) under a prefix of this file's own.
+const url = process.env.REDIS_URL ?? process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `t${randomBytes(4).toString('hex')}`;
+const settings = { retentionSeconds: 3600, maxAttempts: 3, backoffMs: 50 };
+let redis: Redis;
+let queues: Record<Lane, Queue<JobData, JobReturn | undefined>>;
+let fair: FairShare;
+
+beforeAll(() => {
+  redis = new Redis(url);
+  const keys = new JobKeys(prefix);
+  const queue = (lane: Lane) =>
+    new Queue<JobData, JobReturn | undefined>(keys.queueName(lane), { connection: redis, prefix });
+  queues = { interactive: queue('interactive'), batch: queue('batch') };
+  fair = new FairShare({ redis, keys: new AdmissionKeys(prefix) });
+});
+afterAll(async () => {
+  await Promise.all(LANES.map((lane) => queues[lane].close()));
+  redis?.disconnect();
+});
+
+const tenant = () => `ten_${randomBytes(4).toString('hex')}`;
+const specOf = (value: Record<string, unknown>): JobSpec =>
+  JobSpecSchema.parse({
+    type: 'completion',
+    request: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] },
+    ...value,
+  });
+const newJob = (spec: JobSpec, now: number, jobId = newJobId(spec.lane)): NewJob => ({
+  jobId,
+  spec,
+  fingerprint: fingerprint(spec),
+  deadline: deadlineOf(spec, now, 60_000),
+});
+const target = (withFair: boolean): EnqueueTarget => ({ queues, settings, ...(withFair ? { fair } : {}) });
+
+describe('building a job', () => {
+  it('takes its options from the settings: attempts for every model, priority always set', () => {
+    const spec = specOf({ lane: 'interactive', fallbacks: ['backup', 'other'], timeout_ms: 5_000 });
+    const job = { ...newJob(spec, 1_000, 'ji_x'), stream: true, trace: {} };
+    const built = buildJob('t1', job, 1_000, settings, false);
+    expect(built.name).toBe('completion');
+    expect(built.data).toEqual({
+      v: 1,
+      tenantId: 't1',
+      spec,
+      fingerprint: job.fingerprint,
+      submittedAt: 1_000,
+      deadline: 6_000,
+      stream: true,
+    });
+    expect(built.opts).toEqual({
+      jobId: 'ji_x',
+      priority: 5,
+      attempts: 9,
+      backoff: { type: 'switchyard', delay: 50 },
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: 3600 },
+    });
+  });
+
+  it('a held job is delayed until its deadline; a line of a batch carries its batch', () => {
+    const spec = specOf({});
+    const job = { ...newJob(spec, 1_000, 'jb_x'), batch: { id: 'bt_1', customId: 'c1' } };
+    const built = buildJob('t1', job, 1_000, settings, true);
+    expect(built.opts.delay).toBe(60_000);
+    expect(built.data.batch).toEqual({ id: 'bt_1', customId: 'c1' });
+    expect(deadlineOf(spec, 1_000, 60_000)).toBe(61_000);
+  });
+});
+
+describe('enqueueJobs', () => {
+  it('with fair share, batch-lane jobs wait delayed in their tenant’s backlog; interactive ones are ready', async () => {
+    const t = tenant();
+    const now = Date.now();
+    const batch = [newJob(specOf({}), now), newJob(specOf({}), now)];
+    const interactive = newJob(specOf({ lane: 'interactive', priority: 2 }), now);
+    await enqueueJobs(target(true), t, [...batch, interactive], { now });
+    for (const job of batch) expect(await queues.batch.getJobState(job.jobId)).toBe('delayed');
+    expect(await queues.interactive.getJobState(interactive.jobId)).toBe('prioritized');
+    const backlog = `${new AdmissionKeys(prefix).fair.backlogPrefix}${t}`;
+    expect((await redis.zrange(backlog, '0', '-1')).sort()).toEqual(batch.map((j) => j.jobId).sort());
+  });
+
+  it('without fair share, batch-lane jobs are ready at once', async () => {
+    const now = Date.now();
+    const job = newJob(specOf({}), now);
+    await enqueueJobs(target(false), tenant(), [job], { now });
+    expect(await queues.batch.getJobState(job.jobId)).toBe('prioritized');
+  });
+
+  it('enqueueing the same jobs again adds nothing twice', async () => {
+    const t = tenant();
+    const now = Date.now();
+    const jobs = [0, 1, 2].map(() => newJob(specOf({}), now));
+    await enqueueJobs(target(true), t, jobs, { now });
+    const before = await queues.batch.getJobCountByTypes('delayed');
+    await enqueueJobs(target(true), t, jobs, { now: now + 10 });
+    expect(await queues.batch.getJobCountByTypes('delayed')).toBe(before);
+    const backlog = `${new AdmissionKeys(prefix).fair.backlogPrefix}${t}`;
+    expect(await redis.zcard(backlog)).toBe(3);
+  });
+
+  it('when adding fails, onNotStored runs, nothing is held, and the error is rethrown', async () => {
+    const t = tenant();
+    const now = Date.now();
+    let notStored = 0;
+    const onNotStored = async () => {
+      notStored++;
+    };
+    const bad = newJob(specOf({}), now, 'jb_bad:id'); // BullMQ refuses a ':' in a job id
+    await expect(enqueueJobs(target(true), t, [bad], { now, onNotStored })).rejects.toThrow(/cannot contain/);
+    expect(notStored).toBe(1);
+    expect(await redis.exists(`${new AdmissionKeys(prefix).fair.backlogPrefix}${t}`)).toBe(0);
+  });
+});

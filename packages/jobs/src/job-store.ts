@@ -1,0 +1,207 @@
+import { LOAD_GRACE_MS, type FairShare, type TenantLoad } from '@switchyard/admission';
+import { LANES, SwitchyardError, type JobRecord, type JobSpec, type Lane } from '@switchyard/contracts';
+import { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { deadlineOf, enqueueJobs, type EnqueueTarget, type JobSettings, type NewJob } from './enqueue.ts';
+import { fingerprint } from './fingerprint.ts';
+import type { JobData, JobReturn } from './job-data.ts';
+import { idempotentJobId, isJobId, laneOfJobId, newJobId } from './job-ids.ts';
+import { toJobRecord } from './job-record.ts';
+import type { JobKeys } from './keys.ts';
+
+export interface JobStoreOptions extends JobSettings {
+  /** An `api`-role connection (fail fast). */
+  redis: Redis;
+  keys: JobKeys;
+  idempotencyTtlSeconds: number;
+  /** Deadline of a job without `timeout_ms`. */
+  defaultTimeoutMs: number;
+  costs?: JobCosts;
+  /** Batch-lane fair share between tenants; without it batch jobs are ready at once. */
+  fair?: Pick<FairShare, 'hold'>;
+  /** Per-tenant limits on jobs in flight and queued; without it there are none. */
+  load?: TenantLoad;
+}
+
+export interface SubmitInput {
+  tenantId: string;
+  spec: JobSpec;
+  idempotencyKey?: string;
+  /**
+   * Admission checks for a new job (budgets, limits). Not run for an Idempotency-Key replay,
+   * which returns the existing job; when it throws, the key is released again.
+   */
+  admit?: () => Promise<void>;
+  /** The worker relays content deltas as they arrive (`POST /v1/chat/completions`, `stream: true`). */
+  stream?: boolean;
+  /** Trace context of the submitting request; the worker's attempt spans join its trace. */
+  trace?: Record<string, string>;
+}
+
+/** Where job costs come from (the ledger): every attempt, failed ones included. */
+export interface JobCosts {
+  jobTotals(tenantId: string, jobId: string): Promise<{ costNanos: number }>;
+}
+
+export interface Submitted {
+  job: JobRecord;
+  /** True when an earlier request with the same Idempotency-Key created the job. */
+  replayed: boolean;
+}
+
+interface IdempotencyRecord {
+  fp: string;
+  jobId: string;
+}
+
+/** The job a submission names; `key` is the Idempotency-Key claim this request made, if any. */
+interface Claim {
+  jobId: string;
+  replayed: boolean;
+  key?: string;
+}
+
+export type SwitchyardJob = Job<JobData, JobReturn | undefined>;
+
+/**
+ * Admission's view of the queues: submit (with Idempotency-Key semantics decided inside Redis),
+ * read and cancel jobs. A job is acknowledged only after BullMQ has stored it.
+ */
+export class JobStore {
+  readonly queues: Record<Lane, Queue<JobData, JobReturn | undefined>>;
+  private readonly opts: JobStoreOptions;
+
+  constructor(opts: JobStoreOptions) {
+    this.opts = opts;
+    const make = (lane: Lane) => {
+      const q = new Queue<JobData, JobReturn | undefined>(opts.keys.queueName(lane), {
+        connection: opts.redis,
+        prefix: opts.keys.prefix,
+      });
+      q.on('error', () => undefined); // connection errors surface as 503s on the request that hits them
+      return q;
+    };
+    this.queues = { interactive: make('interactive'), batch: make('batch') };
+  }
+
+  /** Where `enqueue` puts jobs: this store's queues, settings and fair share. */
+  private get target(): EnqueueTarget {
+    const { retentionSeconds, maxAttempts, backoffMs, fair } = this.opts;
+    return { queues: this.queues, settings: { retentionSeconds, maxAttempts, backoffMs }, fair };
+  }
+
+  /**
+   * Enqueues jobs whose admission the caller has decided (a batch's lines): see `enqueueJobs`,
+   * the one way jobs enter the queues.
+   */
+  async enqueue(tenantId: string, jobs: readonly NewJob[], now: number): Promise<void> {
+    await enqueueJobs(this.target, tenantId, jobs, { now });
+  }
+
+  async submit(input: SubmitInput): Promise<Submitted> {
+    const { tenantId, spec, idempotencyKey, admit, stream, trace } = input;
+    const fp = fingerprint(spec);
+    const claim: Claim =
+      idempotencyKey === undefined
+        ? { jobId: newJobId(spec.lane), replayed: false }
+        : await this.claim(tenantId, spec.lane, idempotencyKey, fp);
+    const { jobId, replayed } = claim;
+    const now = Date.now();
+    const deadline = deadlineOf(spec, now, this.opts.defaultTimeoutMs);
+    const load = replayed ? undefined : this.opts.load;
+    if (!replayed) {
+      try {
+        await admit?.();
+        await load?.admit(tenantId, [jobId], deadline + LOAD_GRACE_MS);
+      } catch (err) {
+        if (claim.key) await this.opts.redis.del(claim.key);
+        throw err;
+      }
+    }
+    const job: NewJob = { jobId, spec, fingerprint: fp, deadline, stream, trace };
+    // Adding is idempotent by job id, so a replay also repairs a first request that claimed the key
+    // but died before its add reached Redis.
+    await enqueueJobs(this.target, tenantId, [job], {
+      now,
+      // Not stored (as far as we know): give its room back. Stored after all: it is not counted.
+      onNotStored: async () => load?.finished(tenantId, [jobId]).catch(() => undefined),
+    });
+    const found = await this.find(tenantId, jobId);
+    if (!found) throw new SwitchyardError('internal_error', 'the job was stored but could not be read back');
+    return { job: found, replayed };
+  }
+
+  /**
+   * Claims an Idempotency-Key with one atomic command, or returns the earlier claim: no
+   * check-then-add window. The job id derives from tenant and key.
+   */
+  private async claim(tenantId: string, lane: Lane, idempotencyKey: string, fp: string): Promise<Claim> {
+    const jobId = idempotentJobId(lane, tenantId, idempotencyKey);
+    const keyHash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
+    const record: IdempotencyRecord = { fp, jobId };
+    const key = this.opts.keys.idempotency(tenantId, keyHash);
+    const ttl = this.opts.idempotencyTtlSeconds;
+    const prev = await this.opts.redis.set(key, JSON.stringify(record), 'EX', ttl, 'NX', 'GET');
+    if (prev === null) return { jobId, replayed: false, key };
+    const earlier = JSON.parse(prev) as IdempotencyRecord;
+    if (earlier.fp !== fp) {
+      throw new SwitchyardError(
+        'idempotency_key_reused',
+        'this Idempotency-Key was already used with a different request body',
+      );
+    }
+    return { jobId: earlier.jobId, replayed: true };
+  }
+
+  /** The job, or undefined when it does not exist or belongs to another tenant. */
+  async getJob(
+    tenantId: string,
+    jobId: string,
+  ): Promise<{ job: SwitchyardJob; record: JobRecord } | undefined> {
+    const lane = isJobId(jobId) ? laneOfJobId(jobId) : undefined;
+    if (!lane) return undefined;
+    const queue = this.queues[lane];
+    const [job, state, cancel, attempts, costs] = await Promise.all([
+      Job.fromId<JobData, JobReturn | undefined>(queue, jobId),
+      queue.getJobState(jobId),
+      this.opts.redis.exists(this.opts.keys.cancel(jobId)),
+      this.opts.redis.hget(this.opts.keys.attempts(jobId), 'n'),
+      this.opts.costs?.jobTotals(tenantId, jobId),
+    ]);
+    if (!job || job.data.tenantId !== tenantId) return undefined;
+    return { job, record: toJobRecord(job, state, cancel === 1, Number(attempts ?? 0), costs?.costNanos) };
+  }
+
+  async find(tenantId: string, jobId: string): Promise<JobRecord | undefined> {
+    return (await this.getJob(tenantId, jobId))?.record;
+  }
+
+  /**
+   * Marks the job canceled. A queued job is skipped when a worker reaches it; a running one is
+   * aborted by the worker that holds it (told over pub/sub).
+   */
+  async cancel(tenantId: string, jobId: string): Promise<JobRecord> {
+    const found = await this.getJob(tenantId, jobId);
+    if (!found) throw new SwitchyardError('not_found', `no job ${jobId}`);
+    const { status } = found.record;
+    if (
+      status === 'succeeded' ||
+      status === 'failed' ||
+      (status === 'canceled' && found.record.finished_at)
+    ) {
+      throw new SwitchyardError('job_finished', `job ${jobId} already ${status}`);
+    }
+    const key = this.opts.keys.cancel(jobId);
+    await this.opts.redis
+      .multi()
+      .set(key, '1', 'EX', this.opts.retentionSeconds)
+      .publish(this.opts.keys.cancelChannel, jobId)
+      .exec();
+    return (await this.find(tenantId, jobId)) ?? { ...found.record, status: 'canceled' };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(LANES.map((lane) => this.queues[lane].close()));
+  }
+}
