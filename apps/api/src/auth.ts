@@ -1,8 +1,6 @@
 import { SwitchyardError, type Scope } from '@switchyard/contracts';
-import type { Redis } from 'ioredis';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { TenantRateLimit } from './rate-limit.ts';
-import { withRedis } from './redis-guard.ts';
 import { bearerToken, safeEqual } from './tenancy/api-keys.ts';
 import type { TenantStore } from './tenancy/tenant-store.ts';
 
@@ -17,7 +15,6 @@ declare module 'fastify' {
 export interface AuthDeps {
   adminKey: string | undefined;
   tenants: TenantStore;
-  redis: Redis;
   /** Every request of a tenant key takes a token (absent: no rate limit). */
   rateLimit?: TenantRateLimit;
 }
@@ -26,7 +23,7 @@ async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise<Princi
   const token = bearerToken(req.headers.authorization);
   if (!token) throw new SwitchyardError('unauthorized', 'send Authorization: Bearer <api key>');
   if (deps.adminKey && safeEqual(token, deps.adminKey)) return { kind: 'admin' };
-  const found = await withRedis(deps.redis, () => deps.tenants.authenticate(token));
+  const found = await deps.tenants.authenticate(token);
   if (!found) throw new SwitchyardError('unauthorized', 'the API key is unknown or revoked');
   return { kind: 'key', ...found };
 }
@@ -49,7 +46,7 @@ export function requireScope(scope: Scope, deps: AuthDeps): preHandlerAsyncHookH
     if (!principal.scopes.includes(scope))
       throw new SwitchyardError('forbidden', `this route needs the ${scope} scope`);
     const limit = deps.rateLimit;
-    if (limit) await withRedis(deps.redis, () => limit.take(principal.tenantId));
+    if (limit) await limit.take(principal.tenantId);
   };
 }
 

@@ -1,4 +1,4 @@
-import { SwitchyardError, toProblem } from '@switchyard/contracts';
+import { CodedError, SwitchyardError, toProblem, type ErrorCode } from '@switchyard/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Fastify's own errors, by code, mapped onto the catalog. */
@@ -12,8 +12,18 @@ const FASTIFY_CODES: Record<string, SwitchyardError['code']> = {
   FST_ERR_ASYNC_CONSTRAINT: 'invalid_header',
 };
 
+/** Other packages' codes that mean the request itself was wrong, mapped onto the catalog. */
+const PACKAGE_CODES: Record<string, ErrorCode> = {
+  PROXY_POOL_INVALID_PROXY: 'validation_failed',
+  PROXY_POOL_UNSUPPORTED_PROTOCOL: 'validation_failed',
+  /** An inverted or over-long usage range, or a day that does not exist (2024-02-30). */
+  LEDGER_INVALID_QUERY: 'validation_failed',
+};
+
 export function toSwitchyardError(err: unknown): SwitchyardError {
   if (err instanceof SwitchyardError) return err;
+  const fromPackage = err instanceof CodedError ? PACKAGE_CODES[err.code] : undefined;
+  if (fromPackage) return new SwitchyardError(fromPackage, (err as CodedError).message);
   const fe = err as Partial<FastifyError>;
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return new SwitchyardError(mapped);

@@ -1,29 +1,61 @@
-import { SwitchyardError } from '@switchyard/contracts';
+import { CodedError, SwitchyardError } from '@switchyard/contracts';
 import { isReady } from '@switchyard/jobs';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 
 const RETRY_AFTER_SECONDS = 1;
 
+const unavailable = (cause?: unknown) =>
+  new SwitchyardError('redis_unavailable', undefined, { retryAfterSeconds: RETRY_AFTER_SECONDS, cause });
+
 /**
- * Runs Redis work for a request, failing fast with 503 + Retry-After when Redis is down: never
- * queued for later, never a hang, never a 500. Errors we raise ourselves pass through.
+ * What an error inside a Redis-backed route means. Errors raised on purpose (a `CodedError`: ours,
+ * the pool's, the ledger's; Fastify's `FST_*` errors) and programming errors (a TypeError,
+ * RangeError or SyntaxError: 500) pass unchanged. ioredis reports transport failures (closed
+ * connection, command timeout, offline queue disabled) as plain errors without a code, and every
+ * other failure left is a Redis command failing (LOADING, READONLY and BUSY replies included):
+ * all of them mean "the store did not take the request", a 503 with Retry-After.
  */
-export async function withRedis<T>(redis: Redis, fn: () => Promise<T>): Promise<T> {
-  if (!isReady(redis)) {
-    throw new SwitchyardError('redis_unavailable', undefined, { retryAfterSeconds: RETRY_AFTER_SECONDS });
-  }
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof SwitchyardError) throw err;
-    if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) throw err; // our bugs: 500
-    // ioredis reports transport failures (closed connection, command timeout, offline queue
-    // disabled) as plain errors without a code; inside this guard every other failure is a
-    // Redis command failing (LOADING, READONLY and BUSY replies included), so all of them
-    // mean "the store did not take the request".
-    throw new SwitchyardError('redis_unavailable', undefined, {
-      retryAfterSeconds: RETRY_AFTER_SECONDS,
-      cause: err,
-    });
-  }
+export function asStoreFailure(err: unknown): unknown {
+  if (err instanceof CodedError) return err;
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('FST_')) return err;
+  return unavailable(err);
+}
+
+type AsyncStep = (this: unknown, ...args: unknown[]) => Promise<unknown>;
+
+/** Fails fast (503, never queued, never a hang) while Redis is down; maps what `fn` throws. */
+function guard(redis: Redis, fn: AsyncStep): AsyncStep {
+  return async function guarded(this: unknown, ...args: unknown[]) {
+    if (!isReady(redis)) throw unavailable();
+    try {
+      return await fn.apply(this, args);
+    } catch (err) {
+      throw asStoreFailure(err);
+    }
+  };
+}
+
+const HOOKS = ['onRequest', 'preHandler'] as const;
+
+/**
+ * The one place Redis failures become `503 redis_unavailable`: every route under `/v1/` (and any
+ * route with `config: { redis: true }`) has its handler and its route-level `onRequest` and
+ * `preHandler` hooks (async functions, as every route here uses) guarded. Routes that must answer
+ * without Redis (liveness, metrics, docs) are outside `/v1/`.
+ */
+export function installRedisGuard(app: FastifyInstance, redis: Redis): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const config = route.config as { redis?: boolean } | undefined;
+    if (!route.url.startsWith('/v1/') && config?.redis !== true) return;
+    route.handler = guard(redis, route.handler as AsyncStep);
+    for (const hook of HOOKS) {
+      const steps = route[hook];
+      if (!steps) continue;
+      const list = (Array.isArray(steps) ? steps : [steps]) as AsyncStep[];
+      (route as unknown as Record<string, AsyncStep[]>)[hook] = list.map((step) => guard(redis, step));
+    }
+  });
 }

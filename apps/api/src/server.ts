@@ -11,6 +11,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { frameworkErrors, installErrorHandling } from './errors.ts';
+import { installRedisGuard } from './redis-guard.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 import { installTracing } from './tracing.ts';
@@ -56,6 +57,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     frameworkErrors,
   });
   installErrorHandling(app);
+  installRedisGuard(app, redis);
   installTracing(app);
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
   app.removeContentTypeParser('text/plain');
@@ -79,7 +81,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
         burst: config.limits.burst,
       })
     : undefined;
-  const auth = { adminKey: config.api.adminKey, tenants, redis, rateLimit };
+  const auth = { adminKey: config.api.adminKey, tenants, rateLimit };
   const registry = createRegistry('api');
   const pool = new ProxyPool({ redis, prefix, metrics: new PoolMetrics({ registry }) });
 
@@ -87,7 +89,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerQueueMetrics(registry, store);
   registerOpsRoutes(app, { config, redis, auth, registry });
-  registerJobRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
+  registerJobRoutes(app, { config, store, waiter, auth, ledger, tenants });
   // The API only announces batches that completed before they were finalized; workers do the rest.
   const { retentionSeconds } = config.jobs;
   const webhooks = new WebhookOutbox({
@@ -104,12 +106,12 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     webhooks,
     load,
   });
-  registerBatchRoutes(app, { config, redis, batches, auth, tenants, load });
-  registerUsageRoutes(app, { redis, ledger, auth });
-  registerJobEventRoutes(app, { redis, store, waiter, auth });
+  registerBatchRoutes(app, { config, batches, auth, tenants, load });
+  registerUsageRoutes(app, { ledger, auth });
+  registerJobEventRoutes(app, { store, waiter, auth });
   registerChatRoutes(app, { config, redis, keys: jobKeys, store, waiter, auth, ledger, tenants });
-  registerAdminRoutes(app, { redis, tenants, auth });
-  registerProxyRoutes(app, { redis, pool, auth });
+  registerAdminRoutes(app, { tenants, auth });
+  registerProxyRoutes(app, { pool, auth });
 
   return {
     app,

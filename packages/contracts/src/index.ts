@@ -1,3 +1,4 @@
+export * from './coded-error.ts';
 export * from './completion.ts';
 export * from './cost.ts';
 export * from './error-codes.ts';

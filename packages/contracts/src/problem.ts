@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CodedError } from './coded-error.ts';
 import { ERROR_CATALOG, type ErrorCode } from './error-codes.ts';
 
 /** RFC 9457 problem details, as every error response carries them. */
@@ -27,8 +28,7 @@ export interface FieldError {
 }
 
 /** An error that carries a catalog code; the API edge turns it into problem+json. */
-export class SwitchyardError extends Error {
-  readonly code: ErrorCode;
+export class SwitchyardError extends CodedError<ErrorCode> {
   readonly status: number;
   readonly errors: FieldError[] | undefined;
   /** Seconds a client should wait before retrying, sent as `Retry-After`. */
@@ -39,9 +39,7 @@ export class SwitchyardError extends Error {
     detail?: string,
     extra: { errors?: FieldError[]; retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
-    super(detail ?? ERROR_CATALOG[code].title, { cause: extra.cause });
-    this.name = 'SwitchyardError';
-    this.code = code;
+    super(code, detail ?? ERROR_CATALOG[code].title, { cause: extra.cause });
     this.status = ERROR_CATALOG[code].status;
     this.errors = extra.errors;
     this.retryAfterSeconds = extra.retryAfterSeconds;

@@ -1,3 +1,4 @@
+import { LedgerError } from './errors.ts';
 import { describe, expect, it } from 'vitest';
 import { dayRange, utcDay } from './day.ts';
 
@@ -6,7 +7,7 @@ describe('UTC days', () => {
     expect(utcDay(Date.UTC(2024, 1, 29, 23, 59, 59, 999))).toBe('2024-02-29');
     expect(utcDay(Date.UTC(2024, 2, 1))).toBe('2024-03-01');
     expect(utcDay(0)).toBe('1970-01-01');
-    expect(() => utcDay(Number.NaN)).toThrow(RangeError);
+    expect(() => utcDay(Number.NaN)).toThrow(LedgerError);
   });
 
   it('a range lists every day once, across month, year and leap-day boundaries', () => {
@@ -19,6 +20,6 @@ describe('UTC days', () => {
     expect(dayRange('2024-02-28', '2024-03-01')).toEqual(['2024-02-28', '2024-02-29', '2024-03-01']);
     expect(dayRange('2024-03-10', '2024-03-10')).toEqual(['2024-03-10']);
     expect(dayRange('2024-01-01', '2024-12-31')).toHaveLength(366);
-    expect(() => dayRange('2023-02-29', '2023-03-01')).toThrow(RangeError);
+    expect(() => dayRange('2023-02-29', '2023-03-01')).toThrow(LedgerError);
   });
 });

@@ -1,3 +1,5 @@
+import { codedErrorClass } from '@switchyard/contracts';
+
 /** Stable codes for everything the ledger throws; branch on `code`, never on the message. */
 export const LEDGER_ERRORS = {
   LEDGER_INVALID_OPTIONS: 'The ledger options are invalid',
@@ -9,13 +11,5 @@ export const LEDGER_ERRORS = {
 
 export type LedgerErrorCode = keyof typeof LEDGER_ERRORS;
 
-/** A `RangeError` (bad arguments are out of the accepted range) with a stable `code`. */
-export class LedgerError extends RangeError {
-  readonly code: LedgerErrorCode;
-
-  constructor(code: LedgerErrorCode, detail: string) {
-    super(`${LEDGER_ERRORS[code]}: ${detail}`);
-    this.name = 'LedgerError';
-    this.code = code;
-  }
-}
+/** What the ledger throws: bad arguments, or stored data it cannot read. */
+export class LedgerError extends codedErrorClass(LEDGER_ERRORS) {}

@@ -140,8 +140,8 @@ export class Ledger {
 
   /**
    * Usage from `from` to `to` (UTC days, both included, at most 366), grouped by model, day or
-   * outcome, with what retries cost. One pipelined round trip. Throws a `RangeError`
-   * (`LedgerError`, code `LEDGER_INVALID_QUERY`) for a bad day, an inverted or an over-long range.
+   * outcome, with what retries cost. One pipelined round trip. Throws a `LedgerError`
+   * (code `LEDGER_INVALID_QUERY`) for a bad day, an inverted or an over-long range.
    */
   async usage(tenantId: string, q: UsageQuery): Promise<UsageReport> {
     if (!GROUP_BYS.includes(q.groupBy)) {

@@ -1,3 +1,5 @@
+import { codedErrorClass } from '@switchyard/contracts';
+
 /** Stable codes for everything the pool throws; branch on `code`, never on the message. */
 export const PROXY_POOL_ERRORS = {
   PROXY_POOL_INVALID_PROXY: 'The proxy spec is invalid',
@@ -9,12 +11,5 @@ export const PROXY_POOL_ERRORS = {
 
 export type ProxyPoolErrorCode = keyof typeof PROXY_POOL_ERRORS;
 
-export class ProxyPoolError extends Error {
-  readonly code: ProxyPoolErrorCode;
-
-  constructor(code: ProxyPoolErrorCode, detail: string) {
-    super(`${PROXY_POOL_ERRORS[code]}: ${detail}`);
-    this.name = 'ProxyPoolError';
-    this.code = code;
-  }
-}
+/** What the pool throws: invalid proxies, requests or options, or a script's unexpected answer. */
+export class ProxyPoolError extends codedErrorClass(PROXY_POOL_ERRORS) {}

@@ -3,7 +3,6 @@ import { SwitchyardError } from '@switchyard/contracts';
 import type { TenantLoad } from '@switchyard/admission';
 import type { BatchRecord, BatchResultLine, BatchStore, BatchWriter } from '@switchyard/batches';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { Readable } from 'node:stream';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
 import {
@@ -14,14 +13,12 @@ import {
   type RawLine,
 } from '../batches/batch-lines.ts';
 import { parseIdempotencyKey } from '../headers.ts';
-import { withRedis } from '../redis-guard.ts';
 import { TargetAdmission } from '../target-admission.ts';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
 import { parseWebhookUrlParam, webhookSecretMissing } from '../webhook-admission.ts';
 
 export interface BatchRoutesDeps {
   config: Config;
-  redis: Redis;
   batches: BatchStore;
   auth: AuthDeps;
   tenants: TenantStore;
@@ -115,20 +112,20 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps)
 
 /** `POST /v1/batches`: admits the batch, reads its lines into a writer, finalizes it. */
 async function createBatch(routes: BatchRoutes, req: FastifyRequest, reply: FastifyReply) {
-  const { redis, batches } = routes;
+  const { batches } = routes;
   const tenantId = tenantOf(req);
   const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
   const webhookUrl = parseWebhookUrlParam(req.query);
   const webhooksAllowed = await admitBatch(routes, tenantId, webhookUrl);
   const lines = linesOf(req.body, routes.config.api.bodyLimitBytes);
-  const writer = await withRedis(redis, () => batches.open(tenantId, { idempotencyKey, webhookUrl }));
+  const writer = await batches.open(tenantId, { idempotencyKey, webhookUrl });
   const summary = await receiveLines(routes, lines, webhooksAllowed, writer);
   if (summary.total === 0) {
     throw new SwitchyardError('validation_failed', 'the batch has no lines', {
       errors: [{ path: '(root)', message: 'at least one line is required' }],
     });
   }
-  const { batch, replayed } = await withRedis(redis, () => writer.finish(summary));
+  const { batch, replayed } = await writer.finish(summary);
   if (replayed) void reply.header('idempotent-replayed', 'true');
   const done = batch.status === 'completed';
   if (!done) void reply.header('location', `/v1/batches/${batch.id}`);
@@ -149,9 +146,9 @@ async function createBatch(routes: BatchRoutes, req: FastifyRequest, reply: Fast
  * taken whole (up to maxLines), so the limits can be passed by at most one batch.
  */
 async function admitBatch(routes: BatchRoutes, tenantId: string, webhookUrl: string | undefined) {
-  const { redis, load, tenants, targets } = routes;
-  await withRedis(redis, () => load.admit(tenantId, [], Date.now()));
-  const webhooksAllowed = await withRedis(redis, () => tenants.hasWebhookSecret(tenantId));
+  const { load, tenants, targets } = routes;
+  await load.admit(tenantId, [], Date.now());
+  const webhooksAllowed = await tenants.hasWebhookSecret(tenantId);
   if (webhookUrl !== undefined && !webhooksAllowed) throw webhookSecretMissing('webhook_url');
   if (webhookUrl !== undefined) targets.checkWebhook(webhookUrl, 'webhook_url');
   return webhooksAllowed;
@@ -164,7 +161,7 @@ async function receiveLines(
   webhooksAllowed: boolean,
   writer: BatchWriter,
 ): Promise<IntakeSummary> {
-  const { redis, knownModel, targets } = routes;
+  const { knownModel, targets } = routes;
   const intake = new BatchIntake({
     knownModel,
     webhooksAllowed,
@@ -173,13 +170,13 @@ async function receiveLines(
   });
   for await (const raw of guarded(lines)) {
     const line = intake.take(raw);
-    if (line && writer.add(line)) await withRedis(redis, () => writer.flush());
+    if (line && writer.add(line)) await writer.flush();
   }
   return intake.summary();
 }
 
 async function findBatch(routes: BatchRoutes, req: IdRequest): Promise<BatchRecord> {
-  const batch = await withRedis(routes.redis, () => routes.batches.get(tenantOf(req), req.params.id));
+  const batch = await routes.batches.get(tenantOf(req), req.params.id);
   if (!batch) throw new SwitchyardError('not_found', `no batch ${req.params.id}`);
   return batch;
 }
@@ -198,9 +195,7 @@ async function* resultPages(routes: BatchRoutes, tenantId: string, batchId: stri
   let offset = 0;
   let size = RESULTS_PAGE_MIN;
   for (;;) {
-    const page: BatchResultLine[] = await withRedis(routes.redis, () =>
-      routes.batches.resultsPage(tenantId, batchId, offset, size),
-    );
+    const page: BatchResultLine[] = await routes.batches.resultsPage(tenantId, batchId, offset, size);
     if (!page.length) return;
     const text = page.map((line) => JSON.stringify(line)).join('\n') + '\n';
     yield text;

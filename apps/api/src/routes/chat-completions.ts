@@ -13,7 +13,6 @@ import { ChatCompletionsBodySchema, toCompletionRequest } from '../openai/chat-b
 import { chatCompletion } from '../openai/chat-shapes.ts';
 import { openAiError } from '../openai/openai-errors.ts';
 import { relayStream } from '../openai/stream-relay.ts';
-import { withRedis } from '../redis-guard.ts';
 import { traceOf } from '../tracing.ts';
 import { parseBody } from '../validation.ts';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
@@ -79,16 +78,14 @@ export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): 
       };
       checkModels(spec, config);
       const admit = () => checkBudget(deps.tenants, deps.ledger, tenantId);
-      const { job, replayed } = await withRedis(redis, () =>
-        store.submit({
-          tenantId,
-          spec,
-          idempotencyKey,
-          admit,
-          stream: body.stream === true,
-          trace: traceOf(req),
-        }),
-      );
+      const { job, replayed } = await store.submit({
+        tenantId,
+        spec,
+        idempotencyKey,
+        admit,
+        stream: body.stream === true,
+        trace: traceOf(req),
+      });
       void reply.header('x-switchyard-job-id', job.id);
       if (replayed) void reply.header('idempotent-replayed', 'true');
       const gone = new AbortController();
@@ -114,7 +111,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): 
           async () => isDone(await store.find(tenantId, job.id)),
           gone.signal,
         );
-        record = await withRedis(redis, () => store.find(tenantId, job.id));
+        record = await store.find(tenantId, job.id);
       }
       if (!record) throw new SwitchyardError('internal_error', 'the job disappeared');
       void reply.header('x-switchyard-attempts', String(record.attempts));

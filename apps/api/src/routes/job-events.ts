@@ -1,9 +1,7 @@
 import { isFinal, SwitchyardError, type JobRecord } from '@switchyard/contracts';
 import type { JobStore, JobWaiter } from '@switchyard/jobs';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
-import { withRedis } from '../redis-guard.ts';
 import { openEventStream } from '../sse.ts';
 
 const KEEPALIVE_MS = 15_000;
@@ -15,15 +13,15 @@ const KEEPALIVE_MS = 15_000;
  */
 export function registerJobEventRoutes(
   app: FastifyInstance,
-  deps: { redis: Redis; store: JobStore; waiter: JobWaiter; auth: AuthDeps },
+  deps: { store: JobStore; waiter: JobWaiter; auth: AuthDeps },
 ): void {
-  const { redis, store, waiter } = deps;
+  const { store, waiter } = deps;
   app.get<{ Params: { id: string } }>(
     '/v1/jobs/:id/events',
     { preHandler: requireScope('jobs:read', deps.auth) },
     async (req, reply) => {
       const tenantId = tenantOf(req);
-      const first = await withRedis(redis, () => store.find(tenantId, req.params.id));
+      const first = await store.find(tenantId, req.params.id);
       if (!first) throw new SwitchyardError('not_found', `no job ${req.params.id}`);
       const res = openEventStream(reply);
       let last = '';

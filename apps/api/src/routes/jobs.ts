@@ -10,13 +10,11 @@ import {
 import type { AttemptEntry, Ledger } from '@switchyard/ledger';
 import type { JobStore, JobWaiter } from '@switchyard/jobs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
 import { parseIdempotencyKey, parsePreferWait } from '../headers.ts';
 import { checkBudget } from '../budget.ts';
 import { checkModels } from '../models.ts';
 import { TargetAdmission } from '../target-admission.ts';
-import { withRedis } from '../redis-guard.ts';
 import { traceOf } from '../tracing.ts';
 import { parseBody } from '../validation.ts';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
@@ -24,7 +22,6 @@ import { checkWebhookSecret } from '../webhook-admission.ts';
 
 export interface JobRoutesDeps {
   config: Config;
-  redis: Redis;
   store: JobStore;
   waiter: JobWaiter;
   auth: AuthDeps;
@@ -60,7 +57,7 @@ function abortOnClose(reply: FastifyReply): AbortSignal {
 }
 
 export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): void {
-  const { config, redis, store, waiter } = deps;
+  const { config, store, waiter } = deps;
   const targets = new TargetAdmission(config);
 
   /** Holds the response up to `seconds` for the job to finish (Prefer: wait), then re-reads it. */
@@ -81,7 +78,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
       abortOnClose(reply),
     );
     if (!finished) return record;
-    return (await withRedis(redis, () => store.find(tenantId, record.id))) ?? record;
+    return (await store.find(tenantId, record.id)) ?? record;
   }
 
   const send = (reply: FastifyReply, record: JobRecord) => {
@@ -97,11 +94,15 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     const spec = parseBody(JobSpecSchema, req.body);
     checkModels(spec, config);
     targets.check(spec);
-    if (spec.webhook) await withRedis(redis, () => checkWebhookSecret(deps.tenants, tenantId, 'webhook'));
+    if (spec.webhook) await checkWebhookSecret(deps.tenants, tenantId, 'webhook');
     const admit = () => checkBudget(deps.tenants, deps.ledger, tenantId);
-    const { job, replayed } = await withRedis(redis, () =>
-      store.submit({ tenantId, spec, idempotencyKey, admit, trace: traceOf(req) }),
-    );
+    const { job, replayed } = await store.submit({
+      tenantId,
+      spec,
+      idempotencyKey,
+      admit,
+      trace: traceOf(req),
+    });
     if (replayed) void reply.header('idempotent-replayed', 'true');
     req.log.info({ jobId: job.id, lane: job.lane, type: job.type, replayed }, 'job accepted');
     return send(reply, await waitFor(req, reply, tenantId, job, wait));
@@ -112,11 +113,11 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     { preHandler: requireScope('jobs:read', deps.auth) },
     async (req, reply) => {
       const tenantId = tenantOf(req);
-      const record = await withRedis(redis, () => store.find(tenantId, req.params.id));
+      const record = await store.find(tenantId, req.params.id);
       if (!record) throw new SwitchyardError('not_found', `no job ${req.params.id}`);
       const wait = parsePreferWait(req.headers.prefer, config.api.maxWaitSeconds);
       const latest = await waitFor(req, reply, tenantId, record, wait);
-      const entries = await withRedis(redis, () => deps.ledger.jobAttempts(tenantId, latest.id));
+      const entries = await deps.ledger.jobAttempts(tenantId, latest.id);
       return reply.code(200).send({ ...latest, attempt_log: attemptLog(entries) });
     },
   );
@@ -126,7 +127,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     { preHandler: requireScope('jobs:write', deps.auth) },
     async (req, reply) => {
       const tenantId = tenantOf(req);
-      const record = await withRedis(redis, () => store.cancel(tenantId, req.params.id));
+      const record = await store.cancel(tenantId, req.params.id);
       req.log.info({ jobId: record.id }, 'job cancel requested');
       return reply.code(200).send(record);
     },

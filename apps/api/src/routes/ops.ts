@@ -1,11 +1,8 @@
 import type { Config } from '@switchyard/config';
-import { SwitchyardError } from '@switchyard/contracts';
-import { isReady } from '@switchyard/jobs';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from '@switchyard/telemetry';
 import { requireScope, type AuthDeps } from '../auth.ts';
-import { withRedis } from '../redis-guard.ts';
 
 export function registerOpsRoutes(
   app: FastifyInstance,
@@ -18,10 +15,9 @@ export function registerOpsRoutes(
     reply.type(deps.registry.contentType).send(await deps.registry.metrics()),
   );
 
-  app.get('/readyz', async () => {
-    if (!isReady(deps.redis))
-      throw new SwitchyardError('redis_unavailable', undefined, { retryAfterSeconds: 1 });
-    await withRedis(deps.redis, () => deps.redis.ping());
+  // Guarded like the /v1 routes (redis-guard.ts): 503 with Retry-After while Redis is down.
+  app.get('/readyz', { config: { redis: true } }, async () => {
+    await deps.redis.ping();
     return { status: 'ready' };
   });
 

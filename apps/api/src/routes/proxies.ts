@@ -1,22 +1,17 @@
 import { ProxyConfigSchema } from '@switchyard/config';
 import { SwitchyardError } from '@switchyard/contracts';
-import { formatPoolTable, ProxyPoolError, type ProxyPool } from '@switchyard/proxy-pool';
+import { formatPoolTable, type ProxyPool } from '@switchyard/proxy-pool';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { requireScope, type AuthDeps } from '../auth.ts';
-import { withRedis } from '../redis-guard.ts';
 import { parseBody } from '../validation.ts';
 
 /** Admin routes for the egress pool. Proxy URLs are returned redacted; credentials never leave. */
-export function registerProxyRoutes(
-  app: FastifyInstance,
-  deps: { redis: Redis; pool: ProxyPool; auth: AuthDeps },
-): void {
+export function registerProxyRoutes(app: FastifyInstance, deps: { pool: ProxyPool; auth: AuthDeps }): void {
   const admin = { preHandler: requireScope('admin', deps.auth) };
-  const { redis, pool } = deps;
+  const { pool } = deps;
 
   app.get<{ Querystring: { format?: string } }>('/v1/admin/proxies', admin, async (req, reply) => {
-    const list = await withRedis(redis, () => pool.list());
+    const list = await pool.list();
     if (req.query.format === 'table')
       return reply.type('text/plain; charset=utf-8').send(formatPoolTable(list));
     return { object: 'list', data: list };
@@ -24,21 +19,14 @@ export function registerProxyRoutes(
 
   app.post('/v1/admin/proxies', admin, async (req, reply) => {
     const proxy = parseBody(ProxyConfigSchema, req.body ?? {});
-    const result = await withRedis(redis, async () => {
-      try {
-        return await pool.upsert(proxy);
-      } catch (err) {
-        if (err instanceof ProxyPoolError) throw new SwitchyardError('validation_failed', err.message);
-        throw err;
-      }
-    });
+    const result = await pool.upsert(proxy);
     req.log.info({ proxyId: proxy.id, result }, 'proxy saved');
-    const saved = (await withRedis(redis, () => pool.list())).find((p) => p.id === proxy.id);
+    const saved = (await pool.list()).find((p) => p.id === proxy.id);
     return reply.code(result === 'created' ? 201 : 200).send(saved);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/admin/proxies/:id', admin, async (req, reply) => {
-    if (!(await withRedis(redis, () => pool.remove(req.params.id))))
+    if (!(await pool.remove(req.params.id)))
       throw new SwitchyardError('not_found', `no proxy ${req.params.id}`);
     req.log.info({ proxyId: req.params.id }, 'proxy removed');
     return reply.code(204).send();
@@ -46,7 +34,7 @@ export function registerProxyRoutes(
 
   for (const action of ['drain', 'undrain'] as const) {
     app.post<{ Params: { id: string } }>(`/v1/admin/proxies/:id/${action}`, admin, async (req) => {
-      const inFlight = await withRedis(redis, () => pool[action](req.params.id));
+      const inFlight = await pool[action](req.params.id);
       if (inFlight === null) throw new SwitchyardError('not_found', `no proxy ${req.params.id}`);
       req.log.info({ proxyId: req.params.id, inFlight }, `proxy ${action}ed`);
       return { id: req.params.id, draining: action === 'drain', in_flight: inFlight };

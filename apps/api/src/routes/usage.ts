@@ -1,19 +1,14 @@
 import { SwitchyardError } from '@switchyard/contracts';
-import { LedgerError, utcDay, type Ledger } from '@switchyard/ledger';
+import { utcDay, type Ledger } from '@switchyard/ledger';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
-import { withRedis } from '../redis-guard.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const GROUPS = ['model', 'day', 'outcome'] as const;
 type Group = (typeof GROUPS)[number];
 
 /** `GET /v1/usage`: the caller's costs by model, day or outcome, with the share spent on retries. */
-export function registerUsageRoutes(
-  app: FastifyInstance,
-  deps: { redis: Redis; ledger: Ledger; auth: AuthDeps },
-): void {
+export function registerUsageRoutes(app: FastifyInstance, deps: { ledger: Ledger; auth: AuthDeps }): void {
   app.get<{ Querystring: { group_by?: string; from?: string; to?: string } }>(
     '/v1/usage',
     { preHandler: requireScope('jobs:read', deps.auth) },
@@ -37,19 +32,7 @@ export function registerUsageRoutes(
           });
         }
       }
-      return withRedis(deps.redis, async () => {
-        try {
-          return await deps.ledger.usage(tenantId, { from, to, groupBy });
-        } catch (err) {
-          // An inverted range, more than 366 days, or a day that does not exist (2024-02-30).
-          if (err instanceof LedgerError && err.code === 'LEDGER_INVALID_QUERY') {
-            throw new SwitchyardError('validation_failed', err.message, {
-              errors: [{ path: 'from', message: err.message }],
-            });
-          }
-          throw err;
-        }
-      });
+      return deps.ledger.usage(tenantId, { from, to, groupBy });
     },
   );
 }
