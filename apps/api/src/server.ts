@@ -1,4 +1,4 @@
-import type { Config } from '@switchyard/config';
+import { attemptTtlSeconds, type Config } from '@switchyard/config';
 import { AdmissionKeys, FairShare, TenantLoad } from '@switchyard/admission';
 import { BatchKeys, BatchStore } from '@switchyard/batches';
 import { JobKeys, JobStore, JobWaiter } from '@switchyard/jobs';
@@ -64,7 +64,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   const ledger = new Ledger({
     redis,
     prefix,
-    entryTtlSeconds: config.jobs.retentionSeconds + 3600,
+    entryTtlSeconds: attemptTtlSeconds(config),
   });
   const admissionKeys = new AdmissionKeys(prefix);
   const fair = config.fairness.enabled ? new FairShare({ redis, keys: admissionKeys }) : undefined;

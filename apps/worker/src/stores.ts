@@ -1,4 +1,4 @@
-import type { Config } from '@switchyard/config';
+import { attemptTtlSeconds, type Config } from '@switchyard/config';
 import { Ledger } from '@switchyard/ledger';
 import { TenantLoad } from '@switchyard/admission';
 import { BatchStore } from '@switchyard/batches';
@@ -17,9 +17,6 @@ export interface WorkerStores {
   /** Per-tenant limits on jobs queued and in flight. */
   load: TenantLoad;
 }
-
-/** How long a job's attempt records (ledger entries, attempt counters) are kept: its retention plus an hour. */
-export const attemptTtlSeconds = (config: Config) => config.jobs.retentionSeconds + 3600;
 
 export function openStores(opts: { redis: Redis; keys: Keys; config: Config }): WorkerStores {
   const { redis, keys, config } = opts;

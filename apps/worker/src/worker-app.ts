@@ -1,4 +1,4 @@
-import type { Config } from '@switchyard/config';
+import { attemptTtlSeconds, type Config } from '@switchyard/config';
 import type { JobSpec } from '@switchyard/contracts';
 import {
   createHttpProbe,
@@ -30,7 +30,7 @@ import { FinalState } from './final-state.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress } from './pool-egress.ts';
 import { RetryBudget } from './retry-budget.ts';
-import { attemptTtlSeconds, openStores, type WorkerStores } from './stores.ts';
+import { openStores, type WorkerStores } from './stores.ts';
 import { Upstreams } from './upstreams.ts';
 import { WebhookWorker } from './webhook-worker.ts';
 

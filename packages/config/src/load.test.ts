@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { attemptTtlSeconds } from './derived.ts';
 import { ConfigError, loadConfig } from './load.ts';
 
 function file(name: string, text: string): string {
@@ -91,5 +92,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { SWITCHYARD_CONFIG: '/nonexistent/sy.yaml' } })).toThrow(
       /\/nonexistent\/sy\.yaml/,
     );
+  });
+
+  it('scrape and webhooks take one SSRF policy shape, with the same defaults and the same checks', () => {
+    const cfg = loadConfig({ env: {} });
+    const policy = (section: { allowCidrs: unknown; allowPorts: unknown }) => ({
+      allowCidrs: section.allowCidrs,
+      allowPorts: section.allowPorts,
+    });
+    expect(policy(cfg.webhooks)).toEqual(policy(cfg.scrape));
+    for (const section of ['scrape', 'webhooks']) {
+      const bad = file(
+        'c.json',
+        JSON.stringify({ [section]: { allowCidrs: ['10.0.0.0/33'], allowPorts: [] } }),
+      );
+      expect(() => loadConfig({ env: { SWITCHYARD_CONFIG: bad } })).toThrow(
+        new RegExp(`${section}\\.allowCidrs\\.0[^\\n]*a CIDR[\\s\\S]*${section}\\.allowPorts`),
+      );
+    }
+  });
+
+  it('derives the attempt records TTL from the retention, in one place', () => {
+    const cfg = loadConfig({
+      env: {},
+      defaults: { jobs: { retentionSeconds: 7200, idempotencyTtlSeconds: 60 } },
+    });
+    expect(attemptTtlSeconds(cfg)).toBe(7200 + 3600);
   });
 });

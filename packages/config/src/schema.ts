@@ -2,20 +2,25 @@ import { z } from 'zod';
 
 const positiveInt = () => z.number().int().positive();
 
-/** An SSRF guard's allow-list: CIDRs that may be reached although loopback, private, ... */
-const allowCidrs = () =>
-  z
+/**
+ * An SSRF guard's policy (docs/security.md), the same shape for scrape targets (`scrape.*`) and
+ * webhook receivers (`webhooks.*`): public unicast addresses only, unless a CIDR is allow-listed,
+ * on the allowed ports only.
+ */
+export const SsrfPolicySchema = z.strictObject({
+  /** CIDRs that may be reached although loopback, private or link-local, e.g. `127.0.0.0/8`. */
+  allowCidrs: z
     .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'a CIDR such as 10.0.0.0/8 or fd00::/8' }))
     .max(1_000)
-    .default([]);
-
-/** An SSRF guard's allowed ports, or `any`. */
-const allowPorts = () =>
-  z
+    .default([]),
+  /** Ports a target (and every redirect hop) may use, or `any`. */
+  allowPorts: z
     .union([z.literal('any'), z.array(z.number().int().min(1).max(65535)).min(1)], {
       error: 'a list of ports (1-65535) or "any"',
     })
-    .default([80, 443, 8080, 8443]);
+    .default([80, 443, 8080, 8443]),
+});
+export type SsrfPolicy = z.infer<typeof SsrfPolicySchema>;
 
 /** A model as clients name it, mapped to the provider that serves it. */
 export const ModelConfigSchema = z.strictObject({
@@ -152,10 +157,8 @@ export const ConfigSchema = z
         backoffMs: positiveInt().default(1_000),
         /** One attempt: connect, send and the receiver's answer. */
         timeoutMs: positiveInt().max(60_000).default(5_000),
-        /** The SSRF guard for webhook URLs, as `scrape.allowCidrs` (docs/security.md). */
-        allowCidrs: allowCidrs(),
-        /** Ports webhook URLs may use, or `any`. */
-        allowPorts: allowPorts(),
+        /** The SSRF guard for webhook URLs: `allowCidrs`, `allowPorts`. */
+        ...SsrfPolicySchema.shape,
       })
       .prefault({}),
     /** Per-tenant limits, enforced in Redis across every API process. */
@@ -207,13 +210,8 @@ export const ConfigSchema = z
         /** Largest body kept; a larger one fails the job with `response_too_large`. */
         maxBytes: positiveInt().default(5_242_880),
         userAgent: z.string().default('Switchyard/0.1 (+https://switchyard.dev/bot)'),
-        /**
-         * SSRF guard (docs/security.md): CIDRs scrapes may reach although loopback, private or
-         * link-local, e.g. `127.0.0.0/8` for local development. Empty: public addresses only.
-         */
-        allowCidrs: allowCidrs(),
-        /** Ports scrape targets (and redirects) may use, or `any`. */
-        allowPorts: allowPorts(),
+        /** The SSRF guard for scrape targets and their redirects: `allowCidrs`, `allowPorts`. */
+        ...SsrfPolicySchema.shape,
       })
       .prefault({}),
     models: z
