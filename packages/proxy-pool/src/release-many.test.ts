@@ -12,7 +12,7 @@ import {
 } from './test-support.ts';
 import type { Lease } from './types.ts';
 
-describe('release-many-1.lua (the no-penalty releases of one tick in one call)', () => {
+describe('release-many-5.lua (the releases of one tick in one call)', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 
