@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyPoolError } from './errors.ts';
-import { interactive, leaseOk, openTestPool, proxySpec, type TestPool } from './test-support.ts';
+import { interactive, leaseOk, openTestPool, proxySpec, scriptCalls, type TestPool } from './test-support.ts';
+import type { Lease } from './types.ts';
 
 describe('upsert-2.lua and remove-5.lua', () => {
   let t: TestPool;
@@ -60,6 +61,33 @@ describe('upsert-2.lua and remove-5.lua', () => {
     const [a] = await t.pool.list();
     expect(a).toMatchObject({ state: 'available', inFlight: 1, consecutiveFaults: 0 });
     expect(await t.pool.release(fresh, { outcome: 'ok' })).toBe('released');
+  });
+
+  it("a lease carries its proxy's price, alone or in a batch, and an upserted price from the proxy's next lease", async () => {
+    t = await openTestPool();
+    await t.pool.upsert(proxySpec('a', { pricePerGbUsd: 0.5, tags: ['dc'] }));
+    await t.pool.upsert(proxySpec('b', { pricePerGbUsd: 7.25, tags: ['res'] }));
+    const calls = scriptCalls(t.redis);
+    let lone: Lease;
+    let batch: Lease[];
+    try {
+      lone = await leaseOk(t.pool, interactive('x.test', { tags: ['res'] }));
+      batch = await Promise.all(
+        [{ tags: ['dc'] }, { tags: ['res'] }, {}].map((c) => leaseOk(t.pool, interactive('x.test', c))),
+      );
+      expect(calls.names).toEqual(['lease-many', 'lease-many']);
+    } finally {
+      calls.restore();
+    }
+    expect([lone.proxyId, lone.pricePerGbUsd]).toEqual(['b', 7.25]);
+    expect(batch.map((l) => [l.proxyId, l.pricePerGbUsd])).toEqual([
+      ['a', 0.5],
+      ['b', 7.25],
+      ['a', 0.5],
+    ]);
+    expect(await t.pool.upsert(proxySpec('b', { pricePerGbUsd: 9, tags: ['res'] }))).toBe('updated');
+    expect(lone.pricePerGbUsd).toBe(7.25);
+    expect((await leaseOk(t.pool, interactive('x.test', { tags: ['res'] }))).pricePerGbUsd).toBe(9);
   });
 
   it("removing a proxy ends its leases (stale on release and renew) and no other proxy's", async () => {
