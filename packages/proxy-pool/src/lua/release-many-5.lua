@@ -38,6 +38,8 @@
 --- @include "expire-lease"
 
 local prefix, now, jitter = ARGV[1], clockMs(ARGV[2]), tonumber(ARGV[3])
+-- proxy id -> true while it is in the faulty set (proxies with consecutive faults: usually none)
+local faulty = {}
 
 local function keepHostUntil(host, t)
   redis.call('ZADD', KEYS[5], 'GT', t, host)
@@ -97,6 +99,7 @@ local function proxyFault(pid, rand)
   if p[3] == '0' and p[4] ~= '0' then return 0 end -- quarantined already: one outage counts once
   local faults = redis.call('HINCRBY', pkey, 'faults', 1)
   redis.call('SADD', prefix .. 'faulty', pid)
+  faulty[pid] = true
   -- draining: out of service already; the count makes an undrain wait for a probe
   if p[3] ~= '0' then return 0 end
   local penalty = backoff(tonumber(ARGV[10]), tonumber(ARGV[11]), faults, jitter, rand)
@@ -114,43 +117,41 @@ end
 expireDue(prefix, KEYS[1], members, now)
 
 -- the leases still in the set are live: how many of each proxy's end, in first-seen order
-local results, pids, ended, ok = {}, {}, {}, {}
+local results, pids, ended = {}, {}, {}
 for j, member in ipairs(members) do
   local pid = proxyOf[j]
   results[j] = redis.call('ZREM', KEYS[1], member) == 1 and 0 or -1
   if results[j] == 0 then
     if not ended[pid] then pids[#pids + 1], ended[pid] = pid, 0 end
     ended[pid] = ended[pid] + 1
-    ok[pid] = ok[pid] or ARGV[5 * j + 8] == 'ok'
   end
 end
 if #pids == 0 then return results end
 local scores = redis.call('ZMSCORE', prefix .. 'a', unpack(pids))
 local zks = redis.call('HMGET', prefix .. 'zk', unpack(pids))
--- (the faulty set names the proxies with a consecutive-fault count to reset: usually none)
-local faulty = {}
-if redis.call('EXISTS', prefix .. 'faulty') == 1 then
-  faulty = redis.call('SMISMEMBER', prefix .. 'faulty', unpack(pids))
-end
 for n, pid in ipairs(pids) do
-  local pkey = prefix .. 'p:' .. pid
   if scores[n] then
     local inflight, max = unpackScore(scores[n])
     setAvailability(zks[n], pid, math.max(inflight - ended[pid], 0), max)
-  elseif redis.call('EXISTS', pkey) == 1 then
-    redis.call('HINCRBY', pkey, 'held', int(-ended[pid]))
+  elseif redis.call('EXISTS', prefix .. 'p:' .. pid) == 1 then
+    redis.call('HINCRBY', prefix .. 'p:' .. pid, 'held', int(-ended[pid]))
   else
-    ended[pid], ok[pid] = false, false
-  end
-  if ok[pid] and faulty[n] == 1 then
-    redis.call('HSET', pkey, 'faults', '0')
-    redis.call('SREM', prefix .. 'faulty', pid)
+    ended[pid] = false
   end
 end
+if redis.call('EXISTS', prefix .. 'faulty') == 1 then
+  for n, f in ipairs(redis.call('SMISMEMBER', prefix .. 'faulty', unpack(pids))) do faulty[pids[n]] = f == 1 end
+end
+
+-- the outcomes, in order
 for j = 1, #members do
   local pid, outcome, a = proxyOf[j], ARGV[5 * j + 8], 5 * j + 9
   if results[j] == 0 and ended[pid] == false then
     results[j] = -2
+  elseif results[j] == 0 and outcome == 'ok' and faulty[pid] then
+    redis.call('HSET', prefix .. 'p:' .. pid, 'faults', '0')
+    redis.call('SREM', prefix .. 'faulty', pid)
+    faulty[pid] = false
   elseif results[j] == 0 and outcome == 'rate_limited' then
     results[j] = rateLimited(pid, ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]))
   elseif results[j] == 0 and outcome == 'blocked' then
