@@ -21,7 +21,7 @@ const scrape = (proxyConstraints?: { tags?: string[] }): EgressRequest => ({
     priority: 0,
     timeout_ms: 10_000,
     ...(proxyConstraints ? { proxy: proxyConstraints } : {}),
-  } as EgressRequest['spec'],
+  },
   lane: 'interactive',
   model: null,
   host: 'shop.test',
