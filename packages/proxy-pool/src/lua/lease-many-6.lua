@@ -2,9 +2,9 @@
   Leases for one or more requests, in order: a lone lease, or the leases a process issues in the
   same tick. Each request runs leaseOne (includes/lease-one.lua, the pool's one selector) and gets
   its own answer, so a batch answers as the same requests one call each would. Shared by the call:
-  a reclaim first (ARGV[6] > 0), one EXISTS per host for its exclusion set (no lease
-  creates one), one HINCRBY for the fencing epochs (consecutive, in request order) and one ZADD of
-  the leases at the end (the reserve check counts them meanwhile).
+  a reclaim first (ARGV[6] > 0), one EXISTS per host for its exclusion set (no lease creates one),
+  one HINCRBY for the fencing epochs (consecutive, in request order) and one ZADD of the leases at
+  the end (the reserve check counts them meanwhile).
 
   KEYS[1] leases    zset  "leaseId|epoch|proxyId" -> expiry (ms)
   KEYS[2] timers    zset  "s:<session>" | "h:<host>" -> due time (ms)
@@ -39,7 +39,7 @@ local c = {
 }
 if ARGV[6] ~= '0' then reclaim(prefix, KEYS[1], KEYS[2], KEYS[4], KEYS[5], now, tonumber(ARGV[6])) end
 local hostEmpty = {} -- host -> true when it has no exclusion set
-local replies, granted = {}, {} -- granted: {index of its epoch in replies, lease id, proxy id, expiry}
+local replies, granted = {}, {} -- granted: {index of the epoch in replies, lease id, proxy id, expiry}
 local i = 7
 while i <= #ARGV do
   local n, ttl, host = tonumber(ARGV[i]), tonumber(ARGV[i + 2]), ARGV[i + 5]

@@ -140,7 +140,8 @@ for n, pid in ipairs(pids) do
   end
 end
 if redis.call('EXISTS', prefix .. 'faulty') == 1 then
-  for n, f in ipairs(redis.call('SMISMEMBER', prefix .. 'faulty', unpack(pids))) do faulty[pids[n]] = f == 1 end
+  local member = redis.call('SMISMEMBER', prefix .. 'faulty', unpack(pids))
+  for n, pid in ipairs(pids) do faulty[pid] = member[n] == 1 end
 end
 
 -- the outcomes, in order

@@ -25,11 +25,13 @@ if ARGV[5] ~= '' then zk = zk .. ' ' .. prefix .. 'a:c:' .. ARGV[5] end
 local max = tonumber(ARGV[6])
 
 local old = redis.call('HMGET', pkey, 'max', 'zk', 'drain', 'qu')
-redis.call('HSET', pkey, 'url', ARGV[3], 'tags', ARGV[4], 'country', ARGV[5], 'max', max, 'price', ARGV[7], 'zk', zk)
+redis.call('HSET', pkey, 'url', ARGV[3], 'tags', ARGV[4], 'country', ARGV[5], 'max', max,
+  'price', ARGV[7], 'zk', zk)
 redis.call('HSET', prefix .. 'zk', id, zk)
 if not old[1] then
   local born = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-  redis.call('HSET', pkey, 'held', 0, 'released', 0, 'drain', 0, 'qu', 0, 'faults', 0, 'bytes', 0, 'born', born)
+  redis.call('HSET', pkey, 'held', 0, 'released', 0, 'drain', 0, 'qu', 0, 'faults', 0, 'bytes', 0,
+    'born', born)
   redis.call('HSET', prefix .. 'born', id, born)
   redis.call('SADD', KEYS[2], id)
   redis.call('HINCRBY', KEYS[1], 'cap', max)
