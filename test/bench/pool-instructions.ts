@@ -12,8 +12,8 @@
  *
  * It also counts leases and releases apart (batches of leases, then their releases). --tags makes
  * every lease a constrained one (the bench pools' proxies are all tagged `dc`): the path that
- * reads a tag's set, and so catches up what the batched scripts left behind. --config
- * sets a Redis option before the pools are made (e.g. zset-max-listpack-entries=0). --keep leaves
+ * reads a tag's set. --config sets a Redis option before the pools are made (e.g.
+ * zset-max-listpack-entries=0). --keep leaves
  * the callgrind dumps (one per measurement, in order) for callgrind_annotate, to see where the
  * instructions go; Debian's redis-server is stripped, so point --redis-server at a build with
  * symbols for that.
@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
   options: {
     pairs: { type: 'string', default: '6400' },
     concurrency: { type: 'string', default: '64' },
-    // 100: under Redis's listpack limit (128 entries) unless a key holds the placeholder
+    // 100: under Redis's listpack limit (128 entries)
     sizes: { type: 'string', default: '10,100,1000,10000' },
     keep: { type: 'boolean', default: false },
     'redis-server': { type: 'string', default: 'redis-server' },
@@ -181,9 +181,6 @@ try {
       `${`${size.toLocaleString('en')} proxies`.padEnd(32)} lease ${fmt(l, 8)}  release ${fmt(r, 8)}`,
     );
   }
-  const poolCounts = rows.slice(1).map(([, n]) => n);
-  const spread = Math.max(...poolCounts) / Math.min(...poolCounts) - 1;
-  console.log(`spread of instructions per pair across pool sizes: ${(spread * 100).toFixed(1)}%`);
 } finally {
   server.kill('SIGTERM');
   await sleep(500);

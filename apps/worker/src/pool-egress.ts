@@ -8,30 +8,17 @@ export interface PoolEgressOptions {
   leaseTtlMs: (req: EgressRequest) => number;
 }
 
-const PRICE_REFRESH_MS = 10_000;
-
 /**
  * Egress through a leased pool proxy: a lease per attempt (constraints and sticky session from the
  * job), the proxy's reused undici ProxyAgent, and a release that reports the attempt's outcome so
- * the pool can cool down, ban or quarantine.
+ * the pool can cool down, ban or quarantine. The lease carries the proxy's price, so the attempt
+ * path makes no other pool call.
  */
 export class PoolEgress implements Egress {
   private readonly opts: PoolEgressOptions;
-  private prices = new Map<string, number>();
-  private pricesAt = 0;
 
   constructor(opts: PoolEgressOptions) {
     this.opts = opts;
-  }
-
-  /** USD per GB equals nano-USD per byte. */
-  private async nanosPerByte(proxyId: string): Promise<number> {
-    if (!this.prices.has(proxyId) || Date.now() - this.pricesAt > PRICE_REFRESH_MS) {
-      const list = await this.opts.pool.list();
-      this.prices = new Map(list.map((p) => [p.id, p.pricePerGbUsd]));
-      this.pricesAt = Date.now();
-    }
-    return this.prices.get(proxyId) ?? 0;
   }
 
   async acquire(req: EgressRequest): Promise<EgressGrant | EgressExhausted> {
@@ -50,7 +37,8 @@ export class PoolEgress implements Egress {
       dispatcher: this.opts.dispatchers.get(lease),
       viaProxy: true,
       proxyId: lease.proxyId,
-      nanosPerByte: await this.nanosPerByte(lease.proxyId),
+      // USD per GB equals nano-USD per byte
+      nanosPerByte: lease.pricePerGbUsd,
       async release(report) {
         await pool.release(lease, report);
       },

@@ -93,7 +93,7 @@ describe('availability sets: in-flight counts packed into the scores', () => {
     await t.pool.remove('a');
     const k = t.pool.keys;
     expect(await scores('a:t:new')).toEqual({});
-    for (const column of [k.urls, k.zks, k.born]) expect(await t.redis.hexists(column, 'a')).toBe(0);
+    for (const column of [k.zks, k.born]) expect(await t.redis.hexists(column, 'a')).toBe(0);
     expect(await t.redis.exists(k.proxy('a'))).toBe(0);
   });
 
@@ -137,112 +137,5 @@ describe('consecutive faults and the `faulty` set', () => {
       ['b', 1],
     ]);
     expect(await t.redis.smembers(t.pool.keys.faulty)).toEqual(['b']);
-  });
-});
-
-describe('the availability sets and column hashes of a small pool', () => {
-  let t: TestPool;
-  afterEach(async () => t.close());
-
-  it('are kept in the hash-table encoding by a placeholder that is never leased, listed or counted', async () => {
-    t = await openTestPool();
-    await t.pool.upsert(proxySpec('a', { maxConcurrency: 1, tags: ['dc'], country: 'DE' }));
-    const k = t.pool.keys;
-    const sets = [k.available, `${k.base}a:t:dc`, `${k.base}a:c:DE`];
-    // one proxy: without the placeholder every one of these would be a listpack (O(n) lookups)
-    for (const key of sets) expect(await t.redis.object('ENCODING', key)).toBe('skiplist');
-    for (const key of [k.urls, k.zks, k.born])
-      expect(await t.redis.object('ENCODING', key)).toBe('hashtable');
-    // and it stays so when the tags change, after a removal and after a restart's reload
-    await t.pool.upsert(proxySpec('a', { maxConcurrency: 1, tags: ['new'] }));
-    expect(await t.redis.object('ENCODING', `${k.base}a:t:new`)).toBe('skiplist');
-    await t.pool.upsert(proxySpec('b', { maxConcurrency: 1, tags: ['new'] }));
-    await t.pool.remove('b');
-    // a restart loads each key from its dump, choosing the encoding by the same limits
-    const reloaded = async (key: string) => {
-      const copy = `${k.base}reloaded`;
-      await t.redis.restore(copy, 0, await t.redis.dumpBuffer(key), 'REPLACE');
-      const encoding = await t.redis.object('ENCODING', copy);
-      await t.redis.del(copy);
-      return encoding;
-    };
-    for (const key of [k.available, `${k.base}a:t:new`]) expect(await reloaded(key)).toBe('skiplist');
-    for (const key of [k.urls, k.zks, k.born]) expect(await reloaded(key)).toBe('hashtable');
-
-    // the one real slot is leased, then nothing: the placeholder is not a proxy
-    expect((await leaseOk(t.pool, interactive('x.test', { tags: ['new'] }))).proxyId).toBe('a');
-    const none = { exhausted: true, reason: 'capacity' };
-    expect(await t.pool.lease(interactive('x.test'))).toMatchObject(none);
-    // leases of one tick go as one lease-many call, which reads the front of the sets its own way
-    const batch = await Promise.all(
-      [interactive('x.test'), interactive('y.test', { tags: ['new'] })].map((r) => t.pool.lease(r)),
-    );
-    expect(batch).toEqual([expect.objectContaining(none), expect.objectContaining(none)]);
-    expect((await t.pool.list()).map((p) => p.id)).toEqual(['a']);
-    expect(await t.pool.counts()).toMatchObject({ inFlight: 1, capacity: 1 });
-    await t.pool.remove('a');
-    expect(await t.pool.lease(interactive('x.test'))).toMatchObject(none);
-    expect(await t.pool.list()).toEqual([]);
-  });
-});
-
-describe("a host's cooldown, ban and score keys", () => {
-  let t: TestPool;
-  afterEach(async () => t.close());
-
-  it('are kept in the hash-table encoding from their first entry, and list and lease never see the placeholder', async () => {
-    t = await openTestPool({ ban: { afterBlocks: 1 } });
-    for (const id of ['a', 'b', 'c']) await t.pool.upsert(proxySpec(id, { maxConcurrency: 1 }));
-    const k = t.pool.keys;
-    const host = 'x.test';
-    await t.pool.release(await leaseOk(t.pool, interactive(host)), {
-      outcome: 'rate_limited',
-      retryAfterMs: 5000,
-    });
-    expect(await t.redis.object('ENCODING', k.excluded(host))).toBe('skiplist');
-    expect(await t.redis.object('ENCODING', k.hostScores(host))).toBe('hashtable');
-    await t.pool.release(await leaseOk(t.pool, interactive(host)), { outcome: 'blocked' });
-    expect(await t.redis.object('ENCODING', k.banned(host))).toBe('skiplist');
-
-    // a cools and b is banned for the host (a ban is listed apart): c is what is left, and nothing after it
-    expect((await leaseOk(t.pool, interactive(host))).proxyId).toBe('c');
-    expect(await t.pool.lease(interactive(host))).toMatchObject({ exhausted: true, reason: 'cooling' });
-    const list = await t.pool.list();
-    expect(list.map((p) => [p.id, p.state, p.cooling.length, p.banned.length])).toEqual([
-      ['a', 'cooling', 1, 0],
-      ['b', 'available', 0, 1],
-      ['c', 'available', 0, 0],
-    ]);
-    expect(await t.pool.counts()).toMatchObject({ bannedPairs: 1, proxiesWithBans: 1 });
-    // when they run out, the host's keys go, placeholder and all
-    t.clock.advance(3_600_001);
-    await t.pool.reclaimExpired();
-    for (const key of [k.excluded(host), k.banned(host), k.hostScores(host)])
-      expect(await t.redis.exists(key)).toBe(0);
-  });
-});
-
-describe('the leases set', () => {
-  let t: TestPool;
-  afterEach(async () => t.close());
-
-  it('is kept in the hash-table encoding by its placeholder, which no count or expiry ever sees', async () => {
-    t = await openTestPool({ leaseTtlMs: 1000 });
-    await t.pool.upsert(proxySpec('a', { maxConcurrency: 10 }));
-    const lone = await leaseOk(t.pool, interactive('x.test'));
-    expect(await t.redis.object('ENCODING', t.pool.keys.leases)).toBe('skiplist');
-    await Promise.all(Array.from({ length: 5 }, () => leaseOk(t.pool, interactive('x.test'))));
-    expect(await t.redis.zcard(t.pool.keys.leases)).toBe(7); // six leases and the placeholder
-    expect((await t.pool.counts()).inFlight).toBe(6);
-    expect(await t.pool.release(lone, { outcome: 'ok' })).toBe('released');
-    expect((await t.pool.counts()).inFlight).toBe(5);
-
-    t.clock.advance(1000);
-    expect(await t.pool.reclaimExpired()).toBe(5);
-    expect((await t.pool.counts()).inFlight).toBe(0);
-    expect((await t.pool.list())[0]).toMatchObject({ inFlight: 0, outcomes: { expired: 5 } });
-    expect(await t.redis.zcard(t.pool.keys.leases)).toBe(1);
-    // a new lease finds the set as it should be
-    expect((await leaseOk(t.pool, interactive('x.test'))).proxyId).toBe('a');
   });
 });

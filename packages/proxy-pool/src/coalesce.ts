@@ -3,7 +3,7 @@
  * item and the queue is flushed in a microtask, after the code that is running (and the promise
  * continuations already due) has had its turn, in calls of at most `max` items. `send` answers
  * one result per item, in order; its failure rejects every caller of that call. A lone item is
- * sent alone, so `send` can pick the single-item path for it.
+ * a call of one.
  */
 export class Coalescer<T, R> {
   readonly #max: number;

@@ -16,10 +16,8 @@ export interface PoolKeys {
   quarantine: string;
   draining: string;
   available: string;
-  /** Proxies whose tag and country sets lag behind the all-proxies set (lua/includes/availability.lua). */
-  behind: string;
-  /** Column hashes (proxy id -> value) the batched scripts read for many proxies in one call. */
-  urls: string;
+  /** Proxy id -> its availability sets, and its creation epoch: columns of the proxies' hashes
+   * that release-many-5.lua and count-1.lua read for many proxies in one call. */
   zks: string;
   born: string;
   /** Proxies whose consecutive-fault count is not 0. */
@@ -49,8 +47,6 @@ export function poolKeys(prefix: string): PoolKeys {
     quarantine: `${base}quar`,
     draining: `${base}draining`,
     available: `${base}a`,
-    behind: `${base}a:behind`,
-    urls: `${base}url`,
     zks: `${base}zk`,
     born: `${base}born`,
     faulty: `${base}faulty`,

@@ -1,18 +1,29 @@
 import { Coalescer } from './coalesce.ts';
 import type { PoolKeys } from './keys.ts';
-import type { ScriptArg } from './scripts.ts';
+import type { ResolvedPoolOptions } from './options.ts';
+import type { ScriptArg, ScriptRunner } from './scripts.ts';
 import type { ServerClock } from './server-clock.ts';
+import type { ExhaustedReason } from './types.ts';
 import type { NormalizedLeaseRequest } from './validate.ts';
 
-/** At most this many leases (or plain releases) issued in the same tick go to Redis as one script
- * call (lease-many, release-many); more go as several calls of equal size, which Redis pipelines. */
+/** At most this many leases (or releases) issued in the same tick go to Redis as one script call
+ * (lease-many, release-many); more go as several calls of equal size, which Redis pipelines. */
 const COALESCE_MAX = 32;
 
 /** Expired leases a coalesced lease call reclaims first when any of its requests asks. */
 export const RECLAIM_BATCH = 32;
 
-/** What lease-7.lua (and each entry of lease-many-6.lua) answers. */
-export type LeaseReply = [number, string, string | number, number?, number?];
+/** What a lease request got: a proxy (with what the attempt needs of it), or why not. */
+export type LeaseReply =
+  | {
+      leased: true;
+      proxyId: string;
+      proxyUrl: string;
+      epoch: number;
+      expiresAt: number;
+      pricePerGbUsd: number;
+    }
+  | { leased: false; reason: ExhaustedReason; retryAfterMs: number };
 
 /** One lease request on its way to Redis, normalised. */
 export interface LeaseCall {
@@ -37,120 +48,104 @@ function sameShape(a: LeaseCall, b: LeaseCall): boolean {
   );
 }
 
-/** One plain (no-penalty) release on its way to Redis. */
+/** One request's six values in lease-many-6.lua's reply. */
+function leaseReply(v: unknown[]): LeaseReply {
+  if (v[0] !== 1) return { leased: false, reason: v[1] as ExhaustedReason, retryAfterMs: Number(v[2]) };
+  return {
+    leased: true,
+    proxyId: String(v[1]),
+    proxyUrl: String(v[2]),
+    epoch: Number(v[3]),
+    expiresAt: Number(v[4]),
+    pricePerGbUsd: Number(v[5] ?? 0),
+  };
+}
+
+/** One release on its way to Redis. */
 export interface ReleaseCall {
   /** The lease's member in the leases set ("leaseId|epoch|proxyId") */
   member: string;
-  proxyId: string;
   outcome: string;
+  host: string;
+  /** Only for a penalising outcome: the target's Retry-After, and a random number in [0, 1). */
+  retryAfterMs?: number;
+  random?: number;
 }
 
 export interface LeaseCallsOptions {
   keys: PoolKeys;
-  run: (name: string, keys: string[], args: ScriptArg[]) => Promise<unknown>;
+  run: ScriptRunner;
   /** The key prefix scripts build their own keys from (client keyPrefix included). */
   argBase: string;
   clock: ServerClock;
-  reserve: number;
-  sessionTtlMs: number;
-  exhaustedRetryMs: number;
+  options: ResolvedPoolOptions;
 }
 
 /**
- * How leases and plain releases reach Redis: the ones a process issues in the same tick share one
- * script call (lease-many-6.lua, release-many-1.lua); a lone one uses lease-7.lua /
- * release-plain-1.lua. Each caller gets its own answer. ProxyPool keeps the pool's rules, metrics
- * and logging; this keeps the wire.
+ * How leases and releases reach Redis: the leases a process issues in the same tick share one
+ * call of lease-many-6.lua, its releases one of release-many-5.lua (a lone one goes alone, at
+ * once). Each caller gets its own answer. ProxyPool keeps the pool's metrics and logging; this
+ * keeps the wire.
  */
 export class LeaseCalls {
   readonly #o: LeaseCallsOptions;
+  /** ARGV[3..11] of release-many-5.lua: the penalties' options. */
+  readonly #penaltyArgs: number[];
   readonly #leases = new Coalescer<LeaseCall, LeaseReply>(COALESCE_MAX, (calls) => this.#sendLeases(calls));
   readonly #releases = new Coalescer<ReleaseCall, number>(COALESCE_MAX, (calls) => this.#sendReleases(calls));
 
   constructor(opts: LeaseCallsOptions) {
     this.#o = opts;
+    const { jitter, cooldown, ban, quarantine } = opts.options;
+    this.#penaltyArgs = [
+      jitter,
+      cooldown.baseMs,
+      cooldown.maxMs,
+      cooldown.resetAfterMs,
+      ban.afterBlocks,
+      ban.windowMs,
+      ban.durationMs,
+      quarantine.baseMs,
+      quarantine.maxMs,
+    ];
   }
 
   lease(call: LeaseCall): Promise<LeaseReply> {
     return this.#leases.submit(call);
   }
 
-  /** -1 when the lease was stale, 0 when its proxy was removed (or re-added) since, else 1. */
-  releasePlain(call: ReleaseCall): Promise<number> {
+  /** -1 when the lease was stale, -2 when its proxy is gone, else the penalty applied (ms, 0 for none). */
+  release(call: ReleaseCall): Promise<number> {
     return this.#releases.submit(call);
   }
 
   async #sendLeases(calls: LeaseCall[]): Promise<LeaseReply[]> {
-    const { keys: k, run, argBase, clock, reserve, sessionTtlMs, exhaustedRetryMs } = this.#o;
-    if (calls.length === 1) {
-      const c = calls[0]!;
-      const reply = await run(
-        'lease',
-        [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.excluded(c.r.host), k.quarantine],
-        [
-          argBase,
-          clock.arg(),
-          c.ttlMs,
-          c.leaseId,
-          c.lane,
-          reserve,
-          c.r.session,
-          sessionTtlMs,
-          c.seed,
-          exhaustedRetryMs,
-          c.reclaim,
-          c.r.country,
-          ...c.r.tags,
-        ],
-      );
-      return [reply as LeaseReply];
-    }
-    const args: ScriptArg[] = [
-      argBase,
-      clock.arg(),
-      reserve,
-      sessionTtlMs,
-      exhaustedRetryMs,
-      calls.some((c) => c.reclaim > 0) ? RECLAIM_BATCH : 0,
-    ];
+    const { keys: k, run, argBase, clock } = this.#o;
+    const { interactiveReserve: reserve, sessionTtlMs, exhaustedRetryMs } = this.#o.options;
+    const reclaim = calls.some((c) => c.reclaim > 0) ? RECLAIM_BATCH : 0;
+    const args: ScriptArg[] = [argBase, clock.arg(), reserve, sessionTtlMs, exhaustedRetryMs, reclaim];
     // consecutive requests that differ only in their lease id go as one run (lease-many-6.lua)
     for (let i = 0; i < calls.length;) {
       const c = calls[i]!;
-      const tags = c.r.tags.join(' ');
       let end = i + 1;
       while (end < calls.length && sameShape(calls[end]!, c)) end++;
-      args.push(end - i, c.lane, c.ttlMs, c.r.session, c.seed, c.r.host, c.r.country, tags);
+      args.push(end - i, c.lane, c.ttlMs, c.r.session, c.seed, c.r.host, c.r.country, c.r.tags.join(' '));
       for (let k = i; k < end; k++) args.push(calls[k]!.leaseId);
       i = end;
     }
-    const flat = (await run(
-      'lease-many',
-      [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.quarantine],
-      args,
-    )) as (string | number)[];
-    // five values per request (lease-many-6.lua)
-    return calls.map((_, i): LeaseReply => {
-      const [status, a, b, epoch, expiresAt] = flat.slice(5 * i, 5 * i + 5) as [
-        number,
-        string,
-        string | number,
-        number,
-        number,
-      ];
-      return status === 1 ? [1, a, b, epoch, expiresAt] : [0, a, b];
-    });
+    const keys = [k.leases, k.timers, k.meta, k.sessions, k.hosts, k.quarantine];
+    const flat = (await run('lease-many', keys, args)) as unknown[];
+    // six values per request (lease-many-6.lua)
+    return calls.map((_, i) => leaseReply(flat.slice(6 * i, 6 * i + 6)));
   }
 
   async #sendReleases(calls: ReleaseCall[]): Promise<number[]> {
-    const { keys, run, argBase, clock } = this.#o;
-    if (calls.length === 1) {
-      const c = calls[0]!;
-      return [
-        (await run('release-plain', [keys.leases], [argBase, clock.arg(), c.member, c.outcome])) as number,
-      ];
+    const { keys: k, run, argBase, clock } = this.#o;
+    const args: ScriptArg[] = [argBase, clock.arg(), ...this.#penaltyArgs];
+    for (const c of calls) {
+      const retryAfter = c.retryAfterMs === undefined ? '' : Math.ceil(c.retryAfterMs);
+      args.push(c.member, c.outcome, c.host, retryAfter, c.random ?? '');
     }
-    const args: ScriptArg[] = [argBase, clock.arg()];
-    for (const c of calls) args.push(c.member, c.proxyId, c.outcome);
-    return (await run('release-many', [keys.leases], args)) as number[];
+    return (await run('release-many', [k.leases, k.timers, k.meta, k.quarantine, k.hosts], args)) as number[];
   }
 }

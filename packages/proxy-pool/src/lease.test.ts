@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Lease } from './types.ts';
 import { interactive, leaseOk, openTestPool, proxySpec, type TestPool } from './test-support.ts';
 
-describe('lease-7.lua', () => {
+describe('lease-many-6.lua: one lease at a time', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 

@@ -11,18 +11,17 @@ export class GrantedLease implements Lease {
   readonly expiresAt: number;
   readonly host: string;
   readonly lane: Lane;
+  readonly pricePerGbUsd: number;
   readonly #proxyUrl: string;
 
-  constructor(
-    fields: { leaseId: string; proxyId: string; epoch: number; expiresAt: number; host: string; lane: Lane },
-    proxyUrl: string,
-  ) {
+  constructor(fields: Omit<Lease, 'proxyUrl' | 'exhausted'>, proxyUrl: string) {
     this.leaseId = fields.leaseId;
     this.proxyId = fields.proxyId;
     this.epoch = fields.epoch;
     this.expiresAt = fields.expiresAt;
     this.host = fields.host;
     this.lane = fields.lane;
+    this.pricePerGbUsd = fields.pricePerGbUsd;
     this.#proxyUrl = proxyUrl;
   }
 

@@ -40,6 +40,47 @@ export class PoolMetrics {
     const registers = [opts.registry];
     this.registry = opts.registry;
     this.#maxAgeMs = opts.countsMaxAgeMs ?? 1000;
+    this.#registerGauges(p, registers);
+    this.#leaseWait = new Histogram({
+      name: `${p}lease_wait_seconds`,
+      help: 'Time a lease call took, by lane and result (leased or the exhaustion reason)',
+      labelNames: ['lane', 'result'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.#exhausted = new Counter({
+      name: `${p}exhausted_total`,
+      help: 'Lease calls answered exhausted, by lane and reason (reserve, capacity, cooling)',
+      labelNames: ['lane', 'reason'],
+      registers,
+    });
+    this.#outcomes = new Counter({
+      name: `${p}outcomes_total`,
+      help: 'Released leases by outcome class and proxy',
+      labelNames: ['outcome', 'proxy'],
+      registers,
+    });
+    this.#rateLimited = new Counter({
+      name: `${p}rate_limited_total`,
+      help: 'Rate-limit answers seen through each proxy (egress IP)',
+      labelNames: ['proxy'],
+      registers,
+    });
+    this.#bytes = new Counter({
+      name: `${p}bytes_total`,
+      help: 'Bytes sent and received through each proxy',
+      labelNames: ['proxy'],
+      registers,
+    });
+    this.#stale = new Counter({
+      name: `${p}stale_releases_total`,
+      help: 'Releases rejected because the lease had expired or was fenced off',
+      registers,
+    });
+  }
+
+  /** The gauges, read from Redis at scrape time (one read serves them all: #counts). */
+  #registerGauges(p: string, registers: Registry[]): void {
     const snapshot = () => this.#counts();
     const read = (pick: (c: PoolCounts) => number) =>
       async function (this: Gauge) {
@@ -79,42 +120,6 @@ export class PoolMetrics {
       help: '(proxy, host) pairs currently banned',
       registers,
       collect: read((c) => c.bannedPairs),
-    });
-    this.#leaseWait = new Histogram({
-      name: `${p}lease_wait_seconds`,
-      help: 'Time a lease call took, by lane and result (leased or the exhaustion reason)',
-      labelNames: ['lane', 'result'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers,
-    });
-    this.#exhausted = new Counter({
-      name: `${p}exhausted_total`,
-      help: 'Lease calls answered exhausted, by lane and reason (reserve, capacity, cooling)',
-      labelNames: ['lane', 'reason'],
-      registers,
-    });
-    this.#outcomes = new Counter({
-      name: `${p}outcomes_total`,
-      help: 'Released leases by outcome class and proxy',
-      labelNames: ['outcome', 'proxy'],
-      registers,
-    });
-    this.#rateLimited = new Counter({
-      name: `${p}rate_limited_total`,
-      help: 'Rate-limit answers seen through each proxy (egress IP)',
-      labelNames: ['proxy'],
-      registers,
-    });
-    this.#bytes = new Counter({
-      name: `${p}bytes_total`,
-      help: 'Bytes sent and received through each proxy',
-      labelNames: ['proxy'],
-      registers,
-    });
-    this.#stale = new Counter({
-      name: `${p}stale_releases_total`,
-      help: 'Releases rejected because the lease had expired or was fenced off',
-      registers,
     });
   }
 

@@ -34,9 +34,8 @@ export async function readExclusions(redis: Client, keys: PoolKeys, now: number)
   if (hosts.length === 0) return { cooling, banned };
   const pipe = redis.pipeline();
   for (const host of hosts) {
-    // below +inf: not the placeholder (lua/includes/placeholder.lua)
-    pipe.zrangebyscore(keys.excluded(host), `(${now}`, '(+inf', 'WITHSCORES');
-    pipe.zrangebyscore(keys.banned(host), `(${now}`, '(+inf', 'WITHSCORES');
+    pipe.zrangebyscore(keys.excluded(host), `(${now}`, '+inf', 'WITHSCORES');
+    pipe.zrangebyscore(keys.banned(host), `(${now}`, '+inf', 'WITHSCORES');
   }
   const results = (await execAll(pipe)) as string[][];
   hosts.forEach((host, i) => {
@@ -119,8 +118,7 @@ export async function readCounts(redis: Client, keys: PoolKeys, now: number): Pr
   pipe.scard(keys.ids);
   pipe.smembers(keys.draining);
   pipe.zrange(keys.quarantine, '0', '-1');
-  // every lease but the placeholder (lua/includes/leases-set.lua)
-  pipe.zcount(keys.leases, '-inf', '(+inf');
+  pipe.zcard(keys.leases);
   pipe.hget(keys.meta, 'cap');
   const [[total, draining, quarantined, inFlight, cap], ex] = await Promise.all([
     execAll(pipe) as Promise<[number, string[], string[], number, string | null]>,

@@ -6,7 +6,7 @@ import { startProxyFleet, type ProxyFleet } from '@switchyard/test-kit';
 import { createHttpProbe, ProxyProber } from './prober.ts';
 import { interactive, leaseOk, openTestPool, proxySpec, type TestPool } from './test-support.ts';
 
-describe('quarantine: release-8.lua, probe-due-1.lua and report-probe-2.lua', () => {
+describe('quarantine: release-many-5.lua, probe-due-1.lua and report-probe-2.lua', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 

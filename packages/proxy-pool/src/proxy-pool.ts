@@ -3,18 +3,18 @@ import type { Cluster, Redis } from 'ioredis';
 import { ProxyPoolError } from './errors.ts';
 import { poolKeys, type PoolKeys } from './keys.ts';
 import { LeaseCalls, RECLAIM_BATCH } from './lease-calls.ts';
-import { GrantedLease, ProbeTarget } from './lease.ts';
+import { GrantedLease, type ProbeTarget } from './lease.ts';
 import type { PoolMetrics } from './metrics.ts';
 import { resolvePoolOptions } from './options.ts';
-import type { ProxyPoolOptions, QuarantineOptions } from './options.ts';
+import type { ProxyPoolOptions } from './options.ts';
+import { PoolAdmin } from './pool-admin.ts';
 import { readCounts, readPoolHealth } from './pool-reader.ts';
 import { ReleaseStats } from './release-stats.ts';
-import { defineScripts, type ScriptArg } from './scripts.ts';
+import { defineScripts, upgradeFirst, type ScriptRunner } from './scripts.ts';
 import { ServerClock } from './server-clock.ts';
 import { OUTCOMES } from './types.ts';
 import type {
   Exhausted,
-  ExhaustedReason,
   Lease,
   LeaseRequest,
   LeaseResult,
@@ -26,7 +26,7 @@ import type {
   ReleaseReport,
   ReleaseResult,
 } from './types.ts';
-import { normalizeHost, normalizeLeaseRequest, normalizeProxy } from './validate.ts';
+import { normalizeHost, normalizeLeaseRequest } from './validate.ts';
 
 const PENALISING = new Set(['rate_limited', 'blocked', 'proxy_fault']);
 const KNOWN_OUTCOMES = new Set<string>(OUTCOMES);
@@ -37,13 +37,8 @@ const RECLAIM_EVERY_MS = 100;
 const leaseMember = (l: Pick<Lease, 'leaseId' | 'epoch' | 'proxyId'>) =>
   `${l.leaseId}|${l.epoch}|${l.proxyId}`;
 
-/** What release-8.lua answers besides a penalty (ms, >= 0). */
+/** What release-many-5.lua answers for a lease besides a penalty (ms, >= 0). */
 const STALE = -1;
-const PROXY_GONE = -2;
-/** release-plain and release-many answer -1 (stale: expired, released, or its proxy removed since),
- * 0 (its proxy is gone but the lease was still recorded) or 1 (ended on its proxy): as
- * release-8.lua would, with no penalty. */
-const plainAnswer = (n: number) => (n === 1 ? 0 : n === 0 ? PROXY_GONE : STALE);
 
 function validTtl(ms: number): number {
   if (!(Number.isFinite(ms) && ms > 0))
@@ -55,13 +50,9 @@ function validTtl(ms: number): number {
 export class ProxyPool {
   readonly keys: PoolKeys;
   readonly #redis: Redis | Cluster;
-  readonly #run: (name: string, keys: string[], args: ScriptArg[]) => Promise<unknown>;
+  readonly #run: ScriptRunner;
   readonly #argBase: string;
   readonly #leaseTtlMs: number;
-  readonly #quarantine: QuarantineOptions;
-  readonly #jitter: number;
-  /** ARGV[8..16] of release for penalising outcomes, after retryAfter and the random number. */
-  readonly #penaltyArgs: number[];
   readonly #clock: ServerClock;
   readonly #random: () => number;
   readonly #leaseIdPrefix = randomBytes(6).toString('base64url');
@@ -73,29 +64,17 @@ export class ProxyPool {
   readonly #calls: LeaseCalls;
   /** Release counts per proxy for the admin table, sent to Redis in batches. */
   readonly #stats: ReleaseStats;
+  readonly #admin: PoolAdmin;
 
   constructor(opts: ProxyPoolOptions) {
     this.keys = poolKeys(opts.prefix);
     this.#redis = opts.redis;
-    this.#run = defineScripts(opts.redis);
     // Keys the scripts build themselves do not get the client's keyPrefix; KEYS[] do.
     const clientPrefix = (opts.redis.options as { keyPrefix?: string }).keyPrefix ?? '';
     this.#argBase = clientPrefix + this.keys.base;
+    this.#run = upgradeFirst(defineScripts(opts.redis), this.keys, this.#argBase);
     const o = resolvePoolOptions(opts);
     this.#leaseTtlMs = o.leaseTtlMs;
-    this.#jitter = o.jitter;
-    this.#quarantine = o.quarantine;
-    this.#penaltyArgs = [
-      o.jitter,
-      o.cooldown.baseMs,
-      o.cooldown.maxMs,
-      o.cooldown.resetAfterMs,
-      o.ban.afterBlocks,
-      o.ban.windowMs,
-      o.ban.durationMs,
-      o.quarantine.baseMs,
-      o.quarantine.maxMs,
-    ];
     this.#clock = new ServerClock(opts.redis, opts.now);
     this.#random = opts.random ?? Math.random;
     this.#metrics = opts.metrics;
@@ -105,58 +84,54 @@ export class ProxyPool {
       run: this.#run,
       argBase: this.#argBase,
       clock: this.#clock,
-      reserve: o.interactiveReserve,
-      sessionTtlMs: o.sessionTtlMs,
-      exhaustedRetryMs: o.exhaustedRetryMs,
+      options: o,
     });
     this.#stats = new ReleaseStats(
       (args) => this.#run('count', [this.keys.born], [this.#argBase, ...args]),
       o.statsFlushMs,
     );
+    this.#admin = new PoolAdmin({
+      keys: this.keys,
+      run: this.#run,
+      argBase: this.#argBase,
+      clock: this.#clock,
+      random: this.#random,
+      jitter: o.jitter,
+      quarantine: o.quarantine,
+      logger: this.#logger,
+    });
     this.#metrics?.attach(this);
   }
 
-  /** Adds a proxy or updates it in place (keeping in-flight leases, counters and health). */
-  async upsert(spec: ProxySpec): Promise<'created' | 'updated'> {
-    const p = normalizeProxy(spec);
-    const created = await this.#run(
-      'upsert',
-      [this.keys.meta, this.keys.ids],
-      [this.#argBase, p.id, p.url, p.tags.join(' '), p.country, p.maxConcurrency, p.pricePerGbUsd],
-    );
-    return created === 1 ? 'created' : 'updated';
+  /** Adds a proxy or updates it in place (keeping in-flight leases, counters and health); a new
+   * URL or price applies from its next lease. */
+  upsert(spec: ProxySpec): Promise<'created' | 'updated'> {
+    return this.#admin.upsert(spec);
   }
 
   /** Removes a proxy and ends its in-flight leases: a late release of one is stale and changes nothing. */
-  async remove(id: string): Promise<boolean> {
-    const k = this.keys;
-    return (
-      (await this.#run(
-        'remove',
-        [k.meta, k.ids, k.quarantine, k.draining, k.leases],
-        [this.#argBase, id],
-      )) === 1
-    );
+  remove(id: string): Promise<boolean> {
+    return this.#admin.remove(id);
   }
 
   /** Stops new leases on a proxy; in-flight ones finish. Resolves to its in-flight count, or null. */
   drain(id: string): Promise<number | null> {
-    return this.#drain(id, true);
+    return this.#admin.drain(id, true);
   }
 
   /** Puts a drained proxy back in service (through a probe first if it had faults). */
   undrain(id: string): Promise<number | null> {
-    return this.#drain(id, false);
+    return this.#admin.drain(id, false);
   }
 
-  async #drain(id: string, on: boolean): Promise<number | null> {
-    const k = this.keys;
-    const n = (await this.#run(
-      'drain',
-      [k.meta, k.quarantine, k.draining],
-      [this.#argBase, id, on ? '1' : '0', this.#clock.arg()],
-    )) as number;
-    return n < 0 ? null : n;
+  /** Claims quarantined proxies whose backoff has run out, for a probe. */
+  probeDue(limit = 32): Promise<ProbeTarget[]> {
+    return this.#admin.probeDue(limit);
+  }
+
+  /** Re-admits a quarantined proxy after a good probe, or extends its quarantine after a bad one. */
+  reportProbe(id: string, ok: boolean): Promise<ProbeReport> {
+    return this.#admin.reportProbe(id, ok);
   }
 
   /** Every proxy with its health, URLs redacted, sorted by id. Its release counts include this
@@ -199,25 +174,16 @@ export class ProxyPool {
       reclaim,
     });
     const seconds = (performance.now() - started) / 1000;
-    if (reply[0] === 1) {
+    if (reply.leased) {
       this.#metrics?.leaseObserved(req.lane, 'leased', seconds);
+      const { proxyId, epoch, expiresAt, pricePerGbUsd } = reply;
       return new GrantedLease(
-        {
-          leaseId,
-          proxyId: reply[1],
-          epoch: reply[3] ?? 0,
-          expiresAt: reply[4] ?? 0,
-          host: r.host,
-          lane: req.lane,
-        },
-        String(reply[2]),
+        { leaseId, proxyId, epoch, expiresAt, host: r.host, lane: req.lane, pricePerGbUsd },
+        reply.proxyUrl,
       );
     }
-    const exhausted: Exhausted = {
-      exhausted: true,
-      reason: reply[1] as ExhaustedReason,
-      retryAfterMs: Number(reply[2]),
-    };
+    const { reason, retryAfterMs } = reply;
+    const exhausted: Exhausted = { exhausted: true, reason, retryAfterMs };
     this.#metrics?.leaseObserved(req.lane, exhausted.reason, seconds);
     this.#logger?.debug?.({ lane: req.lane, host: r.host, ...exhausted }, 'proxy pool exhausted');
     return exhausted;
@@ -231,17 +197,12 @@ export class ProxyPool {
     }
     const host = normalizeHost(lease.host);
     const bytes = Math.max(0, Math.round(report.bytes ?? 0));
-    const penalty = PENALISING.has(outcome)
-      ? await this.#releaseWithPenalty(lease, host, outcome, report.retryAfterMs)
-      : // the common case: a script that touches only the leases set and the proxy's scores,
-        // shared with the other plain releases of this tick
-        plainAnswer(
-          await this.#calls.releasePlain({
-            member: leaseMember(lease),
-            proxyId: lease.proxyId,
-            outcome,
-          }),
-        );
+    const penalty = await this.#calls.release({
+      member: leaseMember(lease),
+      outcome,
+      host,
+      ...(PENALISING.has(outcome) ? { retryAfterMs: report.retryAfterMs, random: this.#random() } : {}),
+    });
     const stale = penalty === STALE;
     if (penalty >= 0) this.#stats.add(lease.proxyId, lease.epoch, outcome, bytes);
     this.#metrics?.releaseObserved(lease.proxyId, outcome, bytes, stale);
@@ -254,38 +215,6 @@ export class ProxyPool {
     }
     if (penalty > 0) this.#logPenalty(lease.proxyId, host, outcome, penalty);
     return 'released';
-  }
-
-  async #releaseWithPenalty(
-    lease: Lease,
-    host: string,
-    outcome: string,
-    retryAfterMs: number | undefined,
-  ): Promise<number> {
-    const k = this.keys;
-    return (await this.#run(
-      'release',
-      [
-        k.leases,
-        k.timers,
-        k.meta,
-        k.quarantine,
-        k.hosts,
-        k.excluded(host),
-        k.banned(host),
-        k.hostScores(host),
-      ],
-      [
-        this.#argBase,
-        this.#clock.arg(),
-        leaseMember(lease),
-        outcome,
-        host,
-        retryAfterMs === undefined ? '' : Math.ceil(retryAfterMs),
-        this.#random(),
-        ...this.#penaltyArgs,
-      ],
-    )) as number;
   }
 
   #logPenalty(proxyId: string, host: string, outcome: string, ms: number): void {
@@ -314,41 +243,5 @@ export class ProxyPool {
       [k.leases, k.timers, k.sessions, k.hosts],
       [this.#argBase, this.#clock.arg(), limit],
     )) as number;
-  }
-
-  /** Claims quarantined proxies whose backoff has run out, for a probe. */
-  async probeDue(limit = 32): Promise<ProbeTarget[]> {
-    const flat = (await this.#run(
-      'probe-due',
-      [this.keys.quarantine],
-      [this.#argBase, this.#clock.arg(), limit, this.#quarantine.probeClaimMs],
-    )) as string[];
-    const out: ProbeTarget[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push(new ProbeTarget(flat[i] ?? '', flat[i + 1] ?? ''));
-    return out;
-  }
-
-  /** Re-admits a quarantined proxy after a good probe, or extends its quarantine after a bad one. */
-  async reportProbe(id: string, ok: boolean): Promise<ProbeReport> {
-    const reply = (await this.#run(
-      'report-probe',
-      [this.keys.meta, this.keys.quarantine],
-      [
-        this.#argBase,
-        id,
-        ok ? '1' : '0',
-        this.#clock.arg(),
-        this.#random(),
-        this.#jitter,
-        this.#quarantine.baseMs,
-        this.#quarantine.maxMs,
-      ],
-    )) as [string, number?];
-    if (reply[0] === 'extended') {
-      this.#logger?.warn({ proxyId: id, until: reply[1] }, 'proxy probe failed; quarantine extended');
-      return { status: 'extended', until: reply[1] ?? 0 };
-    }
-    if (reply[0] === 'readmitted') this.#logger?.info({ proxyId: id }, 'proxy re-admitted after probe');
-    return { status: reply[0] as 'readmitted' | 'noop' | 'unknown' };
   }
 }

@@ -10,9 +10,9 @@ import {
   scriptCalls,
   type TestPool,
 } from './test-support.ts';
-import type { Lease } from './types.ts';
+import type { Lease, ReleaseReport } from './types.ts';
 
-describe('release-many-1.lua (the no-penalty releases of one tick in one call)', () => {
+describe('release-many-5.lua (the releases of one tick in one call)', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 
@@ -108,6 +108,66 @@ describe('release-many-1.lua (the no-penalty releases of one tick in one call)',
       await Promise.all([...old, fresh].map((l) => t.pool.release(l, { outcome: 'ok', bytes: 7 }))),
     ).toEqual(['stale', 'stale', 'released']);
     expect((await t.pool.list())[0]).toMatchObject({ inFlight: 0, bytes: 7, outcomes: { ok: 1 } });
+  });
+
+  it('a batch mixing outcomes and penalties ends as the same releases one by one would', async () => {
+    const setup = async () => {
+      const p = await openTestPool({ ban: { afterBlocks: 1 }, quarantine: { baseMs: 60_000 } });
+      for (const id of ['a', 'b', 'c']) await p.pool.upsert(proxySpec(id, { maxConcurrency: 4 }));
+      const hosts = ['x.test', 'x.test', 'y.test', 'x.test', 'x.test', 'x.test', 'x.test', 'x.test'];
+      const leases: Lease[] = [];
+      for (const host of hosts) leases.push(await leaseOk(p.pool, interactive(host)));
+      expect(leases.map((l) => l.proxyId).join('')).toBe('abcabcab');
+      return { p, leases };
+    };
+    // a's fault then an ok through it, then a fault from a request in flight during its outage
+    const releases = (l: Lease[]): [Lease, ReleaseReport][] => [
+      [l[0]!, { outcome: 'proxy_fault' }],
+      [l[3]!, { outcome: 'ok', bytes: 3 }],
+      [l[1]!, { outcome: 'rate_limited', retryAfterMs: 5000 }],
+      [l[2]!, { outcome: 'blocked' }],
+      [l[4]!, { outcome: 'ok', bytes: 4 }],
+      [l[4]!, { outcome: 'ok', bytes: 100 }],
+      [l[5]!, { outcome: 'upstream_fault' }],
+      [l[6]!, { outcome: 'proxy_fault' }],
+      [l[7]!, { outcome: 'canceled' }],
+    ];
+    const state = async (p: TestPool) => {
+      await p.pool.flush();
+      return {
+        list: await p.pool.list(),
+        counts: await p.pool.counts(),
+        faulty: await p.redis.smembers(p.pool.keys.faulty),
+        available: await proxyScores(p.redis, p.pool.keys.available),
+      };
+    };
+    const one = await setup();
+    t = one.p;
+    const alone: string[] = [];
+    for (const [lease, report] of releases(one.leases)) alone.push(await t.pool.release(lease, report));
+    const two = await setup();
+    const calls = scriptCalls(two.p.redis);
+    let batched: string[];
+    try {
+      batched = await Promise.all(
+        releases(two.leases).map(([lease, report]) => two.p.pool.release(lease, report)),
+      );
+      expect(calls.names).toEqual(['release-many']);
+    } finally {
+      calls.restore();
+    }
+    expect(batched).toEqual(alone);
+    expect(alone.filter((r) => r === 'stale')).toHaveLength(1);
+    try {
+      expect(await state(two.p)).toEqual(await state(t));
+      expect((await t.pool.list()).map((p) => [p.id, p.state, p.consecutiveFaults])).toEqual([
+        ['a', 'quarantined', 0],
+        ['b', 'cooling', 0],
+        ['c', 'available', 0],
+      ]);
+    } finally {
+      await two.p.close();
+    }
   });
 
   it("a batched release whose proxy's keys were deleted by hand counts nothing for it, and the others count", async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { interactive, leaseOk, openTestPool, proxySpec, type TestPool } from './test-support.ts';
 
-describe('release-8.lua and release-plain-1.lua', () => {
+describe('release-many-5.lua: outcomes and their penalties', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 

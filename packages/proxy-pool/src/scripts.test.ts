@@ -11,16 +11,14 @@ describe('the Lua scripts', () => {
     expect(files.sort()).toEqual([
       'count-1.lua',
       'drain-3.lua',
-      'lease-7.lua',
       'lease-many-6.lua',
       'probe-due-1.lua',
       'reclaim-4.lua',
-      'release-8.lua',
-      'release-many-1.lua',
-      'release-plain-1.lua',
+      'release-many-5.lua',
       'remove-5.lua',
       'renew-1.lua',
       'report-probe-2.lua',
+      'upgrade-3.lua',
       'upsert-2.lua',
     ]);
     for (const file of files) {
@@ -39,7 +37,7 @@ describe('the Lua scripts', () => {
 
   it('includes are expanded once each, and every script compiles in Redis', async () => {
     const scripts = loadScripts();
-    expect(scripts.size).toBe(13);
+    expect(scripts.size).toBe(11);
     const t = await openTestPool();
     try {
       for (const s of scripts.values()) {

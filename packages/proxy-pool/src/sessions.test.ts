@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { interactive, leaseOk, openTestPool, proxySpec, type TestPool } from './test-support.ts';
 
-describe('sticky sessions (lease-7.lua)', () => {
+describe('sticky sessions (includes/lease-one.lua)', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 
@@ -72,19 +72,5 @@ describe('sticky sessions (lease-7.lua)', () => {
     t.clock.advance(1000);
     await t.pool.reclaimExpired();
     expect(await t.redis.hget(t.pool.keys.sessions, 's')).toBeNull();
-  });
-
-  it('one session is enough for the sessions hash and the timers to be hash tables, not listpacks', async () => {
-    t = await openTestPool({ sessionTtlMs: 10_000 });
-    await t.pool.upsert(proxySpec('a'));
-    await t.pool.release(await leaseOk(t.pool, sticky('s')), { outcome: 'ok' });
-    expect(await t.redis.object('ENCODING', t.pool.keys.sessions)).toBe('hashtable');
-    expect(await t.redis.object('ENCODING', t.pool.keys.timers)).toBe('skiplist');
-    // and the placeholder is no session: after the TTL nothing sticks
-    t.clock.advance(10_000);
-    await t.pool.reclaimExpired();
-    expect(await t.redis.hget(t.pool.keys.sessions, 's')).toBeNull();
-    expect(await t.redis.zcount(t.pool.keys.timers, '-inf', '(+inf')).toBe(0);
-    expect((await leaseOk(t.pool, sticky('s'))).proxyId).toBe('a');
   });
 });

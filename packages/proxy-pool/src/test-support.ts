@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { startRedis } from '@switchyard/test-kit';
-import type { PoolKeys } from './keys.ts';
 import type { ProxyPoolOptions } from './options.ts';
 import { ProxyPool } from './proxy-pool.ts';
 import { loadScripts } from './scripts.ts';
@@ -94,30 +93,10 @@ export function availabilityScore(inflight: number, max: number): string {
   return String((utilisation * 16384 + max) * 16384 + inflight);
 }
 
-/** The proxies of an availability set and their scores (as Redis answers them), without the
- * placeholder scored +inf that keeps the set in its hash-table encoding
- * (lua/includes/placeholder.lua). */
+/** The proxies of an availability set and their scores (as Redis answers them). */
 export async function proxyScores(redis: Redis, key: string): Promise<Record<string, string>> {
-  const flat = await redis.zrange(key, '-inf', '(+inf', 'BYSCORE', 'WITHSCORES');
+  const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
   return Object.fromEntries(flat.flatMap((v, i, a) => (i % 2 ? [] : [[v, a[i + 1]!]])));
-}
-
-/** The proxies of a tag's or country's availability set and their scores as a constrained lease
- * reads them: each proxy left behind by the batched scripts (named in the `behind` set,
- * lua/includes/availability.lua) at its score in the all-proxies set, where the lease's catch-up
- * puts it first. */
-export async function caughtUpScores(
-  redis: Redis,
-  keys: PoolKeys,
-  set: string,
-): Promise<Record<string, string>> {
-  const [scores, all, behind] = await Promise.all([
-    proxyScores(redis, set),
-    proxyScores(redis, keys.available),
-    redis.smembers(keys.behind),
-  ]);
-  for (const id of behind) if (id in scores && id in all) scores[id] = all[id]!;
-  return scores;
 }
 
 const sha = (name: string) =>

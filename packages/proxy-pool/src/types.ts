@@ -42,6 +42,8 @@ export interface Lease {
   readonly expiresAt: number;
   readonly host: string;
   readonly lane: Lane;
+  /** The proxy's price (USD per GB through it) when the lease was granted. */
+  readonly pricePerGbUsd: number;
 }
 
 /** Why a lease was refused: `reserve` (batch lane hit the interactive reserve), `capacity`

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyPoolError } from './errors.ts';
-import { interactive, leaseOk, openTestPool, proxySpec, type TestPool } from './test-support.ts';
+import { interactive, leaseOk, openTestPool, proxySpec, scriptCalls, type TestPool } from './test-support.ts';
+import type { Lease } from './types.ts';
 
 describe('upsert-2.lua and remove-5.lua', () => {
   let t: TestPool;
@@ -62,6 +63,33 @@ describe('upsert-2.lua and remove-5.lua', () => {
     expect(await t.pool.release(fresh, { outcome: 'ok' })).toBe('released');
   });
 
+  it("a lease carries its proxy's price, alone or in a batch, and an upserted price from the proxy's next lease", async () => {
+    t = await openTestPool();
+    await t.pool.upsert(proxySpec('a', { pricePerGbUsd: 0.5, tags: ['dc'] }));
+    await t.pool.upsert(proxySpec('b', { pricePerGbUsd: 7.25, tags: ['res'] }));
+    const calls = scriptCalls(t.redis);
+    let lone: Lease;
+    let batch: Lease[];
+    try {
+      lone = await leaseOk(t.pool, interactive('x.test', { tags: ['res'] }));
+      batch = await Promise.all(
+        [{ tags: ['dc'] }, { tags: ['res'] }, {}].map((c) => leaseOk(t.pool, interactive('x.test', c))),
+      );
+      expect(calls.names).toEqual(['lease-many', 'lease-many']);
+    } finally {
+      calls.restore();
+    }
+    expect([lone.proxyId, lone.pricePerGbUsd]).toEqual(['b', 7.25]);
+    expect(batch.map((l) => [l.proxyId, l.pricePerGbUsd])).toEqual([
+      ['a', 0.5],
+      ['b', 7.25],
+      ['a', 0.5],
+    ]);
+    expect(await t.pool.upsert(proxySpec('b', { pricePerGbUsd: 9, tags: ['res'] }))).toBe('updated');
+    expect(lone.pricePerGbUsd).toBe(7.25);
+    expect((await leaseOk(t.pool, interactive('x.test', { tags: ['res'] }))).pricePerGbUsd).toBe(9);
+  });
+
   it("removing a proxy ends its leases (stale on release and renew) and no other proxy's", async () => {
     t = await openTestPool();
     await t.pool.upsert(proxySpec('a', { maxConcurrency: 2 }));
@@ -71,9 +99,9 @@ describe('upsert-2.lua and remove-5.lua', () => {
     const onBa = leases.filter((l) => l.proxyId === 'ba');
     expect([onA.length, onBa.length]).toEqual([2, 2]);
     expect(await t.pool.remove('a')).toBe(true);
-    expect(await t.redis.zcount(t.pool.keys.leases, '-inf', '(+inf')).toBe(2);
+    expect(await t.redis.zcard(t.pool.keys.leases)).toBe(2);
     expect(await t.pool.renew(onA[0]!)).toBe('stale');
-    // one alone (release-plain-1.lua), one with a penalty (release-8.lua)
+    // one without a penalty, one with
     expect(await t.pool.release(onA[0]!, { outcome: 'ok' })).toBe('stale');
     expect(await t.pool.release(onA[1]!, { outcome: 'proxy_fault' })).toBe('stale');
     expect((await t.pool.list()).map((p) => [p.id, p.inFlight, p.state])).toEqual([['ba', 2, 'available']]);

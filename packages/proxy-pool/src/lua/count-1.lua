@@ -1,16 +1,13 @@
 --[[
-  Adds a client's release counts to its proxies' hashes: the leases ended (`released`), their bytes
-  and their outcomes other than ok (`o:<outcome>`). Releases are counted by the client that made
-  them and sent here in batches (ProxyPool's stats), so a release itself touches only what
-  decides the next lease. A proxy that no longer exists gets nothing (no stray hash), nor does
-  one re-added since the earliest lease counted (its `born` epoch is newer than that lease's).
+  Adds a client's release counts to its proxies' hashes: leases ended (`released`), their bytes
+  and outcomes other than ok (`o:<outcome>`), counted by the releasing client and sent in batches
+  (ProxyPool's stats). A proxy that no longer exists gets nothing (no stray hash), nor does one
+  re-added since the earliest lease counted (its `born` epoch is newer than that lease's).
 
-  KEYS[1] born  hash  proxy id -> epoch at its creation (the column hash)
+  KEYS[1] born  hash  proxy id -> epoch at its creation
 
-  ARGV[1] key prefix
-  ARGV[2..] four per count: proxy id, the earliest epoch among the leases counted, field, amount
-           (a positive integer)
-
+  ARGV[1] key prefix   ARGV[2..] four per count: proxy id, the earliest epoch among the leases
+  counted, field, amount (a positive integer)
   Returns the number of counts applied
 ]]
 local prefix = ARGV[1]

@@ -1,16 +1,13 @@
 --[[
-  Drains a proxy (no new leases; in-flight ones finish) or puts a drained one back.
-
-  Draining takes precedence over quarantine: a quarantined proxy that is drained leaves the
-  quarantine set. Undraining a proxy with consecutive faults on record puts it into quarantine,
-  due now, so it serves again only after a successful probe.
+  Drains a proxy (no new leases; in-flight ones finish) or puts a drained one back. Draining
+  takes precedence over quarantine (a drained proxy leaves the quarantine set); undraining one
+  with consecutive faults quarantines it, due now, so it serves again only after a good probe.
 
   KEYS[1] meta      hash  cap, seq
   KEYS[2] quar      zset  proxyId -> quarantine end
   KEYS[3] draining  set   draining proxy ids
 
   ARGV[1] key prefix   ARGV[2] id   ARGV[3] "1" drain | "0" undrain   ARGV[4] now (ms) or ""
-
   Returns the proxy's in-flight leases, or -1 when there is no such proxy
 ]]
 --- @include "clock"
@@ -29,8 +26,7 @@ if ARGV[3] == '1' and p[3] == '0' then
     redis.call('ZREM', KEYS[2], id)
     redis.call('HSET', pkey, 'qu', 0)
   else
-    redis.call('HINCRBY', KEYS[1], 'cap', -max)
-    leaveService(p[2], id, pkey, inflight)
+    leaveService(KEYS[1], p[2], id, pkey, inflight, max)
   end
   redis.call('HSET', pkey, 'drain', 1)
   redis.call('SADD', KEYS[3], id)
@@ -42,8 +38,7 @@ elseif ARGV[3] == '0' and p[3] == '1' then
     redis.call('HSET', pkey, 'qu', int(now))
     redis.call('ZADD', KEYS[2], now, id)
   else
-    redis.call('HINCRBY', KEYS[1], 'cap', max)
-    enterService(p[2], id, pkey, max)
+    enterService(KEYS[1], p[2], id, pkey, max)
   end
 end
 return inflight

@@ -6,7 +6,6 @@
   KEYS[1] quar  zset  proxyId -> quarantine end
 
   ARGV[1] key prefix   ARGV[2] now (ms) or ""   ARGV[3] most proxies to claim   ARGV[4] claim (ms)
-
   Returns a flat list {id1, url1, id2, url2, ...}
 ]]
 --- @include "clock"

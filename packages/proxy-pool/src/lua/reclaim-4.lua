@@ -1,7 +1,6 @@
 --[[
-  Expired leases give their capacity back, idle sticky sessions are forgotten, hosts whose
-  exclusions have all ended lose their keys. `lease` does the same in small batches; this script
-  lets a reader (list, metrics) or a sweeper see settled numbers.
+  Reclaims expired leases, idle sticky sessions and ended host exclusions (includes/reclaim.lua)
+  now, for a reader (list, metrics) or a sweeper; leases do it in small batches.
 
   KEYS[1] leases    zset  "leaseId|epoch|proxyId" -> expiry (ms)
   KEYS[2] timers    zset  "s:<session>" | "h:<host>" -> due time (ms)
@@ -9,7 +8,6 @@
   KEYS[4] hosts     zset  host -> time its exclusion data may be dropped
 
   ARGV[1] key prefix   ARGV[2] now (ms) or ""   ARGV[3] most leases (and most timers) to handle
-
   Returns the number of leases that expired
 ]]
 --- @include "clock"

@@ -4,7 +4,6 @@
   KEYS[1] leases  zset  "leaseId|epoch|proxyId" -> expiry (ms)
 
   ARGV[1] now (ms) or ""   ARGV[2] the lease: "leaseId|epoch|proxyId"   ARGV[3] TTL from now (ms)
-
   Returns the new expiry (ms), or -1 when the lease is gone, fenced off or already expired
 ]]
 --- @include "clock"

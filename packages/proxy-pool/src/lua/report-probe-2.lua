@@ -1,7 +1,7 @@
 --[[
   Applies a probe result to a quarantined proxy: success re-admits it (its fault count stays until
-  a request through it succeeds, so a relapse quarantines it for longer); failure counts one more
-  consecutive fault and extends the quarantine with the grown, jittered backoff.
+  a request through it succeeds, so a relapse quarantines it longer); failure counts one more
+  fault and extends the quarantine by the grown, jittered backoff.
 
   KEYS[1] meta  hash  cap, seq
   KEYS[2] quar  zset  proxyId -> quarantine end
@@ -23,18 +23,17 @@ if not p[1] then return {'unknown'} end
 if p[3] == '0' then return {'noop'} end
 
 if ARGV[3] == '1' then
-  local max = tonumber(p[1])
   redis.call('HSET', pkey, 'qu', 0)
   redis.call('ZREM', KEYS[2], id)
-  redis.call('HINCRBY', KEYS[1], 'cap', max)
-  enterService(p[2], id, pkey, max)
+  enterService(KEYS[1], p[2], id, pkey, tonumber(p[1]))
   return {'readmitted'}
 end
 
 local now = clockMs(ARGV[4])
 local faults = redis.call('HINCRBY', pkey, 'faults', 1)
 redis.call('SADD', ARGV[1] .. 'faulty', id)
-local untilMs = now + backoff(tonumber(ARGV[7]), tonumber(ARGV[8]), faults, tonumber(ARGV[6]), tonumber(ARGV[5]))
+local ms = backoff(tonumber(ARGV[7]), tonumber(ARGV[8]), faults, tonumber(ARGV[6]), tonumber(ARGV[5]))
+local untilMs = now + ms
 redis.call('HSET', pkey, 'qu', int(untilMs))
 redis.call('ZADD', KEYS[2], untilMs, id)
 return {'extended', untilMs}

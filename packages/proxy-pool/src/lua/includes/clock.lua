@@ -7,6 +7,4 @@ local function clockMs(arg)
 end
 
 -- Lua 5.1 prints large numbers in exponent form; members and records need plain integers.
-local function int(n)
-  return string.format('%d', n)
-end
+local function int(n) return string.format('%d', n) end

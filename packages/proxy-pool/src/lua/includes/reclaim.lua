@@ -3,21 +3,17 @@
 -- Needs: expire-lease.lua
 local function reclaim(prefix, leasesKey, timersKey, sessionsKey, hostsKey, now, limit)
   local expired = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', now, 'LIMIT', 0, limit)
-  for i = 1, #expired do
-    expireLease(prefix, leasesKey, expired[i])
-  end
+  for _, member in ipairs(expired) do expireLease(prefix, leasesKey, member) end
   local due = redis.call('ZRANGEBYSCORE', timersKey, '-inf', now, 'LIMIT', 0, limit)
-  if #due > 0 then
-    for i = 1, #due do
-      local kind, name = string.sub(due[i], 1, 1), string.sub(due[i], 3)
-      if kind == 's' then
-        redis.call('HDEL', sessionsKey, name)
-      elseif kind == 'h' then
-        redis.call('DEL', prefix .. 'x:' .. name, prefix .. 'ban:' .. name, prefix .. 'hs:' .. name)
-        redis.call('ZREM', hostsKey, name)
-      end
+  for _, timer in ipairs(due) do
+    local kind, name = string.sub(timer, 1, 1), string.sub(timer, 3)
+    if kind == 's' then
+      redis.call('HDEL', sessionsKey, name)
+    elseif kind == 'h' then
+      redis.call('DEL', prefix .. 'x:' .. name, prefix .. 'ban:' .. name, prefix .. 'hs:' .. name)
+      redis.call('ZREM', hostsKey, name)
     end
-    redis.call('ZREM', timersKey, unpack(due))
   end
+  if #due > 0 then redis.call('ZREM', timersKey, unpack(due)) end
   return #expired
 end
