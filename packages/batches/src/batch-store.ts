@@ -1,7 +1,6 @@
 import type { TenantLoad } from '@switchyard/admission';
 import { costFromNanos, MAX_TIMEOUT_MS } from '@switchyard/contracts';
 import type { JobStore } from '@switchyard/jobs';
-import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import type { Redis } from 'ioredis';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.ts';
@@ -11,15 +10,9 @@ import {
   type BatchRecord,
   type BatchResultLine,
 } from './batch-record.ts';
-import { BatchWriter, type ScriptCall } from './batch-writer.ts';
+import { BatchWriter } from './batch-writer.ts';
 import type { BatchKeys } from './keys.ts';
-
-const LUA_DIR = luaDir('batches', import.meta.url);
-
-const SCRIPTS = {
-  finalize: { command: 'switchyardBatchFinalize', file: 'batch-finalize-4.lua' },
-  finished: { command: 'switchyardBatchFinished', file: 'batch-finished-3.lua' },
-} as const;
+import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface BatchStoreOptions {
   redis: Redis;
@@ -54,14 +47,11 @@ const EXPIRED = { status: 'expired', result: null, error: GONE, cost: costFromNa
  */
 export class BatchStore {
   private readonly opts: BatchStoreOptions;
-  private readonly scripts: Record<keyof typeof SCRIPTS, ScriptCall>;
+  private readonly run: ScriptRunner;
 
   constructor(opts: BatchStoreOptions) {
     this.opts = opts;
-    const { redis } = opts;
-    const define = (s: (typeof SCRIPTS)[keyof typeof SCRIPTS]): ScriptCall =>
-      defineLuaScript(redis, s.command, loadLuaScript(LUA_DIR, s.file)) as ScriptCall;
-    this.scripts = { finalize: define(SCRIPTS.finalize), finished: define(SCRIPTS.finished) };
+    this.run = defineScripts(opts.redis);
   }
 
   private get jobs(): JobStore {
@@ -86,7 +76,7 @@ export class BatchStore {
       keys,
       retentionSeconds,
       batchTimeoutMs: this.opts.batchTimeoutMs ?? MAX_TIMEOUT_MS,
-      finalize: this.scripts.finalize,
+      run: this.run,
       read: () => this.get(tenantId, batchId),
       announceIfCompleted: (batch: BatchRecord) => this.announceIfCompleted(tenantId, batch),
     };
@@ -148,7 +138,7 @@ export class BatchStore {
     const k = this.opts.keys.batch(tenantId, batchId);
     const now = Math.floor(Date.now() / 1000);
     const args = [jobId, status, String(costNanos), this.opts.retentionSeconds, now];
-    const counted = await this.scripts.finished(k.batch, k.done, k.jobs, ...args);
+    const counted = Number(await this.run('batch-finished', [k.batch, k.done, k.jobs], args));
     if (counted === 2 && this.opts.webhooks) {
       const batch = await this.get(tenantId, batchId);
       if (batch) await this.announceIfCompleted(tenantId, batch);

@@ -5,8 +5,7 @@ import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { BatchRecord } from './batch-record.ts';
 import type { OneBatchKeys } from './keys.ts';
-
-export type ScriptCall = (...args: (string | number)[]) => Promise<number>;
+import type { ScriptRunner } from './scripts.ts';
 
 /** Accepted lines go to BullMQ (`addBulk`) this many at a time. */
 export const BATCH_CHUNK_SIZE = 500;
@@ -42,8 +41,8 @@ export interface WriterDeps {
   retentionSeconds: number;
   /** Deadline of a line without `timeout_ms`. */
   batchTimeoutMs: number;
-  /** lua/batch-finalize-4.lua. */
-  finalize: ScriptCall;
+  /** The batch scripts (`defineScripts`); the writer runs `batch-finalize`. */
+  run: ScriptRunner;
   /** The batch as `BatchStore.get` reads it. */
   read(): Promise<BatchRecord | undefined>;
   /** `BatchStore.announceIfCompleted`. */
@@ -146,6 +145,6 @@ export class BatchWriter {
     const { batch, jobs, done } = this.deps.keys;
     const ttl = this.deps.retentionSeconds + Math.ceil(this.maxTimeoutMs / 1000);
     const args = [fp, this.startedAt, s.total, s.accepted, s.rejected, ttl, this.webhookUrl ?? ''];
-    return this.deps.finalize(batch, this.staging, jobs, done, ...args);
+    return Number(await this.deps.run('batch-finalize', [batch, this.staging, jobs, done], args));
   }
 }
