@@ -1,6 +1,7 @@
 import { SwitchyardError } from '@switchyard/contracts';
 import type { Redis } from 'ioredis';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
+import { tenancyKeys, type TenancyKeys } from './tenancy/keys.ts';
 
 export interface RateLimitOptions {
   redis: Redis;
@@ -16,17 +17,18 @@ export interface RateLimitOptions {
  */
 export class TenantRateLimit {
   private readonly opts: RateLimitOptions;
+  private readonly keys: TenancyKeys;
   private readonly run: ScriptRunner;
 
   constructor(opts: RateLimitOptions) {
     this.opts = opts;
+    this.keys = tenancyKeys(opts.prefix);
     this.run = defineScripts(opts.redis);
   }
 
   async take(tenantId: string): Promise<void> {
-    const { prefix, requestsPerSecond, burst } = this.opts;
-    const key = `${prefix}:rate:{${tenantId}}`;
-    const reply = await this.run('rate-limit', [key], [requestsPerSecond, burst]);
+    const { requestsPerSecond, burst } = this.opts;
+    const reply = await this.run('rate-limit', [this.keys.rateLimit(tenantId)], [requestsPerSecond, burst]);
     const [allowed, waitMs] = reply as [number, number];
     if (allowed === 1) return;
     throw new SwitchyardError(

@@ -1,4 +1,4 @@
-import type { JobKeys as Keys } from '@switchyard/jobs';
+import { jobKeys, type JobKeys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
@@ -14,13 +14,13 @@ export interface AttemptStart {
 /** Per-job attempt counters in Redis, so every worker (and every re-run) numbers attempts alike. */
 export class AttemptState {
   private readonly redis: Redis;
-  private readonly keys: Keys;
+  private readonly keys: JobKeys;
   private readonly ttlSeconds: number;
   private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; keys: Keys; ttlSeconds: number }) {
+  constructor(opts: { redis: Redis; prefix: string; ttlSeconds: number }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
+    this.keys = jobKeys(opts.prefix);
     this.ttlSeconds = opts.ttlSeconds;
     this.run = defineScripts(opts.redis);
   }

@@ -1,10 +1,11 @@
+import { jobKeys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface RetryBudgetOptions {
   redis: Redis;
-  /** The budget hash; one per fleet (`<prefix>:retry-budget`). */
-  key: string;
+  /** The deployment's key prefix: one budget per fleet (`jobKeys(prefix).retryBudget`). */
+  prefix: string;
   /** Retries allowed per first attempt in the window. */
   ratio: number;
   windowSeconds: number;
@@ -22,12 +23,14 @@ export interface RetryBudgetOptions {
  */
 export class RetryBudget {
   private readonly opts: RetryBudgetOptions;
+  private readonly key: string;
   private readonly run: ScriptRunner;
   private pendingFirsts = 0;
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RetryBudgetOptions) {
     this.opts = opts;
+    this.key = jobKeys(opts.prefix).retryBudget;
     this.run = defineScripts(opts.redis);
   }
 
@@ -66,8 +69,8 @@ export class RetryBudget {
 
   /** lua/retry-budget-1.lua: `first` counts first attempts (`count`, default 1), `retry` asks for one. */
   private async call(op: 'first' | 'retry', count?: number): Promise<number> {
-    const { key, windowSeconds, ratio, floor } = this.opts;
+    const { windowSeconds, ratio, floor } = this.opts;
     const args = [op, windowSeconds, ratio, floor, ...(count === undefined ? [] : [count])];
-    return Number(await this.run('retry-budget', [key], args));
+    return Number(await this.run('retry-budget', [this.key], args));
   }
 }

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AdmissionKeys } from './keys.ts';
+import { admissionKeys, type FairKeys } from './keys.ts';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface HeldJob {
@@ -18,12 +18,12 @@ export interface HeldJob {
  */
 export class FairShare {
   private readonly redis: Redis;
-  private readonly keys: AdmissionKeys;
+  private readonly keys: FairKeys;
   private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; keys: AdmissionKeys }) {
+  constructor(opts: { redis: Redis; prefix: string }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
+    this.keys = admissionKeys(opts.prefix).fair;
     this.run = defineScripts(opts.redis);
   }
 
@@ -35,7 +35,7 @@ export class FairShare {
   /** Puts jobs in their tenant's backlog; idempotent, so a replayed submission can repair a hold. */
   async hold(tenantId: string, jobs: HeldJob[]): Promise<number> {
     if (jobs.length === 0) return 0;
-    const f = this.keys.fair;
+    const f = this.keys;
     const pairs = jobs.flatMap((j) => [FairShare.score(j), j.jobId]);
     return Number(
       await this.run('fair-hold', [f.backlogPrefix + tenantId, f.ring, f.members], [tenantId, ...pairs]),
@@ -44,7 +44,7 @@ export class FairShare {
 
   /** Takes up to `n` held job ids round-robin across tenants (noted in flight until released). */
   async take(n: number, now = Date.now()): Promise<string[]> {
-    const f = this.keys.fair;
+    const f = this.keys;
     return (await this.run(
       'fair-take',
       [f.ring, f.members, f.inflight],
@@ -61,12 +61,12 @@ export class FairShare {
         await backend.promote(id).catch(() => undefined);
       }),
     );
-    if (ids.length) await this.redis.hdel(this.keys.fair.inflight, ...ids);
+    if (ids.length) await this.redis.hdel(this.keys.inflight, ...ids);
   }
 
   /** Releases ids a crashed mover took but never released. */
   async sweep(queue: Queue, olderThanMs: number, now = Date.now()): Promise<number> {
-    const all = await this.redis.hgetall(this.keys.fair.inflight);
+    const all = await this.redis.hgetall(this.keys.inflight);
     const stale = Object.entries(all)
       .filter(([, at]) => now - Number(at) > olderThanMs)
       .map(([id]) => id);

@@ -1,6 +1,6 @@
 import { SwitchyardError } from '@switchyard/contracts';
 import type { Redis } from 'ioredis';
-import type { AdmissionKeys } from './keys.ts';
+import { admissionKeys, type AdmissionKeys } from './keys.ts';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 /** How long after its deadline an entry a crashed process never cleared goes on counting. */
@@ -34,9 +34,9 @@ export class TenantLoad {
   private readonly keys: AdmissionKeys;
   private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; keys: AdmissionKeys; limits: TenantLimits }) {
+  constructor(opts: { redis: Redis; prefix: string; limits: TenantLimits }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
+    this.keys = admissionKeys(opts.prefix);
     this.limits = opts.limits;
     this.run = defineScripts(opts.redis);
   }

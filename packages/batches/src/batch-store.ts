@@ -11,12 +11,13 @@ import {
   type BatchResultLine,
 } from './batch-record.ts';
 import { BatchWriter } from './batch-writer.ts';
-import type { BatchKeys } from './keys.ts';
+import { batchKeys, type BatchKeys } from './keys.ts';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface BatchStoreOptions {
   redis: Redis;
-  keys: BatchKeys;
+  /** The deployment's key prefix (`redis.prefix`). */
+  prefix: string;
   /** Finished jobs are kept this long; a batch record outlives its last job by as much. */
   retentionSeconds: number;
   /**
@@ -47,10 +48,12 @@ const EXPIRED = { status: 'expired', result: null, error: GONE, cost: costFromNa
  */
 export class BatchStore {
   private readonly opts: BatchStoreOptions;
+  private readonly keys: BatchKeys;
   private readonly run: ScriptRunner;
 
   constructor(opts: BatchStoreOptions) {
     this.opts = opts;
+    this.keys = batchKeys(opts.prefix);
     this.run = defineScripts(opts.redis);
   }
 
@@ -65,15 +68,15 @@ export class BatchStore {
    */
   async open(tenantId: string, options: OpenBatchOptions = {}): Promise<BatchWriter> {
     const { idempotencyKey, webhookUrl } = options;
-    const { redis, retentionSeconds, load } = this.opts;
+    const { redis, prefix, retentionSeconds, load } = this.opts;
     const batchId = idempotencyKey === undefined ? newBatchId() : idempotentBatchId(tenantId, idempotencyKey);
-    const keys = this.opts.keys.batch(tenantId, batchId);
-    const replayOf = idempotencyKey === undefined ? null : await redis.hget(keys.batch, 'fp');
+    const key = this.keys.batch(tenantId, batchId).batch;
+    const replayOf = idempotencyKey === undefined ? null : await redis.hget(key, 'fp');
     const deps = {
       redis,
+      prefix,
       jobs: this.jobs,
       load,
-      keys,
       retentionSeconds,
       batchTimeoutMs: this.opts.batchTimeoutMs ?? MAX_TIMEOUT_MS,
       run: this.run,
@@ -86,7 +89,7 @@ export class BatchStore {
   /** The batch, or undefined when it does not exist (or is another tenant's, or never finished). */
   async get(tenantId: string, batchId: string): Promise<BatchRecord | undefined> {
     if (!isBatchId(batchId)) return undefined;
-    const h = await this.opts.redis.hgetall(this.opts.keys.batch(tenantId, batchId).batch);
+    const h = await this.opts.redis.hgetall(this.keys.batch(tenantId, batchId).batch);
     return toBatchRecord(batchId, h);
   }
 
@@ -108,7 +111,7 @@ export class BatchStore {
 
   /** Results of the jobs at positions [from, from + n) in line order, read in parallel. */
   async resultsPage(tenantId: string, batchId: string, from: number, n: number): Promise<BatchResultLine[]> {
-    const k = this.opts.keys.batch(tenantId, batchId);
+    const k = this.keys.batch(tenantId, batchId);
     const entries = await this.opts.redis.lrange(k.jobs, from, from + n - 1);
     return Promise.all(
       entries.map(async (entry): Promise<BatchResultLine> => {
@@ -135,7 +138,7 @@ export class BatchStore {
     if (!Number.isSafeInteger(costNanos) || costNanos < 0) {
       throw new RangeError(`costNanos must be a non-negative integer, got ${costNanos}`);
     }
-    const k = this.opts.keys.batch(tenantId, batchId);
+    const k = this.keys.batch(tenantId, batchId);
     const now = Math.floor(Date.now() / 1000);
     const args = [jobId, status, String(costNanos), this.opts.retentionSeconds, now];
     const counted = Number(await this.run('batch-finished', [k.batch, k.done, k.jobs], args));
