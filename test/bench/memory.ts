@@ -14,7 +14,7 @@
  * No targets in issue #7; the ratios to raw BullMQ are reported.
  */
 import { startMockLlm } from '@switchyard/mock-upstream';
-import { JobKeys } from '@switchyard/jobs';
+import { jobKeys } from '@switchyard/jobs';
 import { startRedis } from '@switchyard/test-kit';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -90,8 +90,8 @@ async function switchyardRss(
 ): Promise<Rss> {
   const worker = await startBenchWorker(bench.config, ['--lanes', 'batch']);
   const connection = new Redis(bench.config.redis.url, { maxRetriesPerRequest: null });
-  const keys = new JobKeys(bench.config.redis.prefix);
-  const queue = new Queue(keys.queueName('batch'), { connection, prefix: keys.prefix });
+  const { prefix } = bench.config.redis;
+  const queue = new Queue(jobKeys(prefix).queueName('batch'), { connection, prefix });
   try {
     const calls0 = upstreamCalls();
     const line = (i: number) => ({ type: 'completion', request: completionRequest(prompt(i), MOCK_MODEL) });

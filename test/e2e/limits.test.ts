@@ -1,6 +1,6 @@
 import type { JobRecord, Problem } from '@switchyard/contracts';
 import { startMockLlm, type MockLlm } from '@switchyard/mock-upstream';
-import { AdmissionKeys, TenantLoad } from '@switchyard/admission';
+import { TenantLoad } from '@switchyard/admission';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Api, completion } from './support/api.ts';
@@ -146,11 +146,7 @@ describe('per-tenant jobs in flight', () => {
     const { tenantId, apis } = await tenantOnBoth();
     // Watched in Redis: polling the API would spend the tenant's request rate.
     const redis = new Redis(t.redis.url);
-    const load = new TenantLoad({
-      redis,
-      keys: new AdmissionKeys(t.config.redis.prefix),
-      limits: t.config.limits,
-    });
+    const load = new TenantLoad({ redis, prefix: t.config.redis.prefix, limits: t.config.limits });
     onTestFinished(() => redis.disconnect());
     const submit = (i: number) => either(apis, i).post<JobRecord>('/v1/jobs', completion(`run ${i}`));
     const ids: string[] = [];

@@ -1,9 +1,7 @@
 import { SwitchyardError } from '@switchyard/contracts';
 import type { Redis } from 'ioredis';
-import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
-
-const COMMAND = 'switchyardRateLimit';
-type Call = (key: string, rate: number, burst: number) => Promise<[number, number]>;
+import { defineScripts, type ScriptRunner } from './scripts.ts';
+import { tenancyKeys, type TenancyKeys } from './tenancy/keys.ts';
 
 export interface RateLimitOptions {
   redis: Redis;
@@ -19,20 +17,19 @@ export interface RateLimitOptions {
  */
 export class TenantRateLimit {
   private readonly opts: RateLimitOptions;
-  private readonly call: Call;
+  private readonly keys: TenancyKeys;
+  private readonly run: ScriptRunner;
 
   constructor(opts: RateLimitOptions) {
     this.opts = opts;
-    this.call = defineLuaScript(
-      opts.redis,
-      COMMAND,
-      loadLuaScript(luaDir('api', import.meta.url), 'rate-limit-1.lua'),
-    ) as Call;
+    this.keys = tenancyKeys(opts.prefix);
+    this.run = defineScripts(opts.redis);
   }
 
   async take(tenantId: string): Promise<void> {
-    const { prefix, requestsPerSecond, burst } = this.opts;
-    const [allowed, waitMs] = await this.call(`${prefix}:rate:{${tenantId}}`, requestsPerSecond, burst);
+    const { requestsPerSecond, burst } = this.opts;
+    const reply = await this.run('rate-limit', [this.keys.rateLimit(tenantId)], [requestsPerSecond, burst]);
+    const [allowed, waitMs] = reply as [number, number];
     if (allowed === 1) return;
     throw new SwitchyardError(
       'rate_limited',

@@ -1,8 +1,8 @@
 import { attemptTtlSeconds, type Config } from '@switchyard/config';
-import { AdmissionKeys, FairShare, TenantLoad } from '@switchyard/admission';
-import { BatchKeys, BatchStore } from '@switchyard/batches';
-import { JobKeys, JobStore, JobWaiter } from '@switchyard/jobs';
-import { WebhookKeys, WebhookOutbox } from '@switchyard/webhooks';
+import { FairShare, TenantLoad } from '@switchyard/admission';
+import { BatchStore } from '@switchyard/batches';
+import { JobStore, JobWaiter } from '@switchyard/jobs';
+import { WebhookOutbox } from '@switchyard/webhooks';
 import { Ledger } from '@switchyard/ledger';
 import { PoolMetrics, ProxyPool } from '@switchyard/proxy-pool';
 import { createRegistry, type Logger } from '@switchyard/telemetry';
@@ -24,7 +24,6 @@ import { registerOpsRoutes } from './routes/ops.ts';
 import { registerProxyRoutes } from './routes/proxies.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
 import { registerChatRoutes } from './routes/chat-completions.ts';
-import { TenancyKeys } from './tenancy/keys.ts';
 import { TenantStore } from './tenancy/tenant-store.ts';
 
 export interface ApiServerDeps {
@@ -66,13 +65,11 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     prefix,
     entryTtlSeconds: attemptTtlSeconds(config),
   });
-  const admissionKeys = new AdmissionKeys(prefix);
-  const fair = config.fairness.enabled ? new FairShare({ redis, keys: admissionKeys }) : undefined;
-  const load = new TenantLoad({ redis, keys: admissionKeys, limits: config.limits });
-  const jobKeys = new JobKeys(prefix);
-  const store = new JobStore({ redis, keys: jobKeys, ...config.jobs, costs: ledger, fair, load });
-  const waiter = new JobWaiter({ connection: deps.eventsRedis, keys: jobKeys });
-  const tenants = new TenantStore({ redis, keys: new TenancyKeys(prefix) });
+  const fair = config.fairness.enabled ? new FairShare({ redis, prefix }) : undefined;
+  const load = new TenantLoad({ redis, prefix, limits: config.limits });
+  const store = new JobStore({ redis, prefix, ...config.jobs, costs: ledger, fair, load });
+  const waiter = new JobWaiter({ connection: deps.eventsRedis, prefix });
+  const tenants = new TenantStore({ redis, prefix });
   const rateLimit = config.limits.requestsPerSecond
     ? new TenantRateLimit({
         redis,
@@ -92,24 +89,12 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   registerJobRoutes(app, { config, store, waiter, auth, ledger, tenants });
   // The API only announces batches that completed before they were finalized; workers do the rest.
   const { retentionSeconds } = config.jobs;
-  const webhooks = new WebhookOutbox({
-    redis,
-    keys: new WebhookKeys(prefix),
-    ...config.webhooks,
-    retentionSeconds,
-  });
-  const batches = new BatchStore({
-    redis,
-    keys: new BatchKeys(prefix),
-    retentionSeconds,
-    jobs: store,
-    webhooks,
-    load,
-  });
+  const webhooks = new WebhookOutbox({ redis, prefix, ...config.webhooks, retentionSeconds });
+  const batches = new BatchStore({ redis, prefix, retentionSeconds, jobs: store, webhooks, load });
   registerBatchRoutes(app, { config, batches, auth, tenants, load });
   registerUsageRoutes(app, { ledger, auth });
   registerJobEventRoutes(app, { store, waiter, auth });
-  registerChatRoutes(app, { config, redis, keys: jobKeys, store, waiter, auth, ledger, tenants });
+  registerChatRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
   registerAdminRoutes(app, { tenants, auth });
   registerProxyRoutes(app, { pool, auth });
 

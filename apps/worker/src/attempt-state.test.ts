@@ -1,4 +1,4 @@
-import { JobKeys as Keys } from '@switchyard/jobs';
+import { jobKeys, type JobKeys } from '@switchyard/jobs';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -7,13 +7,13 @@ import { AttemptState } from './attempt-state.ts';
 let handle: RedisHandle;
 let redis: Redis;
 let state: AttemptState;
-let keys: Keys;
+let keys: JobKeys;
 
 beforeAll(async () => {
   handle = await startRedis();
   redis = new Redis(handle.url);
-  keys = new Keys(handle.prefix);
-  state = new AttemptState({ redis, keys, ttlSeconds: 600 });
+  keys = jobKeys(handle.prefix);
+  state = new AttemptState({ redis, prefix: handle.prefix, ttlSeconds: 600 });
 });
 afterAll(async () => {
   redis?.disconnect();
@@ -24,7 +24,7 @@ describe('attempt state (attempt-start-1.lua)', () => {
   it('numbers attempts over the job and per model, from any worker', async () => {
     const second = new Redis(handle.url);
     onTestFinished(() => second.disconnect());
-    const other = new AttemptState({ redis: second, keys, ttlSeconds: 600 });
+    const other = new AttemptState({ redis: second, prefix: handle.prefix, ttlSeconds: 600 });
     expect(await state.start('j1')).toEqual({ n: 1, modelAttempt: 1, modelIndex: 0 });
     expect(await other.start('j1')).toEqual({ n: 2, modelAttempt: 2, modelIndex: 0 });
     await state.nextModel('j1');

@@ -1,9 +1,6 @@
-import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
-import type { JobKeys as Keys } from '@switchyard/jobs';
+import { jobKeys, type JobKeys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
-
-const START = loadLuaScript(luaDir('worker', import.meta.url), 'attempt-start-1.lua');
-type StartCall = (key: string, ttlSeconds: number) => Promise<[number, number, number]>;
+import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface AttemptStart {
   /** Number of this attempt over the whole job, 1-based. */
@@ -17,19 +14,20 @@ export interface AttemptStart {
 /** Per-job attempt counters in Redis, so every worker (and every re-run) numbers attempts alike. */
 export class AttemptState {
   private readonly redis: Redis;
-  private readonly keys: Keys;
+  private readonly keys: JobKeys;
   private readonly ttlSeconds: number;
-  private readonly startCall: StartCall;
+  private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; keys: Keys; ttlSeconds: number }) {
+  constructor(opts: { redis: Redis; prefix: string; ttlSeconds: number }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
+    this.keys = jobKeys(opts.prefix);
     this.ttlSeconds = opts.ttlSeconds;
-    this.startCall = defineLuaScript(opts.redis, 'switchyardAttemptStart', START) as StartCall;
+    this.run = defineScripts(opts.redis);
   }
 
   async start(jobId: string): Promise<AttemptStart> {
-    const [n, modelAttempt, modelIndex] = await this.startCall(this.keys.attempts(jobId), this.ttlSeconds);
+    const reply = await this.run('attempt-start', [this.keys.attempts(jobId)], [this.ttlSeconds]);
+    const [n, modelAttempt, modelIndex] = reply as [number, number, number];
     return { n, modelAttempt, modelIndex };
   }
 

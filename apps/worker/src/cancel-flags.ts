@@ -1,4 +1,4 @@
-import type { JobKeys as Keys } from '@switchyard/jobs';
+import { jobKeys, type JobKeys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -8,11 +8,11 @@ import type { Redis } from 'ioredis';
  */
 export class CancelFlags {
   private readonly redis: Redis;
-  private readonly keys: Keys;
+  private readonly keys: JobKeys;
 
-  constructor(opts: { redis: Redis; keys: Keys }) {
+  constructor(opts: { redis: Redis; prefix: string }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
+    this.keys = jobKeys(opts.prefix);
   }
 
   async isCanceled(jobId: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { JobKeys as Keys } from '@switchyard/jobs';
+import { jobKeys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -7,18 +7,18 @@ import type { Redis } from 'ioredis';
  */
 export class CancelListener {
   private readonly sub: Redis;
-  private readonly keys: Keys;
+  private readonly channel: string;
 
-  constructor(opts: { subscriber: Redis; keys: Keys; onCancel: (jobId: string) => void }) {
+  constructor(opts: { subscriber: Redis; prefix: string; onCancel: (jobId: string) => void }) {
     this.sub = opts.subscriber;
-    this.keys = opts.keys;
+    this.channel = jobKeys(opts.prefix).cancelChannel;
     this.sub.on('message', (channel: string, jobId: string) => {
-      if (channel === this.keys.cancelChannel) opts.onCancel(jobId);
+      if (channel === this.channel) opts.onCancel(jobId);
     });
   }
 
   async start(): Promise<void> {
-    await this.sub.subscribe(this.keys.cancelChannel);
+    await this.sub.subscribe(this.channel);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { JobKeys as Keys } from '@switchyard/jobs';
+import { jobKeys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 
 const TTL_SECONDS = 3600;
@@ -16,9 +16,9 @@ export class DeltaRelay {
   private readonly attempt: number;
   sent = 0;
 
-  constructor(opts: { redis: Redis; keys: Keys; jobId: string; attempt: number }) {
+  constructor(opts: { redis: Redis; prefix: string; jobId: string; attempt: number }) {
     this.redis = opts.redis;
-    this.key = opts.keys.deltas(opts.jobId);
+    this.key = jobKeys(opts.prefix).deltas(opts.jobId);
     this.attempt = opts.attempt;
   }
 
@@ -68,14 +68,14 @@ export class DeltaRelay {
 /** Opens the relay of one attempt of a streaming job. */
 export class DeltaRelays {
   private readonly redis: Redis;
-  private readonly keys: Keys;
+  private readonly prefix: string;
 
-  constructor(opts: { redis: Redis; keys: Keys }) {
+  constructor(opts: { redis: Redis; prefix: string }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
+    this.prefix = opts.prefix;
   }
 
   open(jobId: string, attempt: number): DeltaRelay {
-    return new DeltaRelay({ redis: this.redis, keys: this.keys, jobId, attempt });
+    return new DeltaRelay({ redis: this.redis, prefix: this.prefix, jobId, attempt });
   }
 }

@@ -10,7 +10,6 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinalState, type FinishedJob } from './final-state.ts';
-import { Keys } from './worker-keys.ts';
 
 const HOOK = 'https://receiver.example/hooks';
 const RETENTION = 3600;
@@ -27,13 +26,13 @@ let final: FinalState;
 beforeAll(async () => {
   handle = await startRedis();
   redis = new Redis(handle.url);
-  const keys = new Keys(handle.prefix);
-  const common = { redis, keys, retentionSeconds: RETENTION, maxAttempts: 3, backoffMs: 50 };
+  const { prefix } = handle;
+  const common = { redis, prefix, retentionSeconds: RETENTION, maxAttempts: 3, backoffMs: 50 };
   jobs = new JobStore({ ...common, idempotencyTtlSeconds: RETENTION, defaultTimeoutMs: 60_000 });
   outbox = new WebhookOutbox({ ...common, maxAttempts: 8, backoffMs: 1_000 });
   batches = new BatchStore({ ...common, jobs, webhooks: outbox });
-  load = new TenantLoad({ redis, keys, limits: { maxJobsInFlight: 10, maxJobsQueued: 10 } });
-  ledger = new Ledger({ redis, prefix: handle.prefix, entryTtlSeconds: RETENTION });
+  load = new TenantLoad({ redis, prefix, limits: { maxJobsInFlight: 10, maxJobsQueued: 10 } });
+  ledger = new Ledger({ redis, prefix, entryTtlSeconds: RETENTION });
   const logger = createLogger({ name: 'final-state-test', level: 'silent' });
   final = new FinalState({ load, webhooks: outbox, batches, ledger, logger });
 });

@@ -1,4 +1,5 @@
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
+import { jobKeys } from '@switchyard/jobs';
 import { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +17,10 @@ afterAll(async () => {
   await handle?.stop();
 });
 
+// Each test has a budget of its own: one per prefix.
+const prefixOf = (name: string) => `${handle.prefix}-${name}`;
 const budget = (name: string, ratio = 0.2, floor = 0) =>
-  new RetryBudget({ redis, key: `${handle.prefix}:${name}`, ratio, windowSeconds: 10, floor });
+  new RetryBudget({ redis, prefix: prefixOf(name), ratio, windowSeconds: 10, floor });
 
 describe('retry budget (retry-budget-1.lua)', () => {
   it('allows retries up to ratio × first attempts in the window, then refuses', async () => {
@@ -31,7 +34,7 @@ describe('retry budget (retry-budget-1.lua)', () => {
     const b = budget('batched');
     for (let i = 0; i < 50; i++) b.countFirst();
     // Sent by the flush timer without anyone asking: one HINCRBY of 50, not 50 calls.
-    const key = `${handle.prefix}:batched`;
+    const key = jobKeys(prefixOf('batched')).retryBudget;
     await new Promise((r) => setTimeout(r, 250));
     const fields = await redis.hgetall(key);
     expect(
@@ -58,7 +61,7 @@ describe('retry budget (retry-budget-1.lua)', () => {
       const a = budget('shared', 0.5);
       const b = new RetryBudget({
         redis: other,
-        key: `${handle.prefix}:shared`,
+        prefix: prefixOf('shared'),
         ratio: 0.5,
         windowSeconds: 10,
         floor: 0,

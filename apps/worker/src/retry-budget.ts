@@ -1,13 +1,11 @@
-import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
+import { jobKeys } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
-
-const SCRIPT = loadLuaScript(luaDir('worker', import.meta.url), 'retry-budget-1.lua');
-const COMMAND = 'switchyardRetryBudget';
+import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface RetryBudgetOptions {
   redis: Redis;
-  /** The budget hash; one per fleet (`<prefix>:retry-budget`). */
-  key: string;
+  /** The deployment's key prefix: one budget per fleet (`jobKeys(prefix).retryBudget`). */
+  prefix: string;
   /** Retries allowed per first attempt in the window. */
   ratio: number;
   windowSeconds: number;
@@ -19,28 +17,21 @@ export interface RetryBudgetOptions {
   onError?: (err: unknown) => void;
 }
 
-type BudgetCall = (
-  key: string,
-  op: string,
-  window: number,
-  ratio: number,
-  floor: number,
-  count?: number,
-) => Promise<number>;
-
 /**
  * The fleet-wide retry budget: a failing upstream cannot start a retry storm, because every
  * worker asks the same Redis hash before scheduling a retry.
  */
 export class RetryBudget {
   private readonly opts: RetryBudgetOptions;
-  private readonly call: BudgetCall;
+  private readonly key: string;
+  private readonly run: ScriptRunner;
   private pendingFirsts = 0;
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RetryBudgetOptions) {
     this.opts = opts;
-    this.call = defineLuaScript(opts.redis, COMMAND, SCRIPT) as BudgetCall;
+    this.key = jobKeys(opts.prefix).retryBudget;
+    this.run = defineScripts(opts.redis);
   }
 
   /**
@@ -62,20 +53,24 @@ export class RetryBudget {
     const n = this.pendingFirsts;
     if (n === 0) return;
     this.pendingFirsts = 0;
-    const { key, windowSeconds, ratio, floor } = this.opts;
-    await this.call(key, 'first', windowSeconds, ratio, floor, n);
+    await this.call('first', n);
   }
 
   /** Counts a first attempt (the budget grows with real traffic). */
   async recordFirst(): Promise<void> {
-    const { key, windowSeconds, ratio, floor } = this.opts;
-    await this.call(key, 'first', windowSeconds, ratio, floor);
+    await this.call('first');
   }
 
   /** True when a retry may be scheduled; it is counted against the budget. */
   async allowRetry(): Promise<boolean> {
     await this.flush();
-    const { key, windowSeconds, ratio, floor } = this.opts;
-    return (await this.call(key, 'retry', windowSeconds, ratio, floor)) === 1;
+    return (await this.call('retry')) === 1;
+  }
+
+  /** lua/retry-budget-1.lua: `first` counts first attempts (`count`, default 1), `retry` asks for one. */
+  private async call(op: 'first' | 'retry', count?: number): Promise<number> {
+    const { windowSeconds, ratio, floor } = this.opts;
+    const args = [op, windowSeconds, ratio, floor, ...(count === undefined ? [] : [count])];
+    return Number(await this.run('retry-budget', [this.key], args));
   }
 }

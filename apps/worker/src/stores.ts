@@ -3,7 +3,6 @@ import { Ledger } from '@switchyard/ledger';
 import { TenantLoad } from '@switchyard/admission';
 import { BatchStore } from '@switchyard/batches';
 import { WebhookOutbox } from '@switchyard/webhooks';
-import type { Keys } from './worker-keys.ts';
 import type { Redis } from 'ioredis';
 
 /** The Redis-backed stores a worker writes jobs' bookkeeping to. */
@@ -18,13 +17,14 @@ export interface WorkerStores {
   load: TenantLoad;
 }
 
-export function openStores(opts: { redis: Redis; keys: Keys; config: Config }): WorkerStores {
-  const { redis, keys, config } = opts;
+export function openStores(opts: { redis: Redis; config: Config }): WorkerStores {
+  const { redis, config } = opts;
+  const { prefix } = config.redis;
   const { retentionSeconds } = config.jobs;
   const entryTtlSeconds = attemptTtlSeconds(config);
-  const ledger = new Ledger({ redis, prefix: config.redis.prefix, entryTtlSeconds });
-  const outbox = new WebhookOutbox({ redis, keys, ...config.webhooks, retentionSeconds });
-  const batches = new BatchStore({ redis, keys, retentionSeconds, webhooks: outbox });
-  const load = new TenantLoad({ redis, keys, limits: config.limits });
+  const ledger = new Ledger({ redis, prefix, entryTtlSeconds });
+  const outbox = new WebhookOutbox({ redis, prefix, ...config.webhooks, retentionSeconds });
+  const batches = new BatchStore({ redis, prefix, retentionSeconds, webhooks: outbox });
+  const load = new TenantLoad({ redis, prefix, limits: config.limits });
   return { ledger, outbox, batches, load };
 }

@@ -1,6 +1,11 @@
 import type { BatchRecord } from '@switchyard/batches';
 import type { JobStore } from '@switchyard/jobs';
-import { WEBHOOK_SECRET_FIELD, type WebhookDelivery, type WebhookKeys as Keys } from '@switchyard/webhooks';
+import {
+  WEBHOOK_SECRET_FIELD,
+  webhookKeys,
+  type WebhookDelivery,
+  type WebhookKeys,
+} from '@switchyard/webhooks';
 import type { JobRecord } from '@switchyard/contracts';
 import { TargetForbiddenError, type PinnedTarget, type TargetGuard } from '@switchyard/scrape';
 import type { Logger } from '@switchyard/telemetry';
@@ -29,7 +34,8 @@ export interface WebhookWorkerOptions {
   connection: Redis;
   /** Commands: tenant secrets, job and batch reads. */
   redis: Redis;
-  keys: Keys;
+  /** The deployment's key prefix (`redis.prefix`), the queue's BullMQ prefix. */
+  prefix: string;
   jobs: Pick<JobStore, 'find'>;
   batches: { get(tenantId: string, batchId: string): Promise<BatchRecord | undefined> };
   concurrency: number;
@@ -56,12 +62,14 @@ function ids(d: WebhookDelivery) {
 export class WebhookWorker {
   readonly worker: Worker<WebhookDelivery>;
   private readonly opts: WebhookWorkerOptions;
+  private readonly keys: WebhookKeys;
 
   constructor(opts: WebhookWorkerOptions) {
     this.opts = opts;
-    this.worker = new Worker<WebhookDelivery>(opts.keys.webhookQueueName, (job) => this.deliver(job), {
+    this.keys = webhookKeys(opts.prefix);
+    this.worker = new Worker<WebhookDelivery>(this.keys.queueName, (job) => this.deliver(job), {
       connection: opts.connection,
-      prefix: opts.keys.prefix,
+      prefix: opts.prefix,
       concurrency: opts.concurrency,
       autorun: false,
     });
@@ -93,10 +101,10 @@ export class WebhookWorker {
   }
 
   private async deliver(job: Job<WebhookDelivery>): Promise<void> {
-    const { redis, keys, logger, metrics } = this.opts;
+    const { redis, logger, metrics } = this.opts;
     const d = job.data;
     const attempt = job.attemptsMade + 1;
-    const secret = await redis.hget(keys.tenant(d.tenantId), WEBHOOK_SECRET_FIELD);
+    const secret = await redis.hget(this.keys.tenant(d.tenantId), WEBHOOK_SECRET_FIELD);
     if (!secret) return this.drop(d, 'no_secret', 'webhook dropped: the tenant has no webhook secret');
     const data: JobRecord | BatchRecord | undefined =
       d.type === 'job.finished'

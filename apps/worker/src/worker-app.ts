@@ -8,7 +8,7 @@ import {
   ProxyProber,
 } from '@switchyard/proxy-pool';
 import { FairMover, FairShare } from '@switchyard/admission';
-import { JobStore, redisOptions, type JobData, type JobReturn } from '@switchyard/jobs';
+import { jobKeys, JobStore, redisOptions, type JobData, type JobReturn } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
@@ -21,7 +21,6 @@ import { AttemptProcessor } from './attempt/processor.ts';
 import { AttemptState } from './attempt-state.ts';
 import { CancelFlags } from './cancel-flags.ts';
 import { CancelListener } from './cancel-listener.ts';
-import { Keys } from './worker-keys.ts';
 import { connectProbe } from './connect-probe.ts';
 import { DeltaRelays } from './delta-relay.ts';
 import { DirectEgress } from './egress.ts';
@@ -41,10 +40,9 @@ export interface WorkerAppOptions {
   secrets: Record<string, string | undefined>;
 }
 
-/** What the parts of a worker share: one command connection, the key names, metrics and stores. */
+/** What the parts of a worker share: one command connection, metrics and stores. */
 interface Wiring extends WorkerStores {
   commands: Redis;
-  keys: Keys;
   metrics: WorkerMetrics;
 }
 
@@ -87,18 +85,17 @@ export class WorkerApp {
 
   async start(): Promise<void> {
     const { config, logger } = this.opts;
-    const keys = new Keys(config.redis.prefix);
     // Every job's bookkeeping goes through this client: commands issued in the same tick (many
     // jobs run at once) leave in one write instead of one syscall each.
     const commands = this.client('sy-worker', { enableAutoPipelining: true });
     const metrics = new WorkerMetrics(this.registry);
     const egress = await this.startEgress(commands);
-    const w: Wiring = { commands, keys, metrics, ...openStores({ redis: commands, keys, config }) };
+    const w: Wiring = { commands, metrics, ...openStores({ redis: commands, config }) };
     this.outbox = w.outbox;
     const finalState = new FinalState({ ...w, webhooks: w.outbox, logger });
-    this.addLaneWorkers(keys, this.processor(w, egress), finalState);
-    await this.startCancelListener(keys);
-    this.startFairMover(commands, keys);
+    this.addLaneWorkers(this.processor(w, egress), finalState);
+    await this.startCancelListener();
+    this.startFairMover(commands);
     const webhookWorker = this.webhookWorkerFor(w);
     const { metricsHost, metricsPort } = config.worker;
     this.metricsServer = await startMetricsServer(this.registry, metricsHost, metricsPort);
@@ -142,34 +139,36 @@ export class WorkerApp {
 
   private processor(w: Wiring, egress: EgressRouter): AttemptProcessor {
     const { config, logger, secrets } = this.opts;
-    const { commands: redis, keys } = w;
+    const { commands: redis } = w;
+    const { prefix } = config.redis;
     return new AttemptProcessor({
       logger,
       policy: { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
       upstreams: new Upstreams({ config, secrets }),
       egress,
-      cancels: new CancelFlags({ redis, keys }),
-      attempts: new AttemptState({ redis, keys, ttlSeconds: attemptTtlSeconds(config) }),
+      cancels: new CancelFlags({ redis, prefix }),
+      attempts: new AttemptState({ redis, prefix, ttlSeconds: attemptTtlSeconds(config) }),
       budget: new RetryBudget({
         redis,
-        key: keys.retryBudget,
+        prefix,
         ...config.jobs.retryBudget,
         onError: (err) => logger.warn({ err }, 'retry budget unavailable'),
       }),
       ledger: w.ledger,
       load: w.load,
-      relays: new DeltaRelays({ redis, keys }),
+      relays: new DeltaRelays({ redis, prefix }),
       metrics: w.metrics,
     });
   }
 
   /** One BullMQ Worker per served lane, each with its own concurrency and connection. */
-  private addLaneWorkers(keys: Keys, processor: AttemptProcessor, finalState: FinalState): void {
+  private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState): void {
     const { config, logger } = this.opts;
+    const { prefix } = config.redis;
     for (const lane of config.worker.lanes) {
-      const worker = new Worker<JobData, JobReturn>(keys.queueName(lane), processor.process, {
+      const worker = new Worker<JobData, JobReturn>(jobKeys(prefix).queueName(lane), processor.process, {
         connection: this.client(`sy-worker-${lane}`),
-        prefix: keys.prefix,
+        prefix,
         concurrency: config.worker.concurrency[lane],
         settings: { backoffStrategy },
         lockDuration: config.worker.lockDurationMs,
@@ -186,11 +185,11 @@ export class WorkerApp {
     }
   }
 
-  private async startCancelListener(keys: Keys): Promise<void> {
-    const { logger } = this.opts;
+  private async startCancelListener(): Promise<void> {
+    const { config, logger } = this.opts;
     this.cancelListener = new CancelListener({
       subscriber: this.client('sy-worker-cancel'),
-      keys,
+      prefix: config.redis.prefix,
       onCancel: (jobId) => {
         for (const w of this.workers)
           if (w.cancelJob(jobId, 'canceled')) logger.info({ jobId }, 'aborting canceled job');
@@ -200,12 +199,13 @@ export class WorkerApp {
   }
 
   /** Fair share between tenants on the batch lane, when this worker serves it. */
-  private startFairMover(commands: Redis, keys: Keys): void {
+  private startFairMover(commands: Redis): void {
     const { config, logger } = this.opts;
     if (!config.fairness.enabled || !config.worker.lanes.includes('batch')) return;
+    const { prefix } = config.redis;
     this.mover = new FairMover({
-      fair: new FairShare({ redis: commands, keys }),
-      queue: new Queue(keys.queueName('batch'), { connection: commands, prefix: keys.prefix }),
+      fair: new FairShare({ redis: commands, prefix }),
+      queue: new Queue(jobKeys(prefix).queueName('batch'), { connection: commands, prefix }),
       buffer: config.fairness.bufferJobs,
       onError: (err) => logger.warn({ err }, 'fair-share mover failed a round'),
     });
@@ -215,12 +215,13 @@ export class WorkerApp {
   /** Webhook deliveries: their own queue, concurrency and connection pool. */
   private webhookWorkerFor(w: Wiring): WebhookWorker {
     const { config, logger } = this.opts;
-    const jobs = new JobStore({ redis: w.commands, keys: w.keys, ...config.jobs, costs: w.ledger });
+    const { prefix } = config.redis;
+    const jobs = new JobStore({ redis: w.commands, prefix, ...config.jobs, costs: w.ledger });
     this.jobStore = jobs;
     this.webhookWorker = new WebhookWorker({
       connection: this.client('sy-worker-webhooks'),
       redis: w.commands,
-      keys: w.keys,
+      prefix,
       jobs,
       batches: w.batches,
       concurrency: config.worker.webhookConcurrency,

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FairShare } from './fair-share.ts';
-import { AdmissionKeys } from './keys.ts';
+import { admissionKeys, type AdmissionKeys } from './keys.ts';
 
 let handle: RedisHandle;
 let redis: Redis;
@@ -13,8 +13,8 @@ let fair: FairShare;
 beforeAll(async () => {
   handle = await startRedis();
   redis = new Redis(handle.url);
-  keys = new AdmissionKeys(handle.prefix);
-  fair = new FairShare({ redis, keys });
+  keys = admissionKeys(handle.prefix);
+  fair = new FairShare({ redis, prefix: handle.prefix });
 });
 afterAll(async () => {
   redis?.disconnect();
@@ -53,9 +53,9 @@ describe('fair share (fair-hold-3.lua, fair-take-3.lua)', () => {
   });
 
   it('released jobs move from delayed to ready; a crashed mover’s ids are released by the sweep', async () => {
-    const own = new AdmissionKeys(`${handle.prefix}s`);
-    const fair = new FairShare({ redis, keys: own });
-    const queue = new Queue('{batch}', { connection: redis, prefix: own.prefix });
+    const own = `${handle.prefix}s`;
+    const fair = new FairShare({ redis, prefix: own });
+    const queue = new Queue('{batch}', { connection: redis, prefix: own });
     await queue.add('x', {}, { jobId: 'j1', delay: 60_000, priority: 5 });
     await queue.add('x', {}, { jobId: 'j2', delay: 60_000, priority: 5 });
     await fair.hold('q', [

@@ -1,16 +1,7 @@
-import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AdmissionKeys } from './keys.ts';
-
-const LUA_DIR = luaDir('admission', import.meta.url);
-
-const SCRIPTS = {
-  switchyardFairHold: { file: 'fair-hold-3.lua' },
-  switchyardFairTake: { file: 'fair-take-3.lua' },
-} as const;
-
-type Call = (...args: (string | number)[]) => Promise<unknown>;
+import { admissionKeys, type FairKeys } from './keys.ts';
+import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface HeldJob {
   jobId: string;
@@ -27,19 +18,13 @@ export interface HeldJob {
  */
 export class FairShare {
   private readonly redis: Redis;
-  private readonly keys: AdmissionKeys;
-  private readonly call: (name: keyof typeof SCRIPTS, args: (string | number)[]) => Promise<unknown>;
+  private readonly keys: FairKeys;
+  private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; keys: AdmissionKeys }) {
+  constructor(opts: { redis: Redis; prefix: string }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
-    const calls = new Map(
-      Object.entries(SCRIPTS).map(([name, s]) => [
-        name,
-        defineLuaScript(this.redis, name, loadLuaScript(LUA_DIR, s.file)),
-      ]),
-    );
-    this.call = (name, args) => (calls.get(name) as Call)(...args);
+    this.keys = admissionKeys(opts.prefix).fair;
+    this.run = defineScripts(opts.redis);
   }
 
   /** Priority first (1 runs first), then submission order; exact in a double. */
@@ -50,30 +35,21 @@ export class FairShare {
   /** Puts jobs in their tenant's backlog; idempotent, so a replayed submission can repair a hold. */
   async hold(tenantId: string, jobs: HeldJob[]): Promise<number> {
     if (jobs.length === 0) return 0;
-    const f = this.keys.fair;
+    const f = this.keys;
     const pairs = jobs.flatMap((j) => [FairShare.score(j), j.jobId]);
     return Number(
-      await this.call('switchyardFairHold', [
-        f.backlogPrefix + tenantId,
-        f.ring,
-        f.members,
-        tenantId,
-        ...pairs,
-      ]),
+      await this.run('fair-hold', [f.backlogPrefix + tenantId, f.ring, f.members], [tenantId, ...pairs]),
     );
   }
 
   /** Takes up to `n` held job ids round-robin across tenants (noted in flight until released). */
   async take(n: number, now = Date.now()): Promise<string[]> {
-    const f = this.keys.fair;
-    return (await this.call('switchyardFairTake', [
-      f.ring,
-      f.members,
-      f.inflight,
-      n,
-      now,
-      f.backlogPrefix,
-    ])) as string[];
+    const f = this.keys;
+    return (await this.run(
+      'fair-take',
+      [f.ring, f.members, f.inflight],
+      [n, now, f.backlogPrefix],
+    )) as string[];
   }
 
   /** Moves taken jobs from delayed into the ready queue, then forgets them as in flight. */
@@ -85,12 +61,12 @@ export class FairShare {
         await backend.promote(id).catch(() => undefined);
       }),
     );
-    if (ids.length) await this.redis.hdel(this.keys.fair.inflight, ...ids);
+    if (ids.length) await this.redis.hdel(this.keys.inflight, ...ids);
   }
 
   /** Releases ids a crashed mover took but never released. */
   async sweep(queue: Queue, olderThanMs: number, now = Date.now()): Promise<number> {
-    const all = await this.redis.hgetall(this.keys.fair.inflight);
+    const all = await this.redis.hgetall(this.keys.inflight);
     const stale = Object.entries(all)
       .filter(([, at]) => now - Number(at) > olderThanMs)
       .map(([id]) => id);

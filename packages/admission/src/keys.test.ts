@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AdmissionKeys } from './keys.ts';
+import { admissionKeys } from './keys.ts';
 
 describe('AdmissionKeys', () => {
   it('names the keys exactly as earlier versions wrote them', () => {
-    const keys = new AdmissionKeys('sy');
+    const keys = admissionKeys('sy');
     expect(keys.fair).toEqual({
       ring: 'sy:fair:{batch}:ring',
       members: 'sy:fair:{batch}:members',
@@ -11,5 +11,9 @@ describe('AdmissionKeys', () => {
       backlogPrefix: 'sy:fair:{batch}:t:',
     });
     expect(keys.tenantLoad('t1')).toEqual({ open: 'sy:load:{t1}:open', started: 'sy:load:{t1}:started' });
+  });
+
+  it('refuses a prefix that is empty or has spaces or braces', () => {
+    for (const bad of ['', 'a b', '{sy}']) expect(() => admissionKeys(bad)).toThrow(RangeError);
   });
 });

@@ -1,45 +1,45 @@
 /** Keys of the batch lane's fair share; every one carries the batch queue's hash tag. */
 export interface FairKeys {
   /** List of tenants with a backlog, in round-robin order. */
-  ring: string;
+  readonly ring: string;
   /** Set of the same tenants, for O(1) membership. */
-  members: string;
+  readonly members: string;
   /** Hash of job ids taken by a mover and not yet released (id -> ms). */
-  inflight: string;
-  /** A tenant's backlog (zset) is this followed by the tenant id. */
-  backlogPrefix: string;
+  readonly inflight: string;
+  /** A tenant's backlog (zset of job ids by priority, then submission) is this followed by the tenant id. */
+  readonly backlogPrefix: string;
 }
 
 /** Keys counting a tenant's jobs (see TenantLoad): zsets of jobId -> expiry (ms). */
 export interface TenantLoadKeys {
   /** Jobs admitted and not finished. */
-  open: string;
+  readonly open: string;
   /** Jobs a worker has started and not finished. */
-  started: string;
+  readonly started: string;
 }
 
-/** Every Redis key name of admission, built from the deployment's key prefix. */
-export class AdmissionKeys {
-  readonly prefix: string;
+/** Redis key names of admission. */
+export interface AdmissionKeys {
+  /** Fair share inside the batch lane (`<prefix>:fair:{batch}:…`). */
+  readonly fair: FairKeys;
+  /** What counts against a tenant's job limits (`<prefix>:load:{<tenantId>}:…`, the tenant id as hash tag). */
+  tenantLoad(tenantId: string): TenantLoadKeys;
+}
 
-  constructor(prefix: string) {
-    this.prefix = prefix;
-  }
-
-  /** Fair share inside the batch lane; every key carries the batch queue's hash tag. */
-  get fair(): FairKeys {
-    const base = `${this.prefix}:fair:{batch}`;
-    return {
-      ring: `${base}:ring`,
-      members: `${base}:members`,
-      inflight: `${base}:inflight`,
-      backlogPrefix: `${base}:t:`,
-    };
-  }
-
-  /** What counts against a tenant's job limits; the tenant id is the hash tag. */
-  tenantLoad(tenantId: string): TenantLoadKeys {
-    const base = `${this.prefix}:load:{${tenantId}}`;
-    return { open: `${base}:open`, started: `${base}:started` };
-  }
+/** Every key name of admission, built from the deployment's key prefix (no spaces or braces). */
+export function admissionKeys(prefix: string): AdmissionKeys {
+  if (!/^[^\s{}]+$/.test(prefix)) throw new RangeError('prefix must be non-empty, without spaces or braces');
+  const fair = `${prefix}:fair:{batch}`;
+  return {
+    fair: {
+      ring: `${fair}:ring`,
+      members: `${fair}:members`,
+      inflight: `${fair}:inflight`,
+      backlogPrefix: `${fair}:t:`,
+    },
+    tenantLoad: (tenantId) => {
+      const base = `${prefix}:load:{${tenantId}}`;
+      return { open: `${base}:open`, started: `${base}:started` };
+    },
+  };
 }

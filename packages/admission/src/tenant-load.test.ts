@@ -2,7 +2,7 @@ import { SwitchyardError } from '@switchyard/contracts';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdmissionKeys } from './keys.ts';
+import { admissionKeys, type AdmissionKeys } from './keys.ts';
 import { TenantLoad } from './tenant-load.ts';
 
 let handle: RedisHandle;
@@ -14,8 +14,8 @@ const later = () => Date.now() + 60_000;
 beforeAll(async () => {
   handle = await startRedis();
   redis = new Redis(handle.url);
-  keys = new AdmissionKeys(handle.prefix);
-  load = new TenantLoad({ redis, keys, limits: { maxJobsInFlight: 5, maxJobsQueued: 3 } });
+  keys = admissionKeys(handle.prefix);
+  load = new TenantLoad({ redis, prefix: handle.prefix, limits: { maxJobsInFlight: 5, maxJobsQueued: 3 } });
 });
 afterAll(async () => {
   redis?.disconnect();
@@ -89,7 +89,11 @@ describe('tenant load (tenant-load-admit-2.lua, tenant-load-start-2.lua)', () =>
   });
 
   it('with both limits off it does no Redis work at all', async () => {
-    const off = new TenantLoad({ redis, keys, limits: { maxJobsInFlight: 0, maxJobsQueued: 0 } });
+    const off = new TenantLoad({
+      redis,
+      prefix: handle.prefix,
+      limits: { maxJobsInFlight: 0, maxJobsQueued: 0 },
+    });
     for (let i = 0; i < 10; i++) await off.admit('f', [`j${i}`], later());
     await off.track('f', ['t1'], later());
     expect(await redis.exists(keys.tenantLoad('f').open)).toBe(0);

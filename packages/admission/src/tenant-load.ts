@@ -1,9 +1,7 @@
 import { SwitchyardError } from '@switchyard/contracts';
-import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
 import type { Redis } from 'ioredis';
-import type { AdmissionKeys } from './keys.ts';
-
-const LUA_DIR = luaDir('admission', import.meta.url);
+import { admissionKeys, type AdmissionKeys } from './keys.ts';
+import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 /** How long after its deadline an entry a crashed process never cleared goes on counting. */
 export const LOAD_GRACE_MS = 60_000;
@@ -23,13 +21,6 @@ export interface TenantLoadCounts {
   queued: number;
 }
 
-type AdmitCall = (
-  open: string,
-  started: string,
-  ...args: (string | number)[]
-) => Promise<[number, number, number]>;
-type StartCall = (open: string, started: string, jobId: string) => Promise<number>;
-
 /**
  * Per-tenant limits on jobs in flight and jobs queued, shared by every API process and worker
  * through two sorted sets per tenant (`tenant-load-*.lua`). The API admits (atomically, all or
@@ -41,23 +32,13 @@ export class TenantLoad {
   readonly limits: TenantLimits;
   private readonly redis: Redis;
   private readonly keys: AdmissionKeys;
-  private readonly admitCall: AdmitCall;
-  private readonly startCall: StartCall;
+  private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; keys: AdmissionKeys; limits: TenantLimits }) {
+  constructor(opts: { redis: Redis; prefix: string; limits: TenantLimits }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
+    this.keys = admissionKeys(opts.prefix);
     this.limits = opts.limits;
-    this.admitCall = defineLuaScript(
-      opts.redis,
-      'switchyardTenantLoadAdmit',
-      loadLuaScript(LUA_DIR, 'tenant-load-admit-2.lua'),
-    ) as AdmitCall;
-    this.startCall = defineLuaScript(
-      opts.redis,
-      'switchyardTenantLoadStart',
-      loadLuaScript(LUA_DIR, 'tenant-load-start-2.lua'),
-    ) as StartCall;
+    this.run = defineScripts(opts.redis);
   }
 
   /** True when either limit is on; with both off nothing is tracked (no Redis work per job). */
@@ -74,14 +55,11 @@ export class TenantLoad {
     if (!this.enabled) return;
     const { open, started } = this.keys.tenantLoad(tenantId);
     const { maxJobsInFlight, maxJobsQueued } = this.limits;
-    const [ok, inFlight, queued] = await this.admitCall(
-      open,
-      started,
-      maxJobsInFlight,
-      maxJobsQueued,
-      Math.ceil(expiresAt),
-      ...jobIds,
-    );
+    const [ok, inFlight, queued] = (await this.run(
+      'tenant-load-admit',
+      [open, started],
+      [maxJobsInFlight, maxJobsQueued, Math.ceil(expiresAt), ...jobIds],
+    )) as [number, number, number];
     if (ok === 1) return;
     const retryAfterSeconds = RETRY_AFTER_SECONDS;
     if (ok === 0) {
@@ -102,14 +80,14 @@ export class TenantLoad {
   async track(tenantId: string, jobIds: string[], expiresAt: number): Promise<void> {
     if (!this.enabled || jobIds.length === 0) return;
     const { open, started } = this.keys.tenantLoad(tenantId);
-    await this.admitCall(open, started, 0, 0, Math.ceil(expiresAt), ...jobIds);
+    await this.run('tenant-load-admit', [open, started], [0, 0, Math.ceil(expiresAt), ...jobIds]);
   }
 
   /** A worker started the job: it stops counting as queued (it still counts as in flight). */
   async started(tenantId: string, jobId: string): Promise<void> {
     if (!this.enabled) return;
     const { open, started } = this.keys.tenantLoad(tenantId);
-    await this.startCall(open, started, jobId);
+    await this.run('tenant-load-start', [open, started], [jobId]);
   }
 
   /** The job reached a final state, or was never stored: it stops counting. */

@@ -1,10 +1,9 @@
-import { JobKeys, JobStore } from '@switchyard/jobs';
-import { WebhookKeys, WebhookOutbox, webhookEventId } from '@switchyard/webhooks';
+import { JobStore } from '@switchyard/jobs';
+import { WebhookOutbox, webhookEventId } from '@switchyard/webhooks';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchStore } from './batch-store.ts';
-import { BatchKeys } from './keys.ts';
 import { batchLinesOf } from './test-support.ts';
 
 // The shared test Redis (test/kit/global-setup.ts) under a prefix of this file's own.
@@ -19,25 +18,23 @@ let batches: BatchStore;
 beforeAll(() => {
   redis = new Redis(url);
   const settings = { retentionSeconds: 3600, maxAttempts: 3, backoffMs: 50 };
-  const jobKeys = new JobKeys(prefix);
   jobs = new JobStore({
     redis,
-    keys: jobKeys,
+    prefix,
     ...settings,
     idempotencyTtlSeconds: 3600,
     defaultTimeoutMs: 60_000,
   });
-  const webhookKeys = new WebhookKeys(prefix);
   outbox = new WebhookOutbox({
     redis,
-    keys: webhookKeys,
+    prefix,
     retentionSeconds: 3600,
     maxAttempts: 8,
     backoffMs: 1_000,
   });
   batches = new BatchStore({
     redis,
-    keys: new BatchKeys(prefix),
+    prefix,
     retentionSeconds: 3600,
     jobs,
     webhooks: outbox,

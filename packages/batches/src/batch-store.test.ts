@@ -1,5 +1,5 @@
 import type { JobSpec } from '@switchyard/contracts';
-import { JobKeys, JobStore, type JobData, type JobStoreOptions } from '@switchyard/jobs';
+import { JobStore, type JobData, type JobStoreOptions } from '@switchyard/jobs';
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -7,13 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotentBatchId } from './batch-ids.ts';
 import { BatchStore } from './batch-store.ts';
 import { BATCH_CHUNK_SIZE } from './batch-writer.ts';
-import { BatchKeys } from './keys.ts';
 import { batchLinesOf } from './test-support.ts';
 
 // The shared test Redis (test/kit/global-setup.ts) under a prefix of this file's own.
 const url = process.env.REDIS_URL ?? process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `t${randomBytes(4).toString('hex')}`;
-const keys = new BatchKeys(prefix);
 const RETENTION = 3600;
 let redis: Redis;
 let jobOptions: JobStoreOptions;
@@ -25,13 +23,13 @@ beforeAll(() => {
   const settings = { retentionSeconds: RETENTION, maxAttempts: 3, backoffMs: 50 };
   jobOptions = {
     redis,
-    keys: new JobKeys(prefix),
+    prefix,
     ...settings,
     idempotencyTtlSeconds: RETENTION,
     defaultTimeoutMs: 60_000,
   };
   jobs = new JobStore(jobOptions);
-  batches = new BatchStore({ redis, keys, retentionSeconds: RETENTION, jobs });
+  batches = new BatchStore({ redis, prefix, retentionSeconds: RETENTION, jobs });
 });
 afterAll(async () => {
   await jobs?.close();
@@ -141,7 +139,7 @@ describe('BatchStore: batch-lane fair share', () => {
         holds.push({ tenantId, jobs: held }),
     };
     const fairJobs = new JobStore({ ...jobOptions, fair });
-    const fairBatches = new BatchStore({ redis, keys, retentionSeconds: RETENTION, jobs: fairJobs });
+    const fairBatches = new BatchStore({ redis, prefix, retentionSeconds: RETENTION, jobs: fairJobs });
     const t = tenant();
     const values = [
       ...lineValues(2),

@@ -1,7 +1,6 @@
 import type { TenantLoad } from '@switchyard/admission';
 import { costFromNanos, MAX_TIMEOUT_MS } from '@switchyard/contracts';
 import type { JobStore } from '@switchyard/jobs';
-import { defineLuaScript, loadLuaScript, luaDir } from '@switchyard/lua-scripts';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import type { Redis } from 'ioredis';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.ts';
@@ -11,19 +10,14 @@ import {
   type BatchRecord,
   type BatchResultLine,
 } from './batch-record.ts';
-import { BatchWriter, type ScriptCall } from './batch-writer.ts';
-import type { BatchKeys } from './keys.ts';
-
-const LUA_DIR = luaDir('batches', import.meta.url);
-
-const SCRIPTS = {
-  finalize: { command: 'switchyardBatchFinalize', file: 'batch-finalize-4.lua' },
-  finished: { command: 'switchyardBatchFinished', file: 'batch-finished-3.lua' },
-} as const;
+import { BatchWriter } from './batch-writer.ts';
+import { batchKeys, type BatchKeys } from './keys.ts';
+import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface BatchStoreOptions {
   redis: Redis;
-  keys: BatchKeys;
+  /** The deployment's key prefix (`redis.prefix`). */
+  prefix: string;
   /** Finished jobs are kept this long; a batch record outlives its last job by as much. */
   retentionSeconds: number;
   /**
@@ -54,14 +48,13 @@ const EXPIRED = { status: 'expired', result: null, error: GONE, cost: costFromNa
  */
 export class BatchStore {
   private readonly opts: BatchStoreOptions;
-  private readonly scripts: Record<keyof typeof SCRIPTS, ScriptCall>;
+  private readonly keys: BatchKeys;
+  private readonly run: ScriptRunner;
 
   constructor(opts: BatchStoreOptions) {
     this.opts = opts;
-    const { redis } = opts;
-    const define = (s: (typeof SCRIPTS)[keyof typeof SCRIPTS]): ScriptCall =>
-      defineLuaScript(redis, s.command, loadLuaScript(LUA_DIR, s.file)) as ScriptCall;
-    this.scripts = { finalize: define(SCRIPTS.finalize), finished: define(SCRIPTS.finished) };
+    this.keys = batchKeys(opts.prefix);
+    this.run = defineScripts(opts.redis);
   }
 
   private get jobs(): JobStore {
@@ -75,18 +68,18 @@ export class BatchStore {
    */
   async open(tenantId: string, options: OpenBatchOptions = {}): Promise<BatchWriter> {
     const { idempotencyKey, webhookUrl } = options;
-    const { redis, retentionSeconds, load } = this.opts;
+    const { redis, prefix, retentionSeconds, load } = this.opts;
     const batchId = idempotencyKey === undefined ? newBatchId() : idempotentBatchId(tenantId, idempotencyKey);
-    const keys = this.opts.keys.batch(tenantId, batchId);
-    const replayOf = idempotencyKey === undefined ? null : await redis.hget(keys.batch, 'fp');
+    const key = this.keys.batch(tenantId, batchId).batch;
+    const replayOf = idempotencyKey === undefined ? null : await redis.hget(key, 'fp');
     const deps = {
       redis,
+      prefix,
       jobs: this.jobs,
       load,
-      keys,
       retentionSeconds,
       batchTimeoutMs: this.opts.batchTimeoutMs ?? MAX_TIMEOUT_MS,
-      finalize: this.scripts.finalize,
+      run: this.run,
       read: () => this.get(tenantId, batchId),
       announceIfCompleted: (batch: BatchRecord) => this.announceIfCompleted(tenantId, batch),
     };
@@ -96,7 +89,7 @@ export class BatchStore {
   /** The batch, or undefined when it does not exist (or is another tenant's, or never finished). */
   async get(tenantId: string, batchId: string): Promise<BatchRecord | undefined> {
     if (!isBatchId(batchId)) return undefined;
-    const h = await this.opts.redis.hgetall(this.opts.keys.batch(tenantId, batchId).batch);
+    const h = await this.opts.redis.hgetall(this.keys.batch(tenantId, batchId).batch);
     return toBatchRecord(batchId, h);
   }
 
@@ -118,7 +111,7 @@ export class BatchStore {
 
   /** Results of the jobs at positions [from, from + n) in line order, read in parallel. */
   async resultsPage(tenantId: string, batchId: string, from: number, n: number): Promise<BatchResultLine[]> {
-    const k = this.opts.keys.batch(tenantId, batchId);
+    const k = this.keys.batch(tenantId, batchId);
     const entries = await this.opts.redis.lrange(k.jobs, from, from + n - 1);
     return Promise.all(
       entries.map(async (entry): Promise<BatchResultLine> => {
@@ -145,10 +138,10 @@ export class BatchStore {
     if (!Number.isSafeInteger(costNanos) || costNanos < 0) {
       throw new RangeError(`costNanos must be a non-negative integer, got ${costNanos}`);
     }
-    const k = this.opts.keys.batch(tenantId, batchId);
+    const k = this.keys.batch(tenantId, batchId);
     const now = Math.floor(Date.now() / 1000);
     const args = [jobId, status, String(costNanos), this.opts.retentionSeconds, now];
-    const counted = await this.scripts.finished(k.batch, k.done, k.jobs, ...args);
+    const counted = Number(await this.run('batch-finished', [k.batch, k.done, k.jobs], args));
     if (counted === 2 && this.opts.webhooks) {
       const batch = await this.get(tenantId, batchId);
       if (batch) await this.announceIfCompleted(tenantId, batch);

@@ -4,9 +4,8 @@ import { deadlineOf, fingerprint, idempotentJobId, type JobStore, type NewJob } 
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { BatchRecord } from './batch-record.ts';
-import type { OneBatchKeys } from './keys.ts';
-
-export type ScriptCall = (...args: (string | number)[]) => Promise<number>;
+import { batchKeys, type OneBatchKeys } from './keys.ts';
+import type { ScriptRunner } from './scripts.ts';
 
 /** Accepted lines go to BullMQ (`addBulk`) this many at a time. */
 export const BATCH_CHUNK_SIZE = 500;
@@ -33,17 +32,17 @@ export interface BatchSummary {
 /** What a writer needs: handed over by `BatchStore.open`, so the writer never imports the store. */
 export interface WriterDeps {
   redis: Redis;
+  /** The deployment's key prefix: the writer names its batch's keys. */
+  prefix: string;
   /** Enqueues the lines (`JobStore.enqueue`, the one way jobs enter the queues). */
   jobs: Pick<JobStore, 'enqueue'>;
   /** Per-tenant job limits: a batch's jobs count against them once enqueued. */
   load?: Pick<TenantLoad, 'track'>;
-  /** The batch's keys. */
-  keys: OneBatchKeys;
   retentionSeconds: number;
   /** Deadline of a line without `timeout_ms`. */
   batchTimeoutMs: number;
-  /** lua/batch-finalize-4.lua. */
-  finalize: ScriptCall;
+  /** The batch scripts (`defineScripts`); the writer runs `batch-finalize`. */
+  run: ScriptRunner;
   /** The batch as `BatchStore.get` reads it. */
   read(): Promise<BatchRecord | undefined>;
   /** `BatchStore.announceIfCompleted`. */
@@ -58,6 +57,7 @@ export class BatchWriter {
   readonly tenantId: string;
   readonly batchId: string;
   private readonly deps: WriterDeps;
+  private readonly keys: OneBatchKeys;
   /** The fingerprint of an already finalized batch under this id; nothing is enqueued then. */
   private readonly replayOf: string | null;
   /** This request's own list of job ids: concurrent requests for one batch never interleave. */
@@ -76,9 +76,10 @@ export class BatchWriter {
     this.deps = deps;
     this.tenantId = ids.tenantId;
     this.batchId = ids.batchId;
+    this.keys = batchKeys(deps.prefix).batch(ids.tenantId, ids.batchId);
     this.replayOf = replayOf;
     this.webhookUrl = webhookUrl;
-    this.staging = deps.keys.staging + randomBytes(8).toString('hex');
+    this.staging = this.keys.staging + randomBytes(8).toString('hex');
   }
 
   /** Adds an accepted line; true when a full chunk waits for `flush()`. */
@@ -143,9 +144,9 @@ export class BatchWriter {
   private async finalize(s: BatchSummary): Promise<number> {
     const fp = this.fingerprint(s);
     if (this.replayOf !== null) return this.replayOf === fp ? 1 : -1;
-    const { batch, jobs, done } = this.deps.keys;
+    const { batch, jobs, done } = this.keys;
     const ttl = this.deps.retentionSeconds + Math.ceil(this.maxTimeoutMs / 1000);
     const args = [fp, this.startedAt, s.total, s.accepted, s.rejected, ttl, this.webhookUrl ?? ''];
-    return this.deps.finalize(batch, this.staging, jobs, done, ...args);
+    return Number(await this.deps.run('batch-finalize', [batch, this.staging, jobs, done], args));
   }
 }

@@ -1,4 +1,4 @@
-import { AdmissionKeys, FairShare } from '@switchyard/admission';
+import { admissionKeys, FairShare } from '@switchyard/admission';
 import { JobSpecSchema, LANES, type JobSpec, type Lane } from '@switchyard/contracts';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -8,7 +8,7 @@ import { buildJob, deadlineOf, enqueueJobs, type EnqueueTarget, type NewJob } fr
 import { fingerprint } from './fingerprint.ts';
 import type { JobData, JobReturn } from './job-data.ts';
 import { newJobId } from './job-ids.ts';
-import { JobKeys } from './keys.ts';
+import { jobKeys } from './keys.ts';
 
 // The shared test Redis (test/kit/global-setup.ts) under a prefix of this file's own.
 const url = process.env.REDIS_URL ?? process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,11 +20,11 @@ let fair: FairShare;
 
 beforeAll(() => {
   redis = new Redis(url);
-  const keys = new JobKeys(prefix);
+  const keys = jobKeys(prefix);
   const queue = (lane: Lane) =>
     new Queue<JobData, JobReturn | undefined>(keys.queueName(lane), { connection: redis, prefix });
   queues = { interactive: queue('interactive'), batch: queue('batch') };
-  fair = new FairShare({ redis, keys: new AdmissionKeys(prefix) });
+  fair = new FairShare({ redis, prefix });
 });
 afterAll(async () => {
   await Promise.all(LANES.map((lane) => queues[lane].close()));
@@ -90,7 +90,7 @@ describe('enqueueJobs', () => {
     await enqueueJobs(target(true), t, [...batch, interactive], { now });
     for (const job of batch) expect(await queues.batch.getJobState(job.jobId)).toBe('delayed');
     expect(await queues.interactive.getJobState(interactive.jobId)).toBe('prioritized');
-    const backlog = `${new AdmissionKeys(prefix).fair.backlogPrefix}${t}`;
+    const backlog = `${admissionKeys(prefix).fair.backlogPrefix}${t}`;
     expect((await redis.zrange(backlog, '0', '-1')).sort()).toEqual(batch.map((j) => j.jobId).sort());
   });
 
@@ -109,7 +109,7 @@ describe('enqueueJobs', () => {
     const before = await queues.batch.getJobCountByTypes('delayed');
     await enqueueJobs(target(true), t, jobs, { now: now + 10 });
     expect(await queues.batch.getJobCountByTypes('delayed')).toBe(before);
-    const backlog = `${new AdmissionKeys(prefix).fair.backlogPrefix}${t}`;
+    const backlog = `${admissionKeys(prefix).fair.backlogPrefix}${t}`;
     expect(await redis.zcard(backlog)).toBe(3);
   });
 
@@ -123,6 +123,6 @@ describe('enqueueJobs', () => {
     const bad = newJob(specOf({}), now, 'jb_bad:id'); // BullMQ refuses a ':' in a job id
     await expect(enqueueJobs(target(true), t, [bad], { now, onNotStored })).rejects.toThrow(/cannot contain/);
     expect(notStored).toBe(1);
-    expect(await redis.exists(`${new AdmissionKeys(prefix).fair.backlogPrefix}${t}`)).toBe(0);
+    expect(await redis.exists(`${admissionKeys(prefix).fair.backlogPrefix}${t}`)).toBe(0);
   });
 });

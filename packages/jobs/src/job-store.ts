@@ -8,12 +8,13 @@ import { fingerprint } from './fingerprint.ts';
 import type { JobData, JobReturn } from './job-data.ts';
 import { idempotentJobId, isJobId, laneOfJobId, newJobId } from './job-ids.ts';
 import { toJobRecord } from './job-record.ts';
-import type { JobKeys } from './keys.ts';
+import { jobKeys, type JobKeys } from './keys.ts';
 
 export interface JobStoreOptions extends JobSettings {
   /** An `api`-role connection (fail fast). */
   redis: Redis;
-  keys: JobKeys;
+  /** The deployment's key prefix (`redis.prefix`), also the queues' BullMQ prefix. */
+  prefix: string;
   idempotencyTtlSeconds: number;
   /** Deadline of a job without `timeout_ms`. */
   defaultTimeoutMs: number;
@@ -71,13 +72,15 @@ export type SwitchyardJob = Job<JobData, JobReturn | undefined>;
 export class JobStore {
   readonly queues: Record<Lane, Queue<JobData, JobReturn | undefined>>;
   private readonly opts: JobStoreOptions;
+  private readonly keys: JobKeys;
 
   constructor(opts: JobStoreOptions) {
     this.opts = opts;
+    this.keys = jobKeys(opts.prefix);
     const make = (lane: Lane) => {
-      const q = new Queue<JobData, JobReturn | undefined>(opts.keys.queueName(lane), {
+      const q = new Queue<JobData, JobReturn | undefined>(this.keys.queueName(lane), {
         connection: opts.redis,
-        prefix: opts.keys.prefix,
+        prefix: opts.prefix,
       });
       q.on('error', () => undefined); // connection errors surface as 503s on the request that hits them
       return q;
@@ -140,7 +143,7 @@ export class JobStore {
     const jobId = idempotentJobId(lane, tenantId, idempotencyKey);
     const keyHash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
     const record: IdempotencyRecord = { fp, jobId };
-    const key = this.opts.keys.idempotency(tenantId, keyHash);
+    const key = this.keys.idempotency(tenantId, keyHash);
     const ttl = this.opts.idempotencyTtlSeconds;
     const prev = await this.opts.redis.set(key, JSON.stringify(record), 'EX', ttl, 'NX', 'GET');
     if (prev === null) return { jobId, replayed: false, key };
@@ -165,8 +168,8 @@ export class JobStore {
     const [job, state, cancel, attempts, costs] = await Promise.all([
       Job.fromId<JobData, JobReturn | undefined>(queue, jobId),
       queue.getJobState(jobId),
-      this.opts.redis.exists(this.opts.keys.cancel(jobId)),
-      this.opts.redis.hget(this.opts.keys.attempts(jobId), 'n'),
+      this.opts.redis.exists(this.keys.cancel(jobId)),
+      this.opts.redis.hget(this.keys.attempts(jobId), 'n'),
       this.opts.costs?.jobTotals(tenantId, jobId),
     ]);
     if (!job || job.data.tenantId !== tenantId) return undefined;
@@ -192,11 +195,11 @@ export class JobStore {
     ) {
       throw new SwitchyardError('job_finished', `job ${jobId} already ${status}`);
     }
-    const key = this.opts.keys.cancel(jobId);
+    const key = this.keys.cancel(jobId);
     await this.opts.redis
       .multi()
       .set(key, '1', 'EX', this.opts.retentionSeconds)
-      .publish(this.opts.keys.cancelChannel, jobId)
+      .publish(this.keys.cancelChannel, jobId)
       .exec();
     return (await this.find(tenantId, jobId)) ?? { ...found.record, status: 'canceled' };
   }

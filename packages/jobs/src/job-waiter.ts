@@ -1,7 +1,7 @@
 import { LANES, type Lane } from '@switchyard/contracts';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobKeys } from './keys.ts';
+import { jobKeys } from './keys.ts';
 import { laneOfJobId } from './job-ids.ts';
 
 type Wake = () => void;
@@ -18,12 +18,10 @@ export class JobWaiter {
   private readonly watchers = new Map<string, Set<(event: string) => void>>();
 
   /** `connection` should be a `worker`-role client (it blocks and must ride out outages). */
-  constructor(opts: { connection: Redis; keys: JobKeys }) {
+  constructor(opts: { connection: Redis; prefix: string }) {
+    const keys = jobKeys(opts.prefix);
     const make = (lane: Lane) => {
-      const qe = new QueueEvents(opts.keys.queueName(lane), {
-        connection: opts.connection,
-        prefix: opts.keys.prefix,
-      });
+      const qe = new QueueEvents(keys.queueName(lane), { connection: opts.connection, prefix: opts.prefix });
       qe.on('error', () => undefined);
       const wake = ({ jobId }: { jobId: string }) => {
         const set = this.waiters.get(jobId);

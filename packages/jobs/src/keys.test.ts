@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { JobKeys } from './keys.ts';
+import { jobKeys } from './keys.ts';
 
 describe('JobKeys', () => {
   it('names the keys exactly as earlier versions wrote them', () => {
-    const keys = new JobKeys('sy');
+    const keys = jobKeys('sy');
     expect(keys.queueName('interactive')).toBe('{interactive}');
     expect(keys.queueName('batch')).toBe('{batch}');
     expect(keys.idempotency('t1', 'abc')).toBe('sy:idem:{t1}:abc');
@@ -12,5 +12,9 @@ describe('JobKeys', () => {
     expect(keys.attempts('ji_1')).toBe('sy:attempts:ji_1');
     expect(keys.deltas('ji_1')).toBe('sy:deltas:ji_1');
     expect(keys.retryBudget).toBe('sy:retry-budget');
+  });
+
+  it('refuses a prefix that is empty or has spaces or braces', () => {
+    for (const bad of ['', 'a b', '{sy}']) expect(() => jobKeys(bad)).toThrow(RangeError);
   });
 });

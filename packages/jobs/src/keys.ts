@@ -1,52 +1,40 @@
 import type { Lane } from '@switchyard/contracts';
 
 /**
- * Every Redis key name of jobs, built from the deployment's key prefix. Queue keys are BullMQ's
- * (`<prefix>:{<lane>}:…`): the lane is the Redis Cluster hash tag, so lanes can live on different
- * slots.
+ * Redis key names of jobs. Queue keys are BullMQ's: a lane's queue is `queueName(lane)` under the
+ * deployment's prefix as BullMQ prefix (`<prefix>:{<lane>}:…`), so the lane is the Redis Cluster
+ * hash tag and lanes can live on different slots.
  */
-export class JobKeys {
-  readonly prefix: string;
-
-  constructor(prefix: string) {
-    this.prefix = prefix;
-  }
-
+export interface JobKeys {
   /** BullMQ queue name for a lane; braces make the lane a cluster hash tag. */
-  queueName(lane: Lane): string {
-    return `{${lane}}`;
-  }
-
-  /** An Idempotency-Key's claim: the request fingerprint and the job id it names. */
-  idempotency(tenantId: string, keyHash: string): string {
-    return `${this.prefix}:idem:{${tenantId}}:${keyHash}`;
-  }
-
-  /** Set when a job is canceled; a worker skips or aborts it. */
-  cancel(jobId: string): string {
-    return `${this.prefix}:cancel:${jobId}`;
-  }
-
+  queueName(lane: Lane): string;
+  /** String: an Idempotency-Key's claim, JSON of the request fingerprint and the job id it names. */
+  idempotency(tenantId: string, keyHash: string): string;
+  /** String, set when a job is canceled; a worker skips or aborts it. */
+  cancel(jobId: string): string;
   /** Pub/sub channel telling workers which job was canceled. */
-  get cancelChannel(): string {
-    return `${this.prefix}:cancel`;
-  }
-
+  readonly cancelChannel: string;
   /**
-   * Attempt state of a job (hash): `n` attempts so far (INCR'd when one starts, so it numbers
+   * Hash: attempt state of a job. `n` attempts so far (INCR'd when one starts, so it numbers
    * them), `m` index of the model in use (0 = the requested one), `mn` attempts on that model.
    */
-  attempts(jobId: string): string {
-    return `${this.prefix}:attempts:${jobId}`;
-  }
+  attempts(jobId: string): string;
+  /** Stream of a streaming job's events (deltas, done, fail), relayed by the API as SSE. */
+  deltas(jobId: string): string;
+  /** Hash: the fleet-wide retry budget of job attempts (lua/retry-budget-1.lua in the worker). */
+  readonly retryBudget: string;
+}
 
-  /** Redis stream of a streaming job's events (deltas, done, fail), relayed by the API as SSE. */
-  deltas(jobId: string): string {
-    return `${this.prefix}:deltas:${jobId}`;
-  }
-
-  /** The fleet-wide retry budget of job attempts (one hash). */
-  get retryBudget(): string {
-    return `${this.prefix}:retry-budget`;
-  }
+/** Every key name of jobs, built from the deployment's key prefix (no spaces or braces). */
+export function jobKeys(prefix: string): JobKeys {
+  if (!/^[^\s{}]+$/.test(prefix)) throw new RangeError('prefix must be non-empty, without spaces or braces');
+  return {
+    queueName: (lane) => `{${lane}}`,
+    idempotency: (tenantId, keyHash) => `${prefix}:idem:{${tenantId}}:${keyHash}`,
+    cancel: (jobId) => `${prefix}:cancel:${jobId}`,
+    cancelChannel: `${prefix}:cancel`,
+    attempts: (jobId) => `${prefix}:attempts:${jobId}`,
+    deltas: (jobId) => `${prefix}:deltas:${jobId}`,
+    retryBudget: `${prefix}:retry-budget`,
+  };
 }

@@ -9,7 +9,7 @@ const TENANT_PATTERN = /^[^\s{}]{1,200}$/;
  */
 export interface LedgerKeys {
   /** `<prefix>:ledger:{<tenantId>}:` */
-  base: string;
+  readonly base: string;
   /** Hash of one job: `e:<attempt>` entries and the running totals. */
   job(jobId: string): string;
   /** Hash of one UTC day (`YYYY-MM-DD`): spend and the per model × outcome aggregates. */

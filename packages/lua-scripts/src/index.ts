@@ -31,7 +31,7 @@ function expandIncludes(dir: URL, source: string, seen: Set<string>): string {
 }
 
 /** One script file, `name-<numKeys>.lua` (BullMQ's convention), with its includes expanded. */
-export function loadLuaScript(dir: URL, file: string): LuaScript {
+function loadLuaScript(dir: URL, file: string): LuaScript {
   const m = SCRIPT_FILE.exec(file);
   if (!m?.[1] || !m[2]) throw new Error(`${file} is not named name-<numKeys>.lua`);
   const lua = expandIncludes(dir, readFileSync(new URL(file, dir), 'utf8'), new Set());
@@ -55,11 +55,11 @@ export function loadLuaScripts(dir: URL): Map<string, LuaScript> {
 }
 
 export type ScriptArg = string | number;
-export type ScriptCall = (...args: ScriptArg[]) => Promise<unknown>;
 export type ScriptRunner = (name: string, keys: string[], args: ScriptArg[]) => Promise<unknown>;
+type ScriptCall = (...args: ScriptArg[]) => Promise<unknown>;
 
 /** Registers one script as `command` on the client (EVALSHA, falling back to EVAL once per connection). */
-export function defineLuaScript(redis: Redis | Cluster, command: string, script: LuaScript): ScriptCall {
+function defineLuaScript(redis: Redis | Cluster, command: string, script: LuaScript): ScriptCall {
   if (!(command in redis))
     redis.defineCommand(command, { lua: script.lua, numberOfKeys: script.numberOfKeys });
   return (Reflect.get(redis, command) as ScriptCall).bind(redis);

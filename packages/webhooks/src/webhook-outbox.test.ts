@@ -2,19 +2,18 @@ import type { JobData } from '@switchyard/jobs';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookKeys } from './keys.ts';
 import { WebhookOutbox, webhookEventId } from './webhook-outbox.ts';
 
 // The shared test Redis (test/kit/global-setup.ts) under a prefix of this file's own.
 const url = process.env.REDIS_URL ?? process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const keys = new WebhookKeys(`t${randomBytes(4).toString('hex')}`);
+const prefix = `t${randomBytes(4).toString('hex')}`;
 const HOOK = 'https://receiver.example/hooks';
 let redis: Redis;
 let outbox: WebhookOutbox;
 
 beforeAll(() => {
   redis = new Redis(url);
-  outbox = new WebhookOutbox({ redis, keys, retentionSeconds: 3600, maxAttempts: 8, backoffMs: 1_000 });
+  outbox = new WebhookOutbox({ redis, prefix, retentionSeconds: 3600, maxAttempts: 8, backoffMs: 1_000 });
 });
 afterAll(async () => {
   await outbox?.close();

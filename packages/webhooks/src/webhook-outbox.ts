@@ -3,7 +3,7 @@ import type { JobData } from '@switchyard/jobs';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
-import type { WebhookKeys } from './keys.ts';
+import { webhookKeys } from './keys.ts';
 
 /**
  * A BullMQ job of the webhooks queue: one event to deliver. It names its subject rather than
@@ -33,7 +33,8 @@ export function webhookEventId(type: WebhookEventType, subjectId: string, subjec
 
 export interface WebhookOutboxOptions {
   redis: Redis;
-  keys: WebhookKeys;
+  /** The deployment's key prefix (`redis.prefix`), the queue's BullMQ prefix. */
+  prefix: string;
   /** Delivery attempts per event, first included. */
   maxAttempts: number;
   /** First retry delay; exponential after it. */
@@ -48,9 +49,9 @@ export class WebhookOutbox {
   private readonly options: JobsOptions;
 
   constructor(opts: WebhookOutboxOptions) {
-    this.queue = new Queue<WebhookDelivery>(opts.keys.webhookQueueName, {
+    this.queue = new Queue<WebhookDelivery>(webhookKeys(opts.prefix).queueName, {
       connection: opts.redis,
-      prefix: opts.keys.prefix,
+      prefix: opts.prefix,
     });
     this.queue.on('error', () => undefined); // surfaces on the add that hits it
     this.options = {

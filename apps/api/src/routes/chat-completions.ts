@@ -1,7 +1,7 @@
 import type { Config } from '@switchyard/config';
 import { DEFAULT_PRIORITY, isFinal, SwitchyardError, type JobRecord } from '@switchyard/contracts';
 import type { Ledger } from '@switchyard/ledger';
-import type { JobKeys, JobStore, JobWaiter } from '@switchyard/jobs';
+import { jobKeys, type JobStore, type JobWaiter } from '@switchyard/jobs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
@@ -20,7 +20,6 @@ import type { TenantStore } from '../tenancy/tenant-store.ts';
 export interface ChatRoutesDeps {
   config: Config;
   redis: Redis;
-  keys: JobKeys;
   store: JobStore;
   waiter: JobWaiter;
   auth: AuthDeps;
@@ -52,6 +51,7 @@ function cancelOnDisconnect(
  */
 export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): void {
   const { config, redis, store, waiter } = deps;
+  const keys = jobKeys(config.redis.prefix);
   app.post(
     '/v1/chat/completions',
     {
@@ -96,7 +96,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): 
         return relayStream({
           reply,
           redis,
-          key: deps.keys.deltas(job.id),
+          key: keys.deltas(job.id),
           job,
           includeUsage: body.stream_options?.include_usage === true,
           signal: gone.signal,

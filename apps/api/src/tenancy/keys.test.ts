@@ -1,17 +1,22 @@
-import { WebhookKeys } from '@switchyard/webhooks';
+import { webhookKeys } from '@switchyard/webhooks';
 import { describe, expect, it } from 'vitest';
-import { TenancyKeys } from './keys.ts';
+import { tenancyKeys } from './keys.ts';
 
 describe('TenancyKeys', () => {
   it('names the keys exactly as earlier versions wrote them', () => {
-    const keys = new TenancyKeys('sy');
+    const keys = tenancyKeys('sy');
     expect(keys.tenant('t1')).toBe('sy:tenant:t1');
     expect(keys.tenants).toBe('sy:tenants');
     expect(keys.apiKey('abc')).toBe('sy:apikey:abc');
     expect(keys.tenantKeys('t1')).toBe('sy:tenant:t1:keys');
+    expect(keys.rateLimit('t1')).toBe('sy:rate:{t1}');
   });
 
   it('the worker reads the webhook secret from the same tenant hash the API writes', () => {
-    expect(new WebhookKeys('sy').tenant('t1')).toBe(new TenancyKeys('sy').tenant('t1'));
+    expect(webhookKeys('sy').tenant('t1')).toBe(tenancyKeys('sy').tenant('t1'));
+  });
+
+  it('refuses a prefix that is empty or has spaces or braces', () => {
+    for (const bad of ['', 'a b', '{sy}']) expect(() => tenancyKeys(bad)).toThrow(RangeError);
   });
 });

@@ -10,7 +10,7 @@ import { WEBHOOK_SECRET_FIELD } from '@switchyard/webhooks';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { generateApiKey, hashApiKey, newKeyId } from './api-keys.ts';
-import type { TenancyKeys } from './keys.ts';
+import { tenancyKeys, type TenancyKeys } from './keys.ts';
 
 export interface KeyPrincipal {
   tenantId: string;
@@ -23,9 +23,9 @@ export class TenantStore {
   private readonly redis: Redis;
   private readonly keys: TenancyKeys;
 
-  constructor(opts: { redis: Redis; keys: TenancyKeys }) {
+  constructor(opts: { redis: Redis; prefix: string }) {
     this.redis = opts.redis;
-    this.keys = opts.keys;
+    this.keys = tenancyKeys(opts.prefix);
   }
 
   async createTenant(input: {
