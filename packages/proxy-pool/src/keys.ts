@@ -6,22 +6,22 @@ import { ProxyPoolError } from './errors.ts';
  */
 export interface PoolKeys {
   /** `<prefix>:{pool}:`, what the scripts receive to build the dynamic key names. */
-  base: string;
-  meta: string;
-  ids: string;
-  leases: string;
-  timers: string;
-  sessions: string;
-  hosts: string;
-  quarantine: string;
-  draining: string;
-  available: string;
+  readonly base: string;
+  readonly meta: string;
+  readonly ids: string;
+  readonly leases: string;
+  readonly timers: string;
+  readonly sessions: string;
+  readonly hosts: string;
+  readonly quarantine: string;
+  readonly draining: string;
+  readonly available: string;
   /** Proxy id -> its availability sets, and its creation epoch: columns of the proxies' hashes
    * that release-many-5.lua and count-1.lua read for many proxies in one call. */
-  zks: string;
-  born: string;
+  readonly zks: string;
+  readonly born: string;
   /** Proxies whose consecutive-fault count is not 0. */
-  faulty: string;
+  readonly faulty: string;
   proxy(id: string): string;
   excluded(host: string): string;
   banned(host: string): string;
