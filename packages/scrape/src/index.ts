@@ -1,5 +1,6 @@
 export * from './address-rules.ts';
 export * from './errors.ts';
+export * from './extract/content-extractor.ts';
 export * from './extract/extract-content.ts';
 export * from './extract/formats.ts';
 export { normalizeForHash } from './extract/normalize.ts';
