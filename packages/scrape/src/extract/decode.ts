@@ -1,3 +1,4 @@
+/// <reference path="../types/vendor.d.ts" />
 import sniffHtmlEncoding from 'html-encoding-sniffer';
 
 export interface Decoded {
