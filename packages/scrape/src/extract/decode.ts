@@ -1,3 +1,6 @@
+// Apps and tests compile this package's source under their own tsconfig, which does not include
+// src/types: the reference brings the declarations along.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="../types/vendor.d.ts" />
 import sniffHtmlEncoding from 'html-encoding-sniffer';
 

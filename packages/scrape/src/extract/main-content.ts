@@ -28,10 +28,16 @@ function restoreHeading(doc: DomDocument, article: DomElement, heading: string):
 /** Readability's article, as an element of `doc`; `null` when it finds none with text. */
 function readabilityArticle(doc: DomDocument): DomElement | null {
   const heading = cleanText(doc.querySelector('h1')?.textContent);
-  const parsed = new Readability<DomElement>(doc, {
-    classesToPreserve: languageClasses(doc),
-    serializer: (el): DomElement => el,
-  }).parse();
+  let parsed;
+  try {
+    parsed = new Readability<DomElement>(doc, {
+      classesToPreserve: languageClasses(doc),
+      serializer: (el): DomElement => el,
+    }).parse();
+  } catch {
+    // A heuristic that trips on an odd page is no reason to fail it: the landmarks will do.
+    return null;
+  }
   // Readability wraps the article in <div><div id="readability-page-1" class="page">.
   const article = parsed?.content?.querySelector('#readability-page-1') ?? parsed?.content;
   if (!article || !cleanText(article.textContent)) return null;
