@@ -1,9 +1,10 @@
-import type { DomDocument, DomElement } from './dom.ts';
+import type { DomDocument, DomElement, DomNode } from './dom.ts';
 import { resolveHttp } from './urls.ts';
+
+const TEXT_NODE = 3;
 
 /** Never content, in either mode: code, styles, and what a browser does not render. */
 const NOT_RENDERED = 'script, style, noscript, template, iframe, object, embed, svg, canvas, [hidden]';
-const HIDDEN_STYLE = /(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important)?\s*(?:;|$)/i;
 
 /** Page furniture around the main content (for `onlyMainContent`). */
 const FURNITURE =
@@ -34,16 +35,65 @@ function hasFurnitureName(el: DomElement): boolean {
   return el.className.split(/\s+/).some(isFurnitureName) || (el.id !== '' && isFurnitureName(el.id));
 }
 
+/** An inline style that hides the element (`display: none`, `visibility: hidden`). */
+function hidesElement(style: string): boolean {
+  // Declarations parsed by hand: a regex over the attribute backtracks on long runs of spaces.
+  return style.split(';').some((declaration) => {
+    const colon = declaration.indexOf(':');
+    const property = declaration.slice(0, colon).trim().toLowerCase();
+    const value = declaration
+      .slice(colon + 1)
+      .replace('!important', '')
+      .trim()
+      .toLowerCase();
+    return (
+      colon > 0 &&
+      ((property === 'display' && value === 'none') || (property === 'visibility' && value === 'hidden'))
+    );
+  });
+}
+
 const textLength = (el: DomElement) => (el.textContent ?? '').replace(/\s+/g, '').length;
 
 /**
  * Removes what is never content: scripts, styles, templates, embedded frames and hidden elements
- * (`hidden`, inline `display:none` / `visibility:hidden`). Used in both modes.
+ * (`hidden`, inline `display:none` / `visibility:hidden`), and the other inline styles. Used in
+ * both modes.
  */
 export function removeUnrendered(root: DomElement): void {
   for (const el of root.querySelectorAll(NOT_RENDERED)) el.remove();
   for (const el of root.querySelectorAll('[style]')) {
-    if (HIDDEN_STYLE.test(el.getAttribute('style') ?? '')) el.remove();
+    if (hidesElement(el.getAttribute('style') ?? '')) el.remove();
+    // What is left is presentation; linkedom's style parser is also quadratic on long values.
+    else el.removeAttribute('style');
+  }
+  capWhitespaceRuns(root);
+}
+
+/** Longest run of whitespace kept in a text node; the rest of the run is dropped. */
+export const MAX_WHITESPACE_RUN = 1000;
+
+/**
+ * Shortens runs of whitespace (code blocks keep theirs, and &nbsp; survives HTML's collapsing)
+ * to `MAX_WHITESPACE_RUN`: turndown trims its output with /[\t\r\n\s]+$/, which takes time
+ * quadratic in the longest run, minutes for a run of a few hundred thousand.
+ */
+function capWhitespaceRuns(root: DomElement): void {
+  const stack: DomNode[] = [root];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (node.nodeType !== TEXT_NODE) {
+      for (const child of node.childNodes) stack.push(child);
+      continue;
+    }
+    const text = node.textContent ?? '';
+    if (text.length <= MAX_WHITESPACE_RUN) continue;
+    let out = '';
+    let run = 0;
+    for (const ch of text) {
+      run = /\s/.test(ch) ? run + 1 : 0;
+      if (run <= MAX_WHITESPACE_RUN) out += ch;
+    }
+    if (out.length !== text.length) node.textContent = out;
   }
 }
 

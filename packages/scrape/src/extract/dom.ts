@@ -27,6 +27,7 @@ export interface DomElement extends DomNode {
   contains(other: DomNode): boolean;
   prepend(...nodes: DomNode[]): void;
   append(...nodes: DomNode[]): void;
+  normalize(): void;
 }
 
 export interface DomDocument {
@@ -104,12 +105,14 @@ function flattenDeepNesting(root: DomElement): void {
 
 /**
  * Parses a whole HTML document (linkedom: fast, no layout, no script execution) and shapes it as
- * a browser would: <html>, <head> and <body> present, nesting bounded.
+ * a browser would: <html>, <head> and <body> present, nesting bounded, adjacent text merged.
  */
 export function parseDocument(html: string): DomDocument {
   const window: { document: DomDocument } = parseHTML(html);
   ensureStructure(window.document);
   flattenDeepNesting(window.document.documentElement);
+  // linkedom gives each character reference its own text node: merge them, as a browser would.
+  window.document.documentElement.normalize();
   return window.document;
 }
 

@@ -1,7 +1,7 @@
 import { SwitchyardError } from '@switchyard/contracts';
 import { contentKind, parseMediaType, type MediaType } from './content-type.ts';
 import { decodeHtml, decodeText } from './decode.ts';
-import { parseDocument } from './dom.ts';
+import { cleanText, parseDocument } from './dom.ts';
 import { CONTENT_FORMATS, type Extracted, type ExtractInput, type PageMetadata } from './formats.ts';
 import { contentRoot } from './main-content.ts';
 import { htmlToMarkdown } from './markdown.ts';
@@ -48,10 +48,21 @@ function understandHtml(input: ExtractInput, media: MediaType): Understood {
   };
 }
 
+/** The text of a markdown document's first `# heading` line, its closing `#`s removed. */
+function markdownTitle(text: string): string | null {
+  // Scanned by hand: /^#[ \t]+(.+?)[ \t#]*$/m backtracks quadratically on a long heading line.
+  const line = text.split('\n').find((l) => /^#[ \t]/.test(l));
+  if (!line) return null;
+  let end = line.length;
+  while (end > 1 && line.charAt(end - 1) === '#') end--;
+  const closed = end < line.length && ' \t'.includes(line.charAt(end - 1));
+  return cleanText(line.slice(1, closed ? end : line.length));
+}
+
 /** text/plain and text/markdown pass through; a markdown file's first `# heading` is its title. */
 function understandText(input: ExtractInput, media: MediaType, markdown: boolean): Understood {
   const text = tidy(decodeText(input.body, media.charset).text);
-  const title = markdown ? (/^#[ \t]+(.+?)[ \t#]*$/m.exec(text)?.[1] ?? null) : null;
+  const title = markdown ? markdownTitle(text) : null;
   return {
     markdown: text,
     text: () => text,

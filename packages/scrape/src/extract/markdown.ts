@@ -4,6 +4,7 @@
 /// <reference path="../types/vendor.d.ts" />
 import { gfm } from '@joplin/turndown-plugin-gfm';
 import TurndownService from 'turndown';
+import { trimNewlines } from './normalize.ts';
 
 type TurndownNode = TurndownService.Node;
 
@@ -53,7 +54,7 @@ function createMarkdownService(): TurndownService {
         prefix = `${start + Array.prototype.indexOf.call(parent.children, node)}. `;
       }
       const paragraph = /\n$/.test(content);
-      const body = content.replace(/^\n+/, '').replace(/\n+$/, '') + (paragraph ? '\n' : '');
+      const body = trimNewlines(content) + (paragraph ? '\n' : '');
       return `${prefix}${body.replace(/\n/g, `\n${' '.repeat(prefix.length)}`)}${node.nextSibling ? '\n' : ''}`;
     },
   });

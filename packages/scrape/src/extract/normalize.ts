@@ -5,12 +5,23 @@ import { createHash } from 'node:crypto';
  * at most one blank line in a row, no blank lines at either end.
  */
 export function tidy(text: string): string {
-  return text
+  // Line by line and with loops, not /[ \t]+$/gm or /\n+$/: those backtrack quadratically on long
+  // runs of spaces or newlines, and a text/plain body is untrusted input.
+  const lines = text
     .normalize('NFC')
     .replace(/\r\n?/g, '\n')
-    .replace(/[ \t]+$/gm, '')
-    .replace(/\n{3,}/g, '\n\n')
-    .replace(/^\n+|\n+$/g, '');
+    .split('\n')
+    .map((line) => line.trimEnd());
+  return trimNewlines(lines.join('\n').replace(/\n{3,}/g, '\n\n'));
+}
+
+/** `text` without leading and trailing newlines (a loop: /\n+$/ backtracks on inner runs). */
+export function trimNewlines(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charAt(start) === '\n') start++;
+  while (end > start && text.charAt(end - 1) === '\n') end--;
+  return text.slice(start, end);
 }
 
 /**

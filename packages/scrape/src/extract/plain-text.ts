@@ -1,4 +1,5 @@
 import TurndownService from 'turndown';
+import { trimNewlines } from './normalize.ts';
 
 type TurndownNode = TurndownService.Node;
 
@@ -38,7 +39,7 @@ function createTextService(): TurndownService {
   service.addRule('listItem', {
     filter: 'li',
     replacement: (content, node) => {
-      const body = content.replace(/^\n+/, '').replace(/\n+$/, '').replace(/\n/g, '\n  ');
+      const body = trimNewlines(content).replace(/\n/g, '\n  ');
       return `${body}${node.nextSibling ? '\n' : ''}`;
     },
   });

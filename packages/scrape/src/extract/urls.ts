@@ -40,6 +40,13 @@ export function documentLinks(doc: DomDocument, base: URL): string[] {
 const BARE_URL = /\bhttps?:\/\/[^\s<>"'`()[\]{}]+/g;
 const MARKDOWN_TARGET = /\]\(\s*<?([^\s)>]+)>?(?:\s+"[^"]*")?\s*\)/g;
 
+/** A URL in prose loses the sentence's punctuation after it (a loop: /[.,]+$/ backtracks). */
+function withoutTrailingPunctuation(url: string): string {
+  let end = url.length;
+  while (end > 0 && '.,;:!?'.includes(url.charAt(end - 1))) end--;
+  return url.slice(0, end);
+}
+
 /**
  * The links of a plain-text or markdown body: markdown link targets (resolved against the URL)
  * and bare http(s) URLs, in order of appearance.
@@ -47,7 +54,8 @@ const MARKDOWN_TARGET = /\]\(\s*<?([^\s)>]+)>?(?:\s+"[^"]*")?\s*\)/g;
 export function textLinks(text: string, base: URL): string[] {
   const found: { at: number; value: string }[] = [];
   for (const m of text.matchAll(MARKDOWN_TARGET)) found.push({ at: m.index, value: m[1] ?? '' });
-  for (const m of text.matchAll(BARE_URL)) found.push({ at: m.index, value: m[0].replace(/[.,;:!?]+$/, '') });
+  for (const m of text.matchAll(BARE_URL))
+    found.push({ at: m.index, value: withoutTrailingPunctuation(m[0]) });
   found.sort((a, b) => a.at - b.at);
   return uniqueUrls(
     found.map((f) => f.value),
