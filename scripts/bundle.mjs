@@ -2,7 +2,7 @@
 // source) into one ESM file for Node >= 22.12. npm dependencies stay external.
 import { build } from 'esbuild';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const [entry, outfile] = process.argv.slice(2);
 if (!entry || !outfile) {
@@ -35,9 +35,44 @@ const result = await build({
       "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       // Bundled packages find their Lua scripts under dist/lua/<package>/ (see luaDir() in each).
       "globalThis.__switchyardLuaRoot = new URL('./lua/', import.meta.url).href;",
+      // ... and their worker-thread entries under dist/threads/<package>/ (see threadEntryUrl()).
+      "globalThis.__switchyardThreadRoot = new URL('./threads/', import.meta.url).href;",
     ].join('\n'),
   },
 });
+
+// Worker-thread entries (a package's src/threads/*.ts) are loaded by path at run time, so each is
+// a bundle of its own: dist/threads/<package>/<name>.js, for every workspace package this bundle
+// includes. Unlike main.js they carry their npm dependencies inside, so an app can run a package's
+// threads without declaring what only the threads import.
+const root = join(import.meta.dirname, '..');
+const bundledPackages = new Set(
+  Object.keys(result.metafile.inputs)
+    .map((input) => relative(join(root, 'packages'), resolve(input)).split(sep))
+    .filter((parts) => parts.length > 1 && parts[0] !== '..')
+    .map((parts) => parts[0]),
+);
+const threadsDir = join(dirname(outfile), 'threads');
+rmSync(threadsDir, { recursive: true, force: true });
+for (const name of [...bundledPackages].sort()) {
+  const dir = join(root, 'packages', name, 'src', 'threads');
+  if (!existsSync(dir)) continue;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+    await build({
+      entryPoints: [join(dir, file)],
+      outfile: join(threadsDir, name, file.replace(/\.ts$/, '.js')),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      sourcemap: true,
+      logLevel: 'warning',
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+    });
+  }
+}
 
 // The bundle loads npm packages from the app's own node_modules, so the app must declare every
 // package its workspace dependencies import (pnpm does not hoist them).
@@ -58,7 +93,6 @@ if (missing.size) {
 }
 
 // Lua scripts are read from disk: copy every workspace package's src/lua to dist/lua/<package>/.
-const root = join(import.meta.dirname, '..');
 rmSync(join(dirname(outfile), 'lua'), { recursive: true, force: true });
 for (const group of ['packages', 'apps']) {
   for (const name of readdirSync(join(root, group))) {

@@ -64,6 +64,13 @@ export const ERROR_CATALOG = {
   upstream_unreachable: { status: 502, title: 'The upstream could not be reached', scope: 'job' },
   upstream_bad_response: { status: 502, title: 'The upstream answer could not be understood', scope: 'job' },
   response_too_large: { status: 502, title: 'The response exceeded the size limit', scope: 'job' },
+  unsupported_content_type: {
+    status: 422,
+    title: 'The content type has no markdown, text, html or links to extract',
+    scope: 'job',
+  },
+  extraction_timeout: { status: 422, title: 'Extracting the content took longer than allowed', scope: 'job' },
+  extraction_too_large: { status: 422, title: 'The body is too large to extract content from', scope: 'job' },
   provider_not_configured: {
     status: 503,
     title: "The model's provider has no API key configured",

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { fixture, FIXTURES, longArticle, type FixtureName } from './fixtures.ts';
 import { startMockSite, type MockSite, type MockSiteOptions } from './mock-site.ts';
 import { send } from './test-client.ts';
 
@@ -103,6 +104,28 @@ describe('mock site', () => {
     expect(s.stats().byIp['127.0.0.40']).toMatchObject({ requests: 1, ok: 0, blocked: 1 });
     s.unblockIp('127.0.0.40');
     expect((await send(`${s.url}/page/1`, { localAddress: '127.0.0.40' })).status).toBe(200);
+  });
+
+  it('serves every fixture byte for byte with its content type, charset where the header states it', async () => {
+    const s = await start();
+    for (const [name, type] of Object.entries(FIXTURES)) {
+      const res = await fetch(`${s.url}/fixtures/${name}`);
+      expect([name, res.status, res.headers.get('content-type')]).toEqual([name, 200, type]);
+      expect(Buffer.from(await res.arrayBuffer()).equals(fixture(name as FixtureName))).toBe(true);
+    }
+    // The one page whose header names no charset: its <meta charset> has to decide.
+    expect(FIXTURES['shift_jis.html']).toBe('text/html');
+    expect(fixture('shift_jis.html').toString('latin1')).toContain('<meta charset="Shift_JIS">');
+    expect((await fetch(`${s.url}/fixtures/nope.html`)).status).toBe(404);
+    expect((await fetch(`${s.url}/fixtures/..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('longArticle grows the article fixture to the asked size, boilerplate and all', () => {
+    const page = longArticle(200_000);
+    expect(page.length).toBeGreaterThanOrEqual(200_000);
+    expect(page.length).toBeLessThan(215_000);
+    expect(page).toContain('We use cookies');
+    expect(page.match(/<h2 id="r\d+-benchmarks">/g)?.length).toBeGreaterThan(10);
   });
 
   it('a site can listen on another loopback address', async () => {

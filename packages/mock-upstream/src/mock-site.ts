@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fixture, FIXTURES, isFixtureName } from './fixtures.ts';
 import { listen, pause } from './http-server.ts';
 import { IpPolicy, type RateLimitConfig } from './ip-policy.ts';
 import { challengeHtml, DEFAULT_ROBOTS_TXT, pageHtml, simpleHtml } from './site-pages.ts';
@@ -50,7 +51,7 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
   });
 }
 
-type Send = (status: number, type: string, body: string, headers?: Record<string, string>) => void;
+type Send = (status: number, type: string, body: string | Buffer, headers?: Record<string, string>) => void;
 
 /** One request's view: who asked, for what, and how to answer (counted in the ledger). */
 interface Exchange {
@@ -128,6 +129,10 @@ class MockSiteServer {
     }
     if (url.pathname === '/robots.txt') {
       return this.robotsTxt === null ? x.notFound() : send(200, 'text/plain; charset=utf-8', this.robotsTxt);
+    }
+    if (first === 'fixtures' && second !== undefined && rest.length === 0) {
+      if (!isFixtureName(second)) return x.notFound();
+      return send(200, FIXTURES[second], fixture(second));
     }
     if (url.pathname === '/slow') return slow(x);
     if (url.pathname === '/redirect') return redirect(x);
