@@ -83,13 +83,4 @@ describe('the extractor in an app bundle', () => {
     const reply = await extractWith(join(dir, 'threads/scrape/extract.js'));
     expect(reply.ok && reply.extracted.markdown).toMatch(/^# How we halved our p99 latency/);
   });
-
-  const built = join(root, 'apps/worker/dist/threads/scrape/extract.js');
-  it.skipIf(!existsSync(built))(
-    'after pnpm build, apps/worker/dist/threads/scrape/extract.js extracts a page',
-    async () => {
-      const reply = await extractWith(built);
-      expect(reply.ok && reply.extracted.content_hash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    },
-  );
 });
