@@ -1,7 +1,7 @@
 export * from './address-rules.ts';
 export * from './errors.ts';
 export * from './extract/content-extractor.ts';
-export * from './extract/extract-content.ts';
+export * from './extract/in-thread.ts';
 export * from './extract/formats.ts';
 export { normalizeForHash } from './extract/normalize.ts';
 export * from './fetch-page.ts';
