@@ -1,5 +1,12 @@
 import { LOAD_GRACE_MS, type FairShare, type TenantLoad } from '@switchyard/admission';
-import { LANES, SwitchyardError, type JobRecord, type JobSpec, type Lane } from '@switchyard/contracts';
+import {
+  isFinal,
+  LANES,
+  SwitchyardError,
+  type JobRecord,
+  type JobSpec,
+  type Lane,
+} from '@switchyard/contracts';
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
@@ -187,13 +194,8 @@ export class JobStore {
   async cancel(tenantId: string, jobId: string): Promise<JobRecord> {
     const found = await this.getJob(tenantId, jobId);
     if (!found) throw new SwitchyardError('not_found', `no job ${jobId}`);
-    const { status } = found.record;
-    if (
-      status === 'succeeded' ||
-      status === 'failed' ||
-      (status === 'canceled' && found.record.finished_at)
-    ) {
-      throw new SwitchyardError('job_finished', `job ${jobId} already ${status}`);
+    if (isFinal(found.record)) {
+      throw new SwitchyardError('job_finished', `job ${jobId} already ${found.record.status}`);
     }
     const key = this.keys.cancel(jobId);
     await this.opts.redis
