@@ -1,25 +1,6 @@
-import { costFromNanos, type Cost, type JobRecord, type JobStatus } from '@switchyard/contracts';
+import { costFromNanos, type BatchRecord } from '@switchyard/contracts';
 
-export type BatchJobOutcome = 'succeeded' | 'failed' | 'canceled';
-
-/** The public view of a batch (`GET /v1/batches/{id}`). */
-export interface BatchRecord {
-  id: string;
-  object: 'batch';
-  status: 'in_progress' | 'completed';
-  counts: Record<'total' | 'accepted' | 'rejected' | 'queued_or_running' | BatchJobOutcome, number>;
-  cost: Cost;
-  created_at: string;
-  /** Where the `batch.completed` event goes (`POST /v1/batches?webhook_url=`). */
-  webhook: { url: string } | null;
-}
-
-/** One line of `GET /v1/batches/{id}/results`. A job past its retention reads `expired`. */
-export type BatchResultLine = Pick<JobRecord, 'result' | 'error' | 'cost'> & {
-  custom_id: string;
-  job_id: string;
-  status: JobStatus | 'expired';
-};
+export type { BatchJobOutcome, BatchRecord, BatchResultLine } from '@switchyard/contracts';
 
 const num = (v: string | undefined) => Number(v ?? 0);
 

@@ -1,3 +1,4 @@
+export * from './batches.ts';
 export * from './coded-error.ts';
 export * from './completion.ts';
 export * from './cost.ts';
@@ -8,4 +9,5 @@ export * from './outcomes.ts';
 export * from './problem.ts';
 export * from './tenants.ts';
 export * from './webhook-signature.ts';
+export * from './usage.ts';
 export * from './webhooks.ts';

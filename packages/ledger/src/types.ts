@@ -44,7 +44,9 @@ export interface JobTotals {
   bytes: number;
 }
 
-export type UsageGroupBy = 'model' | 'day' | 'outcome';
+import type { UsageGroupBy } from '@switchyard/contracts';
+
+export type { UsageGroupBy, UsageReport, UsageRow } from '@switchyard/contracts';
 
 export interface UsageQuery {
   /** First UTC day, `YYYY-MM-DD`, inclusive. */
@@ -52,31 +54,6 @@ export interface UsageQuery {
   /** Last UTC day, `YYYY-MM-DD`, inclusive; at most 366 days after `from`, counting both. */
   to: string;
   groupBy: UsageGroupBy;
-}
-
-export interface UsageRow {
-  /** Model name (`(scrape)` for scrapes), `YYYY-MM-DD`, or outcome. */
-  key: string;
-  attempts: number;
-  /** Attempts with `attempt > 1`. */
-  retries: number;
-  input_tokens: number;
-  output_tokens: number;
-  bytes: number;
-  cost: Cost;
-  /** What the retries cost. */
-  retry_cost: Cost;
-}
-
-export interface UsageReport {
-  object: 'usage';
-  group_by: UsageGroupBy;
-  from: string;
-  to: string;
-  rows: UsageRow[];
-  total: Omit<UsageRow, 'key'>;
-  /** Retry nano-USD ÷ total nano-USD; 0 when nothing was spent. */
-  retry_share: number;
 }
 
 export interface LedgerOptions {

@@ -7,6 +7,7 @@ import {
   type ErrorCode,
   type FieldError,
   type JobSpec,
+  type LineRejection,
 } from '@switchyard/contracts';
 import type { BatchLine, BatchSummary } from '@switchyard/batches';
 import { fingerprint } from '@switchyard/jobs';
@@ -165,13 +166,6 @@ export function parseBatchLine(value: unknown, knownModel: (name: string) => boo
     return { ok: false, customId, code: 'validation_failed', errors };
   }
   return { ok: true, customId, spec };
-}
-
-export interface LineRejection {
-  line: number;
-  custom_id: string | null;
-  code: ErrorCode;
-  errors: FieldError[];
 }
 
 /** A line the intake accepted, as a batch writer takes it. */

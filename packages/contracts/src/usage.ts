@@ -1,0 +1,31 @@
+import type { Cost } from './cost.ts';
+
+/** How `GET /v1/usage` groups its rows. */
+export type UsageGroupBy = 'model' | 'day' | 'outcome';
+
+/** One row of a usage report. */
+export interface UsageRow {
+  /** Model name (`(scrape)` for scrapes), `YYYY-MM-DD`, or outcome. */
+  key: string;
+  attempts: number;
+  /** Attempts with `attempt > 1`. */
+  retries: number;
+  input_tokens: number;
+  output_tokens: number;
+  bytes: number;
+  cost: Cost;
+  /** What the retries cost. */
+  retry_cost: Cost;
+}
+
+/** The answer to `GET /v1/usage`. */
+export interface UsageReport {
+  object: 'usage';
+  group_by: UsageGroupBy;
+  from: string;
+  to: string;
+  rows: UsageRow[];
+  total: Omit<UsageRow, 'key'>;
+  /** Retry nano-USD ÷ total nano-USD; 0 when nothing was spent. */
+  retry_share: number;
+}
