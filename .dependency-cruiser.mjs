@@ -61,6 +61,13 @@ export default {
       from: { path: '^(packages|apps)/[^/]+/src/', pathNot: ['\\.test\\.ts$', '(^|/)test-support\\.ts$'] },
       to: { path: '^test/' },
     },
+    {
+      name: 'client-uses-contracts-only',
+      severity: 'error',
+      comment: 'The client ships to users: the API is its only way in, contracts its only types.',
+      from: { path: '^packages/client/' },
+      to: { path: '^(packages|apps)/', pathNot: ['^packages/client/', '^packages/contracts/'] },
+    },
     ...LAYERS.map(({ from, notTo }) => ({
       name: `${from}-layer`,
       severity: 'error',

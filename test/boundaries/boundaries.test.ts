@@ -32,7 +32,7 @@ describe('package boundaries (dependency-cruiser, part of pnpm lint)', () => {
     );
   });
 
-  it('fails on an import cycle, an upward import, contracts importing the repo and a deep import', async () => {
+  it('fails on an import cycle, an upward import, contracts importing the repo, a deep import and the client reaching past contracts', async () => {
     const { code, output } = await check(fixture, ['packages', 'apps']);
     expect(code).not.toBe(0);
     expect(output).toMatch(/error no-circular: packages\/a\/src\/a\.ts →\s+packages\/b\/src\/index\.ts/);
@@ -43,6 +43,10 @@ describe('package boundaries (dependency-cruiser, part of pnpm lint)', () => {
     expect(output).toContain(
       'error packages-through-their-entry: apps/api/src/deep.ts → packages/a/src/a.ts',
     );
+    expect(output).toContain(
+      'error client-uses-contracts-only: packages/client/src/index.ts → packages/b/src/index.ts',
+    );
+    expect(output).not.toContain('packages/client/src/index.ts → packages/contracts/src/index.ts');
   });
 
   it('passes on the repository itself', async () => {

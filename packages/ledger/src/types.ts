@@ -1,4 +1,4 @@
-import type { Cost, Lane, Outcome } from '@switchyard/contracts';
+import type { Lane, Outcome } from '@switchyard/contracts';
 import type { Cluster, Redis } from 'ioredis';
 
 export type AttemptKind = 'completion' | 'scrape';
