@@ -97,6 +97,11 @@ describe('@switchyard/client against a real API and worker', () => {
       ['b', 'succeeded'],
       ['c', 'succeeded'],
     ]);
+    const resumed = [];
+    for await (const r of sy.batches.results(created.id, { offset: 2 })) resumed.push(r.custom_id);
+    expect(resumed).toEqual(['c']);
+    const badOffset = await failure(sy.batches.results(created.id, { offset: -1 }).next());
+    expect(badOffset.code).toBe('validation_failed');
   });
 
   it('uploads a batch file as a stream with progress up to its size', async () => {

@@ -107,9 +107,16 @@ export class Batches {
     }
   }
 
-  /** The results, one per accepted line in line order, read as a stream. */
-  async *results(id: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<BatchResultLine> {
+  /**
+   * The results, one per accepted line in line order, read as a stream; `offset` skips the first
+   * lines (to resume a download).
+   */
+  async *results(
+    id: string,
+    opts: { offset?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<BatchResultLine> {
     const res = await this.#http.send('GET', `/v1/batches/${encodeURIComponent(id)}/results`, {
+      query: { offset: opts.offset },
       headers: { accept: 'application/x-ndjson' },
       retryable: true,
       signal: opts.signal,

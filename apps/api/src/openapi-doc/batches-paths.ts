@@ -31,7 +31,16 @@ export const batchesPaths = {
   '/v1/batches/{id}/results': {
     get: {
       summary: 'One NDJSON line per job, in line order (streamed)',
-      parameters: [idParam],
+      parameters: [
+        idParam,
+        {
+          name: 'offset',
+          in: 'query',
+          required: false,
+          description: 'Skip the first N result lines (to resume a download)',
+          schema: { type: 'integer', minimum: 0 },
+        },
+      ],
       responses: { '200': { description: 'application/x-ndjson' }, ...errors(401, 403, 404) },
     },
   },

@@ -104,8 +104,10 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps)
     scope.get<{ Params: { id: string } }>('/v1/batches/:id', read, async (req, reply) =>
       reply.code(200).send(await findBatch(routes, req)),
     );
-    scope.get<{ Params: { id: string } }>('/v1/batches/:id/results', read, (req, reply) =>
-      sendResults(routes, req, reply),
+    scope.get<{ Params: { id: string }; Querystring: { offset?: string } }>(
+      '/v1/batches/:id/results',
+      read,
+      (req, reply) => sendResults(routes, req, reply),
     );
   });
 }
@@ -181,18 +183,40 @@ async function findBatch(routes: BatchRoutes, req: IdRequest): Promise<BatchReco
   return batch;
 }
 
+/** `?offset=N`: the results after the first N lines (a reader resuming a download). */
+function parseOffset(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^\d{1,9}$/.test(value)) {
+    throw new SwitchyardError('validation_failed', 'offset must be a whole number of lines', {
+      errors: [{ path: 'offset', message: 'expected an integer ≥ 0' }],
+    });
+  }
+  return Number(value);
+}
+
 /** `GET /v1/batches/{id}/results`: NDJSON, one line per job in line order. */
-async function sendResults(routes: BatchRoutes, req: IdRequest, reply: FastifyReply) {
+async function sendResults(
+  routes: BatchRoutes,
+  req: FastifyRequest<{ Params: { id: string }; Querystring: { offset?: string } }>,
+  reply: FastifyReply,
+) {
+  const offset = parseOffset(req.query.offset);
   const batch = await findBatch(routes, req);
   // One page buffered ahead at most: a slow reader holds the next read back.
-  const body = Readable.from(resultPages(routes, tenantOf(req), batch.id), { highWaterMark: 1 });
+  const pages = resultPages(routes, tenantOf(req), batch.id, offset);
+  const body = Readable.from(pages, { highWaterMark: 1 });
   body.on('error', (err) => req.log.warn({ err, batchId: batch.id }, 'batch results stream failed'));
   return reply.code(200).type('application/x-ndjson').send(body);
 }
 
 /** The results as NDJSON text, a page at a time, pages sized to stay near RESULTS_PAGE_BYTES. */
-async function* resultPages(routes: BatchRoutes, tenantId: string, batchId: string): AsyncGenerator<string> {
-  let offset = 0;
+async function* resultPages(
+  routes: BatchRoutes,
+  tenantId: string,
+  batchId: string,
+  from: number,
+): AsyncGenerator<string> {
+  let offset = from;
   let size = RESULTS_PAGE_MIN;
   for (;;) {
     const page: BatchResultLine[] = await routes.batches.resultsPage(tenantId, batchId, offset, size);
