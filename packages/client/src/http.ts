@@ -89,7 +89,9 @@ export class Transport {
         res = await this.#fetchOnce(method, path, call);
       } catch (err) {
         if (call.signal?.aborted) throw call.signal.reason as Error;
-        const error = new SwitchyardApiError('network_error', 0, (err as Error).message, { cause: err });
+        const cause = (err as Error).cause as { message?: string } | undefined;
+        const why = cause?.message ? `${(err as Error).message} (${cause.message})` : (err as Error).message;
+        const error = new SwitchyardApiError('network_error', 0, why, { cause: err });
         if (!retriesLeft) throw error;
         await sleep(backoff, call.signal);
         continue;
