@@ -2,6 +2,8 @@ import { SwitchyardError } from '@switchyard/contracts';
 import { defineLuaScripts, loadLuaScripts, luaDir, type ScriptRunner } from '@switchyard/lua-scripts';
 import type { Cluster, Redis } from 'ioredis';
 
+export type { ScriptRunner } from '@switchyard/lua-scripts';
+
 const LUA_DIR = luaDir('scrape', import.meta.url);
 
 /**

@@ -17,6 +17,7 @@
   ARGV[5] lease TTL (ms): a crashed worker's slot is free again after it
   ARGV[6] deadline (epoch ms): no ticket at or after it; 0 for none
   ARGV[7] idle TTL (ms) of the keys, and how long an unclaimed ticket is kept past its time
+  ARGV[8] "1": the job was just served (its robots.txt fetch): it asks as if its ticket were due
 
   Returns {1, now} when the job starts now (now: the start, Redis time in ms);
           {0, waitMs, reason} when it holds a ticket waitMs from now;
@@ -47,6 +48,7 @@ local spacing = math.max(interval + slack, math.floor(lat / maxc))
 local open = math.max(now, paused)
 if last then open = math.max(open, last + interval) end
 local ticket = tonumber(redis.call('ZSCORE', KEYS[3], job))
+if not ticket and ARGV[8] == '1' then ticket = now end
 
 local function keep(untilMs)
   local ttl = math.max(untilMs - now, 0) + idle

@@ -100,7 +100,8 @@ describe('HostGate (host-claim-3.lua, host-release-2.lua)', () => {
     const g = gate('fleet', 2);
     const clients = Array.from({ length: 4 }, () => new Redis(handle.url));
     const gates = clients.map(
-      (r) => new HostGate({ redis: r, prefix: `${handle.prefix}-fleet`, maxConcurrency: 2, leaseTtlMs: 10_000 }),
+      (r) =>
+        new HostGate({ redis: r, prefix: `${handle.prefix}-fleet`, maxConcurrency: 2, leaseTtlMs: 10_000 }),
     );
     const spans: { start: number; end: number }[] = [];
     const runJob = async (i: number) => {
@@ -127,5 +128,16 @@ describe('HostGate (host-claim-3.lua, host-release-2.lua)', () => {
     const maxInFlight = Math.max(...starts.map((t) => spans.filter((s) => s.start <= t && s.end > t).length));
     expect(maxInFlight).toBeLessThanOrEqual(2);
     expect(spans).toHaveLength(30);
+  });
+});
+
+describe('HostGate resume', () => {
+  it('a job just served (its robots.txt) goes at the next free slot, ahead of tickets queued meanwhile', async () => {
+    const g = gate('resume');
+    const robots = await grantOrThrow(g, 'a.example', 'first', 1_000);
+    for (let i = 0; i < 5; i++) await g.claim('a.example', `q${i}`, { intervalMs: 1_000 });
+    await g.release(robots);
+    const back = await g.claim('a.example', 'first', { intervalMs: 1_000, resume: true });
+    expect(back.granted ? 0 : back.waitMs).toBeLessThan(1_100);
   });
 });

@@ -36,6 +36,11 @@ export interface ClaimOptions {
   intervalMs: number;
   /** The job's deadline (epoch ms): no ticket is handed out at or after it. */
   deadline?: number;
+  /**
+   * The job was just served by the host (its robots.txt): it asks as if its ticket were due, so it
+   * goes at the next free slot rather than behind every ticket handed out meanwhile.
+   */
+  resume?: boolean;
 }
 
 const REASONS: ReadonlySet<string> = new Set(['paused', 'concurrency', 'interval']);
@@ -73,6 +78,7 @@ export class HostGate {
       this.opts.leaseTtlMs,
       opts.deadline ?? 0,
       this.idleTtlMs,
+      opts.resume ? 1 : 0,
     ];
     const keys = [k.hostState(host), k.hostLeases(host), k.hostTickets(host)];
     const [code, value, reason] = (await this.run('host-claim', keys, args)) as [number, number, string?];

@@ -41,8 +41,10 @@ export function parseRobotsEntry(json: string | null): RobotsEntry | undefined {
   try {
     const e = JSON.parse(json) as Partial<RobotsEntry> & Record<string, unknown>;
     if (e.kind === 'rules' && typeof e.text === 'string') return { kind: 'rules', text: e.text };
-    if (e.kind === 'allow_all' && typeof e.status === 'number') return { kind: 'allow_all', status: e.status };
-    if (e.kind === 'unreachable' && typeof e.until === 'number') return { kind: 'unreachable', until: e.until };
+    if (e.kind === 'allow_all' && typeof e.status === 'number')
+      return { kind: 'allow_all', status: e.status };
+    if (e.kind === 'unreachable' && typeof e.until === 'number')
+      return { kind: 'unreachable', until: e.until };
   } catch {
     // not JSON: refetch
   }

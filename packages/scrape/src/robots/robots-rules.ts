@@ -1,8 +1,19 @@
-import robotsParser from 'robots-parser';
+import robotsParserImport from 'robots-parser';
+
+/** The part of robots-parser's parsed file used here. */
+interface ParsedRobots {
+  isAllowed(url: string, ua?: string): boolean | undefined;
+  getCrawlDelay(ua?: string): number | undefined;
+}
+type ParseRobots = (url: string, text: string) => ParsedRobots;
+// robots-parser is CommonJS and its types say `export default`: under Node the default import is
+// the function itself, under a bundler's interop it may sit on `.default`.
+const robotsParser = ((robotsParserImport as unknown as { default?: ParseRobots }).default ??
+  robotsParserImport) as unknown as ParseRobots;
 
 /** One origin's robots.txt, parsed (robots-parser: RFC 9309 groups, longest match, `*` and `$`). */
 export class RobotsRules {
-  private readonly robots: ReturnType<typeof robotsParser>;
+  private readonly robots: ParsedRobots;
 
   /** `origin` as `URL.origin` gives it: `https://example.com`, `http://127.0.0.5:8080`. */
   constructor(origin: string, text: string) {
@@ -20,6 +31,8 @@ export class RobotsRules {
   /** The group's `Crawl-delay` in milliseconds, when it states one. */
   crawlDelayMs(token: string): number | undefined {
     const seconds = this.robots.getCrawlDelay(token);
-    return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+    return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
+      ? seconds * 1000
+      : undefined;
   }
 }

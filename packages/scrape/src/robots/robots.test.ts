@@ -23,7 +23,9 @@ let handle: RedisHandle;
 let redis: Redis;
 let site: MockSite;
 const dispatcher = new Agent();
-const guard = new TargetGuard({ policy: new TargetPolicy({ allowCidrs: ['127.0.0.0/8'], allowPorts: 'any' }) });
+const guard = new TargetGuard({
+  policy: new TargetPolicy({ allowCidrs: ['127.0.0.0/8'], allowPorts: 'any' }),
+});
 
 beforeAll(async () => {
   handle = await startRedis();
