@@ -13,14 +13,15 @@ import { startTestStack, type TestStack } from './support/stack.ts';
 import { until } from './support/wait.ts';
 import { startWorkerProcess, writeConfigFile, type WorkerProcess } from './support/worker-process.ts';
 
-const INTERVAL_MS = 200;
+const INTERVAL_MS = 250;
 const MAX_CONCURRENCY = 2;
 /**
  * Redis hands out starts at least INTERVAL_MS apart; the site sees each one a little after its
  * grant (the egress lease, the attempt's bookkeeping, the proxy hop), so a gap at the site can be
- * shorter by that delivery delay. This is the allowance for it on a loaded two-core machine.
+ * shorter by the difference of two such delays: a few ms once a worker is warm, up to ~100 ms for
+ * the first request of a freshly started worker process. The average gap has no such allowance.
  */
-const DELIVERY_JITTER_MS = 40;
+const DELIVERY_JITTER_MS = 100;
 
 let fleet: ProxyFleet;
 let site: MockSite;
@@ -70,7 +71,7 @@ function expectPolite(log: SiteRequest[], interval = INTERVAL_MS): void {
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(interval - DELIVERY_JITTER_MS);
   // On average the host never saw more than one start per interval.
   const span = log.at(-1)!.start - log[0]!.start;
-  expect(span).toBeGreaterThanOrEqual((log.length - 1) * interval - DELIVERY_JITTER_MS);
+  expect(span).toBeGreaterThanOrEqual((log.length - 1) * interval);
 }
 
 describe('robots.txt and per-host politeness with 4 workers and 3 proxies', () => {

@@ -91,9 +91,9 @@ export class ScrapePoliteness {
   }
 
   /** Gives a slot back; a Retry-After (429 or 503) pauses the host for the fleet, capped. */
-  async release(lease: HostLease, retryAfterMs?: number): Promise<void> {
+  async release(lease: HostLease, retryAfterMs?: number, fromEnd = false): Promise<void> {
     const pauseMs = Math.min(retryAfterMs ?? 0, this.opts.scrape.perHost.maxPauseMs);
-    await this.gate?.release(lease, { pauseMs }).catch((err: unknown) => {
+    await this.gate?.release(lease, { pauseMs, fromEnd }).catch((err: unknown) => {
       // The lease expires on its own; only the pause would be lost.
       this.opts.logger.warn({ err, host: lease.host }, 'host slot release failed');
     });

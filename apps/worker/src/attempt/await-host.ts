@@ -130,7 +130,8 @@ async function fetchRobots(
   const limited = fetched.kind === 'unreachable' && fetched.status === 429;
   const outcome = fetched.kind !== 'unreachable' ? 'ok' : limited ? 'rate_limited' : 'upstream_fault';
   await grant.release({ outcome, bytes, retryAfterMs });
-  if (lease) await p.release(lease, retryAfterMs);
+  // The page comes next from this job: an interval after robots.txt ended, however late it left.
+  if (lease) await p.release(lease, retryAfterMs, true);
   run.deps.metrics?.robotsFetches.inc({ result: fetched.kind });
   await p.store(origin, fetched);
 }

@@ -9,6 +9,9 @@
   ARGV[2] when the request started (ms, as host-claim returned it)
   ARGV[3] pause (ms): no start to the host before now + this; 0 for none
   ARGV[4] idle TTL (ms) of the keys
+  ARGV[5] "1": count the interval from now, not from the start (the job itself makes the next
+          request, e.g. the page after its robots.txt: the next start is an interval after this
+          one ended, however late this one left the worker)
 
   Returns 1 when the lease was held, 0 when it had already expired.
 ]]
@@ -20,6 +23,10 @@ if held == 1 then
   local lat = tonumber(redis.call('HGET', KEYS[1], 'lat'))
   if lat then lat = math.floor(lat * 0.8 + took * 0.2) else lat = took end
   redis.call('HSET', KEYS[1], 'lat', lat)
+end
+if ARGV[5] == '1' then
+  local last = tonumber(redis.call('HGET', KEYS[1], 'last')) or 0
+  redis.call('HSET', KEYS[1], 'last', math.max(last, now))
 end
 local pause = tonumber(ARGV[3])
 if pause > 0 then

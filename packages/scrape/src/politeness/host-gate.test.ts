@@ -141,3 +141,14 @@ describe('HostGate resume', () => {
     expect(back.granted ? 0 : back.waitMs).toBeLessThan(1_100);
   });
 });
+
+describe('HostGate release fromEnd', () => {
+  it('counts the interval from the end of a request its own job follows (robots.txt, then the page)', async () => {
+    const g = gate('from-end');
+    const robots = await grantOrThrow(g, 'a.example', 'j0', 200);
+    await sleep(150);
+    await g.release(robots, { fromEnd: true });
+    const page = await g.claim('a.example', 'j0', { intervalMs: 200, resume: true });
+    expect(page.granted ? 0 : page.waitMs).toBeGreaterThan(150);
+  });
+});

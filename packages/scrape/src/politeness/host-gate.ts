@@ -93,13 +93,14 @@ export class HostGate {
 
   /**
    * Gives a lease back. `pauseMs` (from a 429 or 503 Retry-After) pauses every start to the host
-   * for that long, for the whole fleet. False when the lease had already expired.
+   * for that long, for the whole fleet. `fromEnd`: the next start is an interval after now (the
+   * same job makes the next request). False when the lease had already expired.
    */
-  async release(lease: HostLease, opts: { pauseMs?: number } = {}): Promise<boolean> {
+  async release(lease: HostLease, opts: { pauseMs?: number; fromEnd?: boolean } = {}): Promise<boolean> {
     const k = this.keys;
     const pauseMs = Math.max(0, Math.round(opts.pauseMs ?? 0));
     const keys = [k.hostState(lease.host), k.hostLeases(lease.host)];
-    const args = [lease.id, lease.startedAt, pauseMs, this.idleTtlMs];
+    const args = [lease.id, lease.startedAt, pauseMs, this.idleTtlMs, opts.fromEnd ? 1 : 0];
     return Number(await this.run('host-release', keys, args)) === 1;
   }
 }
