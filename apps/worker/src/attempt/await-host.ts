@@ -1,4 +1,4 @@
-import type { HostLease, RobotsFetch } from '@switchyard/scrape';
+import { TargetLookupError, type HostLease, type RobotsFetch } from '@switchyard/scrape';
 import { DelayedError } from 'bullmq';
 import { classify } from '../classify.ts';
 import type { EgressGrant } from '../egress.ts';
@@ -38,8 +38,9 @@ export async function awaitHost(
       if (lease) await p.release(lease);
       throw err;
     }
-    if (answer.kind !== 'unknown') return lease ? holdingSlot(grant, p, lease) : grant;
-    await fetchRobots(run, token, { p, origin: url.origin, grant, lease });
+    const ready =
+      answer.kind !== 'unknown' || (await fetchRobots(run, token, { p, origin: url.origin, grant, lease }));
+    if (ready) return lease ? holdingSlot(grant, p, lease) : grant;
   }
 }
 
@@ -92,38 +93,27 @@ function holdingSlot(grant: EgressGrant, p: ScrapePoliteness, lease: HostLease):
   };
 }
 
+interface RobotsFetchSlot {
+  p: ScrapePoliteness;
+  origin: string;
+  grant: EgressGrant;
+  lease: HostLease | undefined;
+}
+
 /**
  * The origin's robots.txt, fetched in this job's slot through its egress and stored for the fleet.
- * A proxy fault stores nothing (the proxy is to blame) and the job tries again shortly; a 5xx, 429
- * or no answer stores "unreachable", so every job of the origin waits.
+ * True when nothing was sent (the host name did not resolve): the page attempt goes on with the
+ * same slot and egress, and fails or retries as any attempt to an unresolvable host does.
  */
-async function fetchRobots(
-  run: JobRun,
-  token: string | undefined,
-  at: { p: ScrapePoliteness; origin: string; grant: EgressGrant; lease: HostLease | undefined },
-): Promise<void> {
+async function fetchRobots(run: JobRun, token: string | undefined, at: RobotsFetchSlot): Promise<boolean> {
   const { p, origin, grant, lease } = at;
-  let fetched: RobotsFetch | undefined;
+  let fetched: RobotsFetch;
   try {
     fetched = await p.fetchRobots(origin, grant.dispatcher);
   } catch (err) {
-    const failure = classify(err, { canceled: false, viaProxy: grant.viaProxy });
-    await grant.release({ outcome: failure.outcome, bytes: 0 });
-    if (lease) await p.release(lease);
-    run.deps.metrics?.robotsFetches.inc({ result: failure.outcome });
-    if (failure.outcome === 'proxy_fault') {
-      const reason = 'robots_proxy_fault';
-      const waitMs = run.deps.policy.backoffMs;
-      const now = Date.now();
-      await stop(
-        run,
-        token,
-        decideHostWait({ waitMs, beforeDeadline: true, reason, now, deadline: run.deadline }),
-        reason,
-      );
-    }
-    await p.store(origin, { kind: 'unreachable' });
-    return;
+    if (err instanceof TargetLookupError) return true;
+    await robotsFailed(run, token, at, err);
+    return false;
   }
   const retryAfterMs = fetched.kind === 'unreachable' ? fetched.retryAfterMs : undefined;
   const bytes = fetched.kind === 'unreachable' ? 0 : fetched.bytes;
@@ -134,4 +124,24 @@ async function fetchRobots(
   if (lease) await p.release(lease, retryAfterMs, true);
   run.deps.metrics?.robotsFetches.inc({ result: fetched.kind });
   await p.store(origin, fetched);
+  return false;
+}
+
+/**
+ * A robots.txt fetch that got no answer. A proxy fault stores nothing (the proxy is to blame) and
+ * the job tries again shortly through another; a timeout or refused connection stores
+ * "unreachable", so every job of the origin waits for the next try.
+ */
+async function robotsFailed(run: JobRun, token: string | undefined, at: RobotsFetchSlot, err: unknown) {
+  const { p, origin, grant, lease } = at;
+  const failure = classify(err, { canceled: false, viaProxy: grant.viaProxy });
+  await grant.release({ outcome: failure.outcome, bytes: 0 });
+  if (lease) await p.release(lease);
+  run.deps.metrics?.robotsFetches.inc({ result: failure.outcome });
+  if (failure.outcome === 'proxy_fault') {
+    const reason = 'robots_proxy_fault';
+    const input = { waitMs: run.deps.policy.backoffMs, beforeDeadline: true, reason };
+    await stop(run, token, decideHostWait({ ...input, now: Date.now(), deadline: run.deadline }), reason);
+  }
+  await p.store(origin, { kind: 'unreachable' });
 }
