@@ -2,7 +2,7 @@ import { TargetLookupError, type HostLease, type RobotsFetch } from '@switchyard
 import { DelayedError } from 'bullmq';
 import { classify } from '../classify.ts';
 import type { EgressGrant } from '../egress.ts';
-import type { RobotsAnswer, ScrapePoliteness } from '../politeness.ts';
+import type { ScrapePoliteness } from '../politeness.ts';
 import { decideHostWait, decideRobots, type DelayDecision, type FailDecision } from '../retry-authority.ts';
 import type { JobRun } from './job-run.ts';
 
