@@ -26,6 +26,7 @@ const DELIVERY_JITTER_MS = 100;
 let fleet: ProxyFleet;
 let site: MockSite;
 let down: MockSite;
+let slowSite: MockSite;
 let t: TestStack;
 let api: Api;
 const workers: WorkerProcess[] = [];
@@ -34,6 +35,7 @@ beforeAll(async () => {
   fleet = await startProxyFleet({ count: 3, firstHostOctet: 61 });
   site = await startMockSite({ host: '127.0.0.60', robotsTxt: 'User-agent: *\nDisallow: /private/\n' });
   down = await startMockSite({ host: '127.0.0.65' });
+  slowSite = await startMockSite({ host: '127.0.0.66', robotsTxt: 'User-agent: *\nCrawl-delay: 1\n' });
   t = await startTestStack({
     worker: false,
     config: {
@@ -56,6 +58,7 @@ afterAll(async () => {
   await t?.close();
   await site?.close();
   await down?.close();
+  await slowSite?.close();
   await fleet?.stop();
 });
 
@@ -136,6 +139,17 @@ describe('robots.txt and per-host politeness with 4 workers and 3 proxies', () =
     const paths = down.requestLog().map((r) => r.path);
     expect(paths.filter((p) => p === '/robots.txt').length).toBeGreaterThanOrEqual(2);
     expect(paths.filter((p) => p.startsWith('/page/'))).toHaveLength(3);
+  });
+
+  it('a robots.txt Crawl-delay raises the interval between starts for the whole fleet', async () => {
+    const ids = await Promise.all(Array.from({ length: 4 }, (_, i) => scrape(`${slowSite.url}/page/${i}`)));
+    const jobs = await Promise.all(ids.map((id) => finished(id)));
+    expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'succeeded'));
+    const log = slowSite.requestLog();
+    expect(log.map((r) => r.path)[0]).toBe('/robots.txt');
+    expectPolite(log.slice(1), 1_000);
+    // The first page waited a whole Crawl-delay after robots.txt ended.
+    expect(log[1]!.start - log[0]!.end!).toBeGreaterThanOrEqual(1_000);
   });
 
   it('an admin lets one tenant ignore robots.txt for its own site; other tenants still obey it', async () => {
