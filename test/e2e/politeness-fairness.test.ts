@@ -66,10 +66,10 @@ describe('per-host politeness is fair between hosts', () => {
     const tookMs = Date.now() - started;
     const busyPages = busy.requestLog().filter((r) => r.path.startsWith('/page/')).length;
     expect(quietDone.counts).toMatchObject({ total: 100, succeeded: 100, failed: 0 });
-    // The busy host is held to one start per interval: at the quiet batch's end it had served only
-    // a part of its pages, so the quiet host's jobs did not wait behind them.
-    expect(busyPages).toBeLessThan(1_000 / 2);
+    // The busy host is held to one start per interval, so it needs 1,000 intervals; the quiet
+    // host's batch ended long before that, with most of the busy host's pages still to come.
     expect(busyPages).toBeLessThanOrEqual(tookMs / INTERVAL_MS + 1);
+    expect(busyPages).toBeLessThan(1_000 * 0.6);
     // The busy host's waiting jobs were delayed (not failed), and said so in a metric and a log line.
     expect(await delayedForHost()).toBeGreaterThan(900);
     expect(t.logs.some((l) => l.includes('scrapes waiting for their host (politeness)'))).toBe(true);
