@@ -7,10 +7,13 @@
 -- c (the call): prefix, leases, timers, meta, sessions, hosts, quar (key names), now, reserve,
 --   sessionTtl, retryHint, pending (leases granted by the call, not yet in the leases set)
 -- r (the request): lane "i" | "b", session, seed, country, tags (list), xKey (the host's exclusion
---   zset), xEmpty (true: xKey does not exist)
+--   zset), xEmpty (true: xKey does not exist), hsKey (the host's hs:<host> hash)
+-- A paced pair (pacing.lua) is leased only from its next allowed start, which the lease moves on
+-- by 1/rate: its x:<host> score says when, so it is skipped like a cooling pair until then and an
+-- exhausted answer names the soonest start as retryAfterMs.
 -- Returns 1, proxyId, proxyUrl, pricePerGbUsd (a slot taken, the session recorded; the epoch and
 -- the leases set are the caller's), or 0, reason, retryAfterMs.
--- Needs: clock.lua, availability.lua, expire-lease.lua, reclaim.lua
+-- Needs: clock.lua, availability.lua, expire-lease.lua, reclaim.lua, pacing.lua
 local LEASE_HEAD, LEASE_PAGE, LEASE_SCAN_LIMIT, RECLAIM_ON_EXHAUSTION = 4, 64, 1024, 64
 local NOT_FULL = '(' .. string.format('%d', FULL_SCORE)
 
@@ -139,6 +142,8 @@ local function leaseOne(c, r)
   local p = redis.call('HMGET', c.prefix .. 'p:' .. chosen, 'zk', 'url', 'price')
   local inflight, max = unpackScore(score)
   setAvailability(p[1], chosen, inflight + 1, max)
+  local rate = not r.xEmpty and leasePace(r.hsKey, chosen, c.now)
+  if rate then redis.call('ZADD', r.xKey, 'GT', c.now + math.ceil(1000 / rate), chosen) end
   if r.session ~= '' then
     redis.call('HSET', c.sessions, r.session, chosen)
     redis.call('ZADD', c.timers, c.now + c.sessionTtl, 's:' .. r.session)
