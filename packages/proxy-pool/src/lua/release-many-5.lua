@@ -6,7 +6,7 @@
     ok            resets the proxy's consecutive-fault count; raises a paced pair's rate by the
                   additive step (at the ceiling the pair is unpaced again)
     rate_limited  cools the (proxy, host) pair for retryAfterMs (capped) or a jittered exponential
-                  backoff over the pair's streak (which does not grow when the pair succeeded
+                  backoff over the pair's streak (which starts over when the pair succeeded
                   since its last cut: its pace answers); no health penalty. Cuts the pair's rate by the multiplicative factor
                   (an unpaced pair starts at the start rate), once per episode (pacing.lua)
     blocked       scores the pair; the N-th block within the window bans it
