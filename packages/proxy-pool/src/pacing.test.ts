@@ -142,6 +142,21 @@ describe('pacing per (proxy, host) pair (AIMD)', () => {
     expect(await cooldownAfter429()).toBe(1000); // the base again, not 4000
   });
 
+  it('a sticky session waits for its paced proxy instead of moving; a cooldown still moves it', async () => {
+    await open({}, ['a', 'b']);
+    const s1 = (extra = {}) => interactive(X, { session: 's1', ...extra });
+    const first = await leaseOk(t.pool, s1());
+    await limited(first);
+    await t.pool.release(await leaseOk(t.pool, s1()), { outcome: 'ok' });
+    const waiting = await t.pool.lease(s1());
+    expect(waiting).toEqual({ exhausted: true, reason: 'cooling', retryAfterMs: 100 });
+    t.clock.advance(100);
+    const again = await leaseOk(t.pool, s1());
+    expect(again.proxyId).toBe(first.proxyId);
+    await t.pool.release(again, { outcome: 'rate_limited', retryAfterMs: 30_000 });
+    expect((await leaseOk(t.pool, s1())).proxyId).not.toBe(first.proxyId);
+  });
+
   it('with pacing off (start rate 0) a 429 only cools the pair', async () => {
     await open({ startRps: 0 });
     await limited(await leaseOk(t.pool, interactive(X)));

@@ -12,7 +12,7 @@
   KEYS[4] sessions  hash  session -> proxyId
   KEYS[5] hosts     zset  host -> time its exclusion data may be dropped
   KEYS[6] quar      zset  proxyId -> quarantine end
-  (a request's host exclusion zset, <prefix>x:<host>, and its pacing hash, <prefix>hs:<host>, are
+  (a request's host keys, <prefix>x:<host> (exclusions), hs:<host> (pacing) and ban:<host>, are
   built from ARGV[1]; a lease of a paced pair moves the pair's next allowed start on, in x:<host>)
 
   ARGV[1] key prefix, e.g. "sy:{pool}:"   ARGV[2] now (ms), or "" for the Redis clock
@@ -48,7 +48,8 @@ while i <= #ARGV do
   local xKey = prefix .. 'x:' .. host
   if hostEmpty[host] == nil then hostEmpty[host] = redis.call('EXISTS', xKey) == 0 end
   local r = { lane = ARGV[i + 1], session = ARGV[i + 3], country = ARGV[i + 6], tags = {} }
-  r.xKey, r.xEmpty, r.hsKey = xKey, hostEmpty[host], prefix .. 'hs:' .. host
+  r.xKey, r.xEmpty = xKey, hostEmpty[host]
+  r.hsKey, r.banKey = prefix .. 'hs:' .. host, prefix .. 'ban:' .. host
   for tag in string.gmatch(ARGV[i + 7], '%S+') do r.tags[#r.tags + 1] = tag end
   for k = 0, n - 1 do
     r.seed = tonumber(ARGV[i + 4]) + k

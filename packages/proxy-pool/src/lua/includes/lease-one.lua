@@ -7,7 +7,7 @@
 -- c (the call): prefix, leases, timers, meta, sessions, hosts, quar (key names), now, reserve,
 --   sessionTtl, retryHint, pending (leases granted by the call, not yet in the leases set)
 -- r (the request): lane "i" | "b", session, seed, country, tags (list), xKey (the host's exclusion
---   zset), xEmpty (true: xKey does not exist), hsKey (the host's hs:<host> hash)
+--   zset), xEmpty (true: xKey does not exist), hsKey, banKey (the host's hs: hash, ban: zset)
 -- A paced pair (pacing.lua) is leased only from its next allowed start, which the lease moves on
 -- by 1/rate: its x:<host> score says when, so it is skipped like a cooling pair until then and an
 -- exhausted answer names the soonest start as retryAfterMs.
@@ -30,6 +30,7 @@ end
 -- be in), `soonest` (the earliest end of a cooldown or ban met: the retry hint).
 local function newSearch(c, r)
   local s = { now = c.now, seed = r.seed, xKey = r.xKey, xEmpty = r.xEmpty, extra = {} }
+  s.hsKey, s.banKey = r.hsKey, r.banKey
   local sets, best = {}, nil
   s.base = c.prefix .. 'a'
   if r.country ~= '' then sets[1] = c.prefix .. 'a:c:' .. r.country end
@@ -84,12 +85,31 @@ local function scanPage(s, from)
   return nil, nil, ended
 end
 
--- The session's proxy while it is eligible, else the least-utilised eligible candidate; nil if none.
+-- Whether an ineligible session proxy only waits for its paced start (paced, neither cooling
+-- after a 429 nor banned): the session keeps it and the job waits, where a cooldown or ban moves
+-- the session.
+local function pacedWait(s, pid)
+  if s.xEmpty then return false end
+  for _, set in ipairs(s.extra) do
+    if not redis.call('ZSCORE', set, pid) then return false end
+  end
+  local v = redis.call('HMGET', s.hsKey, pid .. ':p', pid .. ':r')
+  local rate = parsePace(v[1], s.now)
+  local coolingUntil = tonumber(string.match(v[2] or '', '|(%d+)$') or '0')
+  if not rate or rate == 0 or coolingUntil > s.now then return false end
+  return not redis.call('ZSCORE', s.banKey, pid)
+end
+
+-- The session's proxy while it is eligible (nil while it waits for its paced start), else the
+-- least-utilised eligible candidate; nil if none.
 local function choose(c, s, session)
   if session ~= '' then
     local pid = redis.call('HGET', c.sessions, session)
     local score = pid and redis.call('ZSCORE', s.base, pid)
-    if score and tonumber(score) < FULL_SCORE and eligible(s, pid) then return pid, score end
+    if score and tonumber(score) < FULL_SCORE then
+      if eligible(s, pid) then return pid, score end
+      if pacedWait(s, pid) then return nil end
+    end
   end
   for i = 0, LEASE_HEAD - 1 do
     local top = redis.call('ZRANGE', s.base, i, i, 'WITHSCORES')
