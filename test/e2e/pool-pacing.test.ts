@@ -69,9 +69,15 @@ describe('pacing per (proxy, host) pair', () => {
     for (const j of jobs)
       if (j.status !== 'succeeded')
         failures[j.error?.code ?? j.status] = (failures[j.error?.code ?? j.status] ?? 0) + 1;
+    // delays (pool exhausted for the host: no attempt spent) counted by the in-process worker
+    const text = await t.stack.worker!.registry.metrics();
+    const delays = [...text.matchAll(/^switchyard_pool_exhausted_total\{[^}]*\} (\d+)/gm)].reduce(
+      (a, m) => a + Number(m[1]),
+      0,
+    );
     console.log(
       `pacing e2e: ${succeeded}/${JOBS} succeeded (${JSON.stringify(failures)}), site saw ${stats.requests} requests, ` +
-        `${limited} answered 429 (${((100 * limited) / stats.requests).toFixed(1)}%), ${(JOBS / seconds).toFixed(1)} jobs/s`,
+        `${limited} answered 429 (${((100 * limited) / stats.requests).toFixed(1)}%), ${(JOBS / seconds).toFixed(1)} jobs/s, ${delays} delays in one of the two workers`,
     );
     expect(succeeded).toBeGreaterThanOrEqual(Math.ceil(JOBS * 0.99));
     expect(limited).toBeLessThan(stats.requests * 0.1);
