@@ -7,8 +7,9 @@
                   additive step (at the ceiling the pair is unpaced again)
     rate_limited  cools the (proxy, host) pair for retryAfterMs (capped) or a jittered exponential
                   backoff over the pair's streak (which starts over when the pair succeeded
-                  since its last cut: its pace answers); no health penalty. Cuts the pair's rate by the multiplicative factor
-                  (an unpaced pair starts at the start rate), once per episode (pacing.lua)
+                  since its last cut: its pace answers); no health penalty. Cuts the pair's
+                  rate by the multiplicative factor (an unpaced pair starts at the start rate),
+                  once per episode (pacing.lua)
     blocked       scores the pair; the N-th block within the window bans it
     proxy_fault   quarantines the proxy with jittered exponential backoff over its consecutive
                   faults (once per outage)
@@ -76,9 +77,9 @@ end
 
 -- A success: a paced pair's rate rises by the step; raised to the ceiling it is unpaced (rate 0).
 local function paceRaise(pid, host)
-  if hasScores[host] == nil then hasScores[host] = redis.call('EXISTS', prefix .. 'hs:' .. host) == 1 end
-  if not hasScores[host] then return end
   local hsKey = prefix .. 'hs:' .. host
+  if hasScores[host] == nil then hasScores[host] = redis.call('EXISTS', hsKey) == 1 end
+  if not hasScores[host] then return end
   local rate, cutAt = parsePace(redis.call('HGET', hsKey, pid .. ':p'), now)
   if not rate or rate == 0 then return end
   rate = rate + paceUp
