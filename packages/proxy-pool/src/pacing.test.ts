@@ -50,11 +50,21 @@ describe('pacing per (proxy, host) pair (AIMD)', () => {
     await limited(await leaseOk(t.pool, interactive(X)));
     const l = await leaseOk(t.pool, interactive(X));
     expect(await wait()).toBe(100); // 10 starts per second
-    t.clock.advance(99);
-    expect(await wait()).toBe(1);
-    t.clock.advance(1);
+    t.clock.advance(100);
     await t.pool.release(l, { outcome: 'ok' });
     expect(await wait()).toBe(0);
+  });
+
+  it('requests a paced host turns away are told successive starts of its pairs, not all the same one', async () => {
+    await open({}, ['a', 'b']);
+    await limited(await leaseOk(t.pool, interactive(X)));
+    await leaseOk(t.pool, interactive(X));
+    await leaseOk(t.pool, interactive(X)); // both pairs paced at 10/s: 20 starts per second together
+    const waits = [];
+    for (let i = 0; i < 4; i++) waits.push(await wait());
+    expect(waits).toEqual([100, 150, 200, 250]);
+    t.clock.advance(100);
+    expect(await wait()).toBe(0); // the first in line: a start is free
   });
 
   it('each later 429 cuts the rate by the factor, once per episode: a 429 of a lease in flight at the cut cuts nothing', async () => {

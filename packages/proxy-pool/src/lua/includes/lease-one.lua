@@ -29,7 +29,7 @@ end
 -- A request's search: `base` (the candidates, in order), `extra` (the other sets a candidate must
 -- be in), `soonest` (the earliest end of a cooldown or ban met: the retry hint).
 local function newSearch(c, r)
-  local s = { now = c.now, seed = r.seed, xKey = r.xKey, xEmpty = r.xEmpty, extra = {} }
+  local s = { now = c.now, seed = r.seed, xKey = r.xKey, xEmpty = r.xEmpty, extra = {}, waiting = {} }
   s.hsKey, s.banKey = r.hsKey, r.banKey
   local sets, best = {}, nil
   s.base = c.prefix .. 'a'
@@ -45,11 +45,13 @@ local function newSearch(c, r)
   return s
 end
 
--- Whether a cooldown or ban ending at `untilMs` still holds (noting the soonest that does).
-local function cooling(s, untilMs)
+-- Whether a cooldown, ban or paced wait ending at `untilMs` still holds (noting the soonest that
+-- does, and the waiting proxy).
+local function cooling(s, untilMs, pid)
   untilMs = tonumber(untilMs)
   if untilMs <= s.now then return false end
   if s.soonest == nil or untilMs < s.soonest then s.soonest = untilMs end
+  s.waiting[#s.waiting + 1] = pid
   return true
 end
 
@@ -59,7 +61,7 @@ local function eligible(s, pid)
   end
   if s.xEmpty then return true end
   local untilMs = redis.call('ZSCORE', s.xKey, pid)
-  return not (untilMs and cooling(s, untilMs))
+  return not (untilMs and cooling(s, untilMs, pid))
 end
 
 -- The first eligible member with a free slot of base[from .. from + LEASE_PAGE - 1], its score,
@@ -80,7 +82,7 @@ local function scanPage(s, from)
   end
   local untils = redis.call('ZMSCORE', s.xKey, unpack(members))
   for i = 1, #members do
-    if ok[i] and not (untils[i] and cooling(s, untils[i])) then return members[i], scores[i] end
+    if ok[i] and not (untils[i] and cooling(s, untils[i], members[i])) then return members[i], scores[i] end
   end
   return nil, nil, ended
 end
@@ -132,10 +134,26 @@ local function choose(c, s, session)
   return nil
 end
 
+-- When to wake a request that every waiting pair turned away, if some of them are paced: the
+-- soonest start, or later when earlier requests were told that one. The host's wake cursor ("*:w"
+-- in hs:<host>) moves on by one gap of the waiting pairs' combined pace per request, so jobs
+-- queued for a paced host wake about as fast as its pairs can start, not all at every start.
+local function pacedWake(c, s, hsKey)
+  local fields, total = {}, 0
+  for i, pid in ipairs(s.waiting) do fields[i] = pid .. ':p' end
+  for _, v in ipairs(redis.call('HMGET', hsKey, unpack(fields))) do
+    total = total + (parsePace(v, c.now) or 0)
+  end
+  if total == 0 then return s.soonest end
+  local wake = math.max(s.soonest, tonumber(redis.call('HGET', hsKey, '*:w') or '0'))
+  redis.call('HSET', hsKey, '*:w', string.format('%d', wake + math.ceil(1000 / total)))
+  return wake
+end
+
 -- Why nothing was chosen: 0, reason, retryAfterMs.
-local function exhausted(c, s, reserveHit)
+local function exhausted(c, s, r, reserveHit)
   if reserveHit then return 0, 'reserve', c.retryHint end
-  if s.soonest then return 0, 'cooling', math.max(1, s.soonest - c.now) end
+  if s.soonest then return 0, 'cooling', math.max(1, pacedWake(c, s, r.hsKey) - c.now) end
   local retry = c.retryHint
   if tonumber(redis.call('HGET', c.meta, 'cap') or '0') == 0 then
     -- nothing in service: the earliest quarantine end is when a probe may bring capacity back
@@ -153,11 +171,11 @@ local function leaseOne(c, r)
   if not chosen and redis.call('ZCOUNT', c.leases, '-inf', c.now) > 0 then
     -- expired leases may hold the missing capacity
     reclaim(c.prefix, c.leases, c.timers, c.sessions, c.hosts, c.now, RECLAIM_ON_EXHAUSTION)
-    s.soonest = nil
+    s.soonest, s.waiting = nil, {}
     reserveHit = overReserve(c, r)
     if not reserveHit then chosen, score = choose(c, s, r.session) end
   end
-  if not chosen then return exhausted(c, s, reserveHit) end
+  if not chosen then return exhausted(c, s, r, reserveHit) end
 
   local p = redis.call('HMGET', c.prefix .. 'p:' .. chosen, 'zk', 'url', 'price')
   local inflight, max = unpackScore(score)
