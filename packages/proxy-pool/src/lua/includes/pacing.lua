@@ -7,6 +7,7 @@
 --   oks    1 once a success followed the cut
 -- A cut also writes the host's start rate, "*:p" (no proxy id has a "*"): a per-IP limit usually
 -- holds for every IP, so the host's other pairs start paced at that rate instead of bursting.
+-- "*:w" is the host's wake cursor (lease-one.lua's pacedWake).
 -- Invariants: a host with pacing state has its x:<host> zset (a 429 writes both, the host timer
 -- drops both), so a host without x:<host> has no paced pair; a paced pair's x:<host> score is
 -- never before its next allowed start (each lease moves it on by 1/rate).
