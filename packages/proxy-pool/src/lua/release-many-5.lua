@@ -56,7 +56,7 @@ end
 
 local paceStart, paceMin, paceMax = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local paceDown, paceUp, paceIdle = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
-local hasScores = {} -- host -> whether hs:<host> exists (where pacing state lives), per call
+local paceKeys = {} -- host -> hs:<host> while it exists (where pacing state lives), else false
 
 -- A 429 through a lease granted at `epoch`: the pair's rate is cut (or starts), unless the lease
 -- was granted before the last cut (in flight then: the same episode); the host's start rate is
@@ -70,16 +70,19 @@ local function paceCut(pid, host, epoch)
   local new = (rate and rate > 0) and math.max(rate * paceDown, paceMin) or paceStart
   setPace(hsKey, pid .. ':p', new, seq, now + paceIdle, false)
   setPace(hsKey, HOST_PACE, paceStart, 0, now + paceIdle, false)
-  hasScores[host] = true
+  paceKeys[host] = hsKey
   keepHostUntil(host, now + paceIdle)
   return oks == true
 end
 
 -- A success: a paced pair's rate rises by the step; raised to the ceiling it is unpaced (rate 0).
 local function paceRaise(pid, host)
-  local hsKey = prefix .. 'hs:' .. host
-  if hasScores[host] == nil then hasScores[host] = redis.call('EXISTS', hsKey) == 1 end
-  if not hasScores[host] then return end
+  local hsKey = paceKeys[host]
+  if hsKey == nil then
+    hsKey = prefix .. 'hs:' .. host
+    paceKeys[host] = redis.call('EXISTS', hsKey) == 1 and hsKey
+  end
+  if not paceKeys[host] then return end
   local rate, cutAt = parsePace(redis.call('HGET', hsKey, pid .. ':p'), now)
   if not rate or rate == 0 then return end
   rate = rate + paceUp

@@ -29,8 +29,7 @@ end
 -- A request's search: `base` (the candidates, in order), `extra` (the other sets a candidate must
 -- be in), `soonest` (the earliest end of a cooldown or ban met: the retry hint).
 local function newSearch(c, r)
-  local s = { now = c.now, seed = r.seed, xKey = r.xKey, xEmpty = r.xEmpty, extra = {}, waiting = {} }
-  s.hsKey, s.banKey = r.hsKey, r.banKey
+  local s = { now = c.now, seed = r.seed, xKey = r.xKey, xEmpty = r.xEmpty, extra = {} }
   local sets, best = {}, nil
   s.base = c.prefix .. 'a'
   if r.country ~= '' then sets[1] = c.prefix .. 'a:c:' .. r.country end
@@ -51,6 +50,7 @@ local function cooling(s, untilMs, pid)
   untilMs = tonumber(untilMs)
   if untilMs <= s.now then return false end
   if s.soonest == nil or untilMs < s.soonest then s.soonest = untilMs end
+  s.waiting = s.waiting or {}
   s.waiting[#s.waiting + 1] = pid
   return true
 end
@@ -90,27 +90,27 @@ end
 -- Whether an ineligible session proxy only waits for its paced start (paced, neither cooling
 -- after a 429 nor banned): the session keeps it and the job waits, where a cooldown or ban moves
 -- the session.
-local function pacedWait(s, pid)
+local function pacedWait(s, r, pid)
   if s.xEmpty then return false end
   for _, set in ipairs(s.extra) do
     if not redis.call('ZSCORE', set, pid) then return false end
   end
-  local v = redis.call('HMGET', s.hsKey, pid .. ':p', pid .. ':r')
+  local v = redis.call('HMGET', r.hsKey, pid .. ':p', pid .. ':r')
   local rate = parsePace(v[1], s.now)
   local coolingUntil = tonumber(string.match(v[2] or '', '|(%d+)$') or '0')
   if not rate or rate == 0 or coolingUntil > s.now then return false end
-  return not redis.call('ZSCORE', s.banKey, pid)
+  return not redis.call('ZSCORE', r.banKey, pid)
 end
 
 -- The session's proxy while it is eligible (nil while it waits for its paced start), else the
 -- least-utilised eligible candidate; nil if none.
-local function choose(c, s, session)
-  if session ~= '' then
-    local pid = redis.call('HGET', c.sessions, session)
+local function choose(c, s, r)
+  if r.session ~= '' then
+    local pid = redis.call('HGET', c.sessions, r.session)
     local score = pid and redis.call('ZSCORE', s.base, pid)
     if score and tonumber(score) < FULL_SCORE then
       if eligible(s, pid) then return pid, score end
-      if pacedWait(s, pid) then return nil end
+      if pacedWait(s, r, pid) then return nil end
     end
   end
   for i = 0, LEASE_HEAD - 1 do
@@ -167,13 +167,13 @@ local function leaseOne(c, r)
   local s = newSearch(c, r)
   local reserveHit = overReserve(c, r)
   local chosen, score = nil, nil
-  if not reserveHit then chosen, score = choose(c, s, r.session) end
+  if not reserveHit then chosen, score = choose(c, s, r) end
   if not chosen and redis.call('ZCOUNT', c.leases, '-inf', c.now) > 0 then
     -- expired leases may hold the missing capacity
     reclaim(c.prefix, c.leases, c.timers, c.sessions, c.hosts, c.now, RECLAIM_ON_EXHAUSTION)
-    s.soonest, s.waiting = nil, {}
+    s.soonest, s.waiting = nil, nil
     reserveHit = overReserve(c, r)
-    if not reserveHit then chosen, score = choose(c, s, r.session) end
+    if not reserveHit then chosen, score = choose(c, s, r) end
   end
   if not chosen then return exhausted(c, s, r, reserveHit) end
 
