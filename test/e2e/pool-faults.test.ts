@@ -1,5 +1,6 @@
 import type { JobRecord } from '@switchyard/contracts';
 import { startMockSite, type MockSite } from '@switchyard/mock-upstream';
+import type { Lease } from '@switchyard/proxy-pool';
 import { startProxyFleet, type ProxyFleet } from '@switchyard/test-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Api } from './support/api.ts';
@@ -157,10 +158,15 @@ describe('proxy pool under faults', () => {
     const hostA = `127.0.0.3:${siteA.port}`;
     // Both proxies answer 429 for site A (as a rate-limiting site would make them), with 1.5 s
     // Retry-After: every (proxy, site A) pair cools.
-    const held = await Promise.all(ids.map(() => pool().lease({ lane: 'interactive', host: hostA })));
-    expect(new Set(held.map((l) => (l.exhausted ? null : l.proxyId)))).toEqual(new Set(ids));
-    for (const l of held)
-      if (!l.exhausted) await pool().release(l, { outcome: 'rate_limited', retryAfterMs: 1_500 });
+    // (the earlier tests' jobs left both pairs paced for site A: each is leasable at its next start)
+    const held: Lease[] = [];
+    await until('both proxies to be leased for site A', async () => {
+      const l = await pool().lease({ lane: 'interactive', host: hostA });
+      if (!l.exhausted) held.push(l);
+      return held.length === ids.length;
+    });
+    expect(new Set(held.map((l) => l.proxyId))).toEqual(new Set(ids));
+    for (const l of held) await pool().release(l, { outcome: 'rate_limited', retryAfterMs: 1_500 });
     const cooledAt = Date.now();
     const exhaustedByCooling = async () => {
       const text = await t.stack.worker!.registry.metrics();

@@ -1,4 +1,5 @@
-import type { ProxyDispatchers, ProxyPool } from '@switchyard/proxy-pool';
+import type { Config } from '@switchyard/config';
+import type { PacingOptions, ProxyDispatchers, ProxyPool } from '@switchyard/proxy-pool';
 import type { Egress, EgressExhausted, EgressGrant, EgressRequest } from './egress.ts';
 
 export interface PoolEgressOptions {
@@ -6,6 +7,12 @@ export interface PoolEgressOptions {
   dispatchers: ProxyDispatchers;
   /** A lease must outlive the attempt it covers: the attempt timeout plus a margin. */
   leaseTtlMs: (req: EgressRequest) => number;
+}
+
+/** The pool's pacing from `pool.pacing` (`enabled: false` is a start rate of 0: pacing off). */
+export function poolPacing(config: Config['pool']['pacing']): PacingOptions {
+  const { enabled, ...rates } = config;
+  return { ...rates, startRps: enabled ? rates.startRps : 0 };
 }
 
 /**

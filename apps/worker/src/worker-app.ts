@@ -27,7 +27,7 @@ import { DirectEgress } from './egress.ts';
 import { EgressRouter } from './egress-router.ts';
 import { FinalState } from './final-state.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
-import { PoolEgress } from './pool-egress.ts';
+import { PoolEgress, poolPacing } from './pool-egress.ts';
 import { ScrapePoliteness } from './politeness.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { openStores, type WorkerStores } from './stores.ts';
@@ -115,6 +115,7 @@ export class WorkerApp {
       prefix: config.redis.prefix,
       interactiveReserve: config.pool.interactiveReserve,
       quarantine: { baseMs: config.pool.quarantineBaseMs },
+      pacing: poolPacing(config.pool.pacing),
       metrics: new PoolMetrics({ registry: this.registry }),
       logger,
     });

@@ -199,6 +199,28 @@ export const ConfigSchema = z
         leaseMarginMs: positiveInt().default(5_000),
         /** First quarantine of a faulty proxy; doubles per consecutive fault (jittered). */
         quarantineBaseMs: positiveInt().default(5_000),
+        /**
+         * Pacing per (proxy, host) pair after a 429 (docs/adr/0013-pool-pacing-aimd.md): the pair's
+         * starts per second are cut by `decrease` at each 429 and raised by `increaseRps` at each
+         * success; a paced pair is not leased for the host before its next start (jobs are delayed).
+         */
+        pacing: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** Starts per second after a pair's first 429. */
+            startRps: z.number().positive().default(10),
+            /** Factor applied at each further 429 (once per episode). */
+            decrease: z.number().gt(0).lt(1).default(0.5),
+            /** Starts per second added by each success. */
+            increaseRps: z.number().positive().default(0.1),
+            /** Floor of a pair's rate. */
+            minRps: z.number().positive().default(0.2),
+            /** A pair raised to this rate is unpaced again. */
+            maxRps: z.number().positive().default(100),
+            /** A pair's pacing is forgotten after this long without a release. */
+            idleMs: positiveInt().default(300_000),
+          })
+          .prefault({}),
       })
       .prefault({}),
     scrape: z

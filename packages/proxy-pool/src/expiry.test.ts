@@ -66,12 +66,17 @@ describe('lease expiry: reclaim-4.lua, renew-1.lua and the reclaim inside lease'
     expect(await t.pool.renew(short)).toBe('stale');
   });
 
-  it('host keys are dropped once every cooldown, ban and block score for the host has ended', async () => {
-    t = await openTestPool({ cooldown: { baseMs: 1000, resetAfterMs: 2000 }, ban: { windowMs: 5000 } });
+  it('host keys are dropped once every cooldown, ban, block score and pacing state for the host has ended', async () => {
+    t = await openTestPool({
+      cooldown: { baseMs: 1000, resetAfterMs: 2000 },
+      ban: { windowMs: 5000 },
+      pacing: { idleMs: 5000 },
+    });
     await t.pool.upsert(proxySpec('a'));
     const first = await leaseOk(t.pool, interactive('x.test'));
     const second = await leaseOk(t.pool, interactive('x.test'));
-    // cooling ends at +1 s, its streak is kept 2 s longer; the block score lives for its 5 s window
+    // cooling ends at +1 s, its streak is kept 2 s longer; the block score lives for its 5 s
+    // window, and the pair's pacing (from the 429) as long when it stays idle
     await t.pool.release(first, { outcome: 'rate_limited' });
     await t.pool.release(second, { outcome: 'blocked' });
     const hostKeys = async () => (await t.redis.keys(`${t.pool.keys.base}*x.test`)).sort();

@@ -1,5 +1,11 @@
 export { ProxyPool } from './proxy-pool.ts';
-export type { BanOptions, CooldownOptions, ProxyPoolOptions, QuarantineOptions } from './options.ts';
+export type {
+  BanOptions,
+  CooldownOptions,
+  PacingOptions,
+  ProxyPoolOptions,
+  QuarantineOptions,
+} from './options.ts';
 export { ProxyDispatchers } from './dispatchers.ts';
 export type { ProxyDispatchersOptions } from './dispatchers.ts';
 export { PoolMetrics } from './metrics.ts';

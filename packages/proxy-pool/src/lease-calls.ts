@@ -89,14 +89,14 @@ export interface LeaseCallsOptions {
  */
 export class LeaseCalls {
   readonly #o: LeaseCallsOptions;
-  /** ARGV[3..11] of release-many-5.lua: the penalties' options. */
+  /** ARGV[3..17] of release-many-5.lua: the penalties' and pacing's options. */
   readonly #penaltyArgs: number[];
   readonly #leases = new Coalescer<LeaseCall, LeaseReply>(COALESCE_MAX, (calls) => this.#sendLeases(calls));
   readonly #releases = new Coalescer<ReleaseCall, number>(COALESCE_MAX, (calls) => this.#sendReleases(calls));
 
   constructor(opts: LeaseCallsOptions) {
     this.#o = opts;
-    const { jitter, cooldown, ban, quarantine } = opts.options;
+    const { jitter, cooldown, ban, quarantine, pacing } = opts.options;
     this.#penaltyArgs = [
       jitter,
       cooldown.baseMs,
@@ -107,6 +107,12 @@ export class LeaseCalls {
       ban.durationMs,
       quarantine.baseMs,
       quarantine.maxMs,
+      pacing.startRps,
+      pacing.minRps,
+      pacing.maxRps,
+      pacing.decrease,
+      pacing.increaseRps,
+      pacing.idleMs,
     ];
   }
 

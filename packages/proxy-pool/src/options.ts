@@ -31,6 +31,22 @@ export interface QuarantineOptions {
   probeClaimMs: number;
 }
 
+/** Pacing of (proxy, host) pairs after a 429 (ADR 0013): AIMD on the starts per second. */
+export interface PacingOptions {
+  /** Starts per second a pair may make after its first 429; 0 turns pacing off. Default 10. */
+  startRps: number;
+  /** Each further 429 (one per episode) multiplies the rate by this, 0..1; default 0.5. */
+  decrease: number;
+  /** Each success adds this many starts per second; default 0.1. */
+  increaseRps: number;
+  /** The rate never goes below this; default 0.2 (one start per 5 s). */
+  minRps: number;
+  /** A pair raised to this rate is unpaced again; default 100. */
+  maxRps: number;
+  /** A pair's pacing lapses this long after its last release; default 5 min. */
+  idleMs: number;
+}
+
 export interface ProxyPoolOptions {
   redis: Redis | Cluster;
   /** Key prefix; keys are `<prefix>:{pool}:...`. */
@@ -44,6 +60,7 @@ export interface ProxyPoolOptions {
   cooldown?: Partial<CooldownOptions>;
   ban?: Partial<BanOptions>;
   quarantine?: Partial<QuarantineOptions>;
+  pacing?: Partial<PacingOptions>;
   /** Share by which backoffs are randomly shortened, 0..1; default 0.2. */
   jitter?: number;
   /** Retry hint when exhaustion has no better one; default 500 ms. */
@@ -61,6 +78,14 @@ export interface ProxyPoolOptions {
 
 export const DEFAULT_COOLDOWN: CooldownOptions = { baseMs: 1000, maxMs: 600_000, resetAfterMs: 60_000 };
 export const DEFAULT_BAN: BanOptions = { afterBlocks: 3, windowMs: 600_000, durationMs: 3_600_000 };
+export const DEFAULT_PACING: PacingOptions = {
+  startRps: 10,
+  decrease: 0.5,
+  increaseRps: 0.1,
+  minRps: 0.2,
+  maxRps: 100,
+  idleMs: 300_000,
+};
 export const DEFAULT_QUARANTINE: QuarantineOptions = { baseMs: 5000, maxMs: 300_000, probeClaimMs: 30_000 };
 
 /** The pool's tunables with defaults applied and checked. */
@@ -74,6 +99,7 @@ export interface ResolvedPoolOptions {
   cooldown: CooldownOptions;
   ban: BanOptions;
   quarantine: QuarantineOptions;
+  pacing: PacingOptions;
 }
 
 function positive(name: string, v: number): number {
@@ -101,6 +127,15 @@ export function resolvePoolOptions(opts: ProxyPoolOptions): ResolvedPoolOptions 
   })) {
     positive(name, v);
   }
+  const pacing = { ...DEFAULT_PACING, ...opts.pacing };
+  if (pacing.startRps !== 0) positive('pacing.startRps', pacing.startRps);
+  share('pacing.decrease', pacing.decrease, 1);
+  positive('pacing.increaseRps', pacing.increaseRps);
+  positive('pacing.minRps', pacing.minRps);
+  positive('pacing.idleMs', pacing.idleMs);
+  if (!(pacing.maxRps > pacing.minRps)) {
+    throw new ProxyPoolError('PROXY_POOL_INVALID_OPTIONS', 'pacing.maxRps must exceed pacing.minRps');
+  }
   if (!Number.isInteger(ban.afterBlocks) || ban.afterBlocks < 1) {
     throw new ProxyPoolError('PROXY_POOL_INVALID_OPTIONS', 'ban.afterBlocks must be a positive integer');
   }
@@ -114,5 +149,6 @@ export function resolvePoolOptions(opts: ProxyPoolOptions): ResolvedPoolOptions 
     cooldown,
     ban,
     quarantine,
+    pacing,
   };
 }

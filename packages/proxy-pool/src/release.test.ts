@@ -5,8 +5,9 @@ describe('release-many-5.lua: outcomes and their penalties', () => {
   let t: TestPool;
   afterEach(async () => t.close());
 
+  // The cooldown on its own; pacing (which also holds a pair after a 429) has pacing.test.ts.
   it('a 429 cools down only that (proxy, host) pair; the same proxy keeps serving other hosts', async () => {
-    t = await openTestPool();
+    t = await openTestPool({ pacing: { startRps: 0 } });
     await t.pool.upsert(proxySpec('a'));
     await t.pool.upsert(proxySpec('b'));
     const first = await leaseOk(t.pool, interactive('api.one.test'));
@@ -31,7 +32,10 @@ describe('release-many-5.lua: outcomes and their penalties', () => {
   });
 
   it("without Retry-After the cooldown backs off exponentially over the pair's streak, capped", async () => {
-    t = await openTestPool({ cooldown: { baseMs: 1000, maxMs: 5000, resetAfterMs: 60_000 } });
+    t = await openTestPool({
+      cooldown: { baseMs: 1000, maxMs: 5000, resetAfterMs: 60_000 },
+      pacing: { startRps: 0 },
+    });
     await t.pool.upsert(proxySpec('a'));
     const cooldowns: number[] = [];
     for (let i = 0; i < 5; i++) {

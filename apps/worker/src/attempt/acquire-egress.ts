@@ -17,7 +17,9 @@ export async function acquireEgress(run: JobRun, token: string | undefined): Pro
   const decision = decideNoEgress({ retryAfterMs, reason, now: Date.now(), deadline: run.deadline });
   if (decision.action === 'fail') throw await run.fail(decision);
   deps.metrics?.delayedForEgress.inc({ lane: spec.lane, reason });
-  deps.logger.info({ jobId, lane: spec.lane, reason, retryAfterMs }, 'egress pool exhausted; job delayed');
+  // Debug, not info: a paced host delays its jobs many times each (every wait is one delay); the
+  // metric counts every one of them.
+  deps.logger.debug({ jobId, lane: spec.lane, reason, retryAfterMs }, 'egress pool exhausted; job delayed');
   await run.job.moveToDelayed(decision.until, token);
   throw new DelayedError();
 }

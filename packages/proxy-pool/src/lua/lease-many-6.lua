@@ -12,7 +12,8 @@
   KEYS[4] sessions  hash  session -> proxyId
   KEYS[5] hosts     zset  host -> time its exclusion data may be dropped
   KEYS[6] quar      zset  proxyId -> quarantine end
-  (a request's host exclusion zset, <prefix>x:<host>, is built from ARGV[1])
+  (a request's host keys, <prefix>x:<host> (exclusions), hs:<host> (pacing) and ban:<host>, are
+  built from ARGV[1]; a lease of a paced pair moves the pair's next allowed start on, in x:<host>)
 
   ARGV[1] key prefix, e.g. "sy:{pool}:"   ARGV[2] now (ms), or "" for the Redis clock
   ARGV[3] interactive reserve: share of capacity the batch lane may not use
@@ -29,6 +30,7 @@
 --- @include "availability"
 --- @include "expire-lease"
 --- @include "reclaim"
+--- @include "pacing"
 --- @include "lease-one"
 
 local prefix, now = ARGV[1], clockMs(ARGV[2])
@@ -47,6 +49,7 @@ while i <= #ARGV do
   if hostEmpty[host] == nil then hostEmpty[host] = redis.call('EXISTS', xKey) == 0 end
   local r = { lane = ARGV[i + 1], session = ARGV[i + 3], country = ARGV[i + 6], tags = {} }
   r.xKey, r.xEmpty = xKey, hostEmpty[host]
+  r.hsKey, r.banKey = prefix .. 'hs:' .. host, prefix .. 'ban:' .. host
   for tag in string.gmatch(ARGV[i + 7], '%S+') do r.tags[#r.tags + 1] = tag end
   for k = 0, n - 1 do
     r.seed = tonumber(ARGV[i + 4]) + k

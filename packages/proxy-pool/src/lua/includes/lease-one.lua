@@ -7,10 +7,13 @@
 -- c (the call): prefix, leases, timers, meta, sessions, hosts, quar (key names), now, reserve,
 --   sessionTtl, retryHint, pending (leases granted by the call, not yet in the leases set)
 -- r (the request): lane "i" | "b", session, seed, country, tags (list), xKey (the host's exclusion
---   zset), xEmpty (true: xKey does not exist)
+--   zset), xEmpty (true: xKey does not exist), hsKey, banKey (the host's hs: hash, ban: zset)
+-- A paced pair (pacing.lua) is leased only from its next allowed start, which the lease moves on
+-- by 1/rate: its x:<host> score says when, so it is skipped like a cooling pair until then and an
+-- exhausted answer names the soonest start as retryAfterMs.
 -- Returns 1, proxyId, proxyUrl, pricePerGbUsd (a slot taken, the session recorded; the epoch and
 -- the leases set are the caller's), or 0, reason, retryAfterMs.
--- Needs: clock.lua, availability.lua, expire-lease.lua, reclaim.lua
+-- Needs: clock.lua, availability.lua, expire-lease.lua, reclaim.lua, pacing.lua
 local LEASE_HEAD, LEASE_PAGE, LEASE_SCAN_LIMIT, RECLAIM_ON_EXHAUSTION = 4, 64, 1024, 64
 local NOT_FULL = '(' .. string.format('%d', FULL_SCORE)
 
@@ -41,11 +44,14 @@ local function newSearch(c, r)
   return s
 end
 
--- Whether a cooldown or ban ending at `untilMs` still holds (noting the soonest that does).
-local function cooling(s, untilMs)
+-- Whether a cooldown, ban or paced wait ending at `untilMs` still holds (noting the soonest that
+-- does, and the waiting proxy).
+local function cooling(s, untilMs, pid)
   untilMs = tonumber(untilMs)
   if untilMs <= s.now then return false end
   if s.soonest == nil or untilMs < s.soonest then s.soonest = untilMs end
+  s.waiting = s.waiting or {}
+  s.waiting[#s.waiting + 1] = pid
   return true
 end
 
@@ -55,7 +61,7 @@ local function eligible(s, pid)
   end
   if s.xEmpty then return true end
   local untilMs = redis.call('ZSCORE', s.xKey, pid)
-  return not (untilMs and cooling(s, untilMs))
+  return not (untilMs and cooling(s, untilMs, pid))
 end
 
 -- The first eligible member with a free slot of base[from .. from + LEASE_PAGE - 1], its score,
@@ -76,17 +82,36 @@ local function scanPage(s, from)
   end
   local untils = redis.call('ZMSCORE', s.xKey, unpack(members))
   for i = 1, #members do
-    if ok[i] and not (untils[i] and cooling(s, untils[i])) then return members[i], scores[i] end
+    if ok[i] and not (untils[i] and cooling(s, untils[i], members[i])) then return members[i], scores[i] end
   end
   return nil, nil, ended
 end
 
--- The session's proxy while it is eligible, else the least-utilised eligible candidate; nil if none.
-local function choose(c, s, session)
-  if session ~= '' then
-    local pid = redis.call('HGET', c.sessions, session)
+-- Whether an ineligible session proxy only waits for its paced start (paced, neither cooling
+-- after a 429 nor banned): the session keeps it and the job waits, where a cooldown or ban moves
+-- the session.
+local function pacedWait(s, r, pid)
+  if s.xEmpty then return false end
+  for _, set in ipairs(s.extra) do
+    if not redis.call('ZSCORE', set, pid) then return false end
+  end
+  local v = redis.call('HMGET', r.hsKey, pid .. ':p', pid .. ':r')
+  local rate = parsePace(v[1], s.now)
+  local coolingUntil = tonumber(string.match(v[2] or '', '|(%d+)$') or '0')
+  if not rate or rate == 0 or coolingUntil > s.now then return false end
+  return not redis.call('ZSCORE', r.banKey, pid)
+end
+
+-- The session's proxy while it is eligible (nil while it waits for its paced start), else the
+-- least-utilised eligible candidate; nil if none.
+local function choose(c, s, r)
+  if r.session ~= '' then
+    local pid = redis.call('HGET', c.sessions, r.session)
     local score = pid and redis.call('ZSCORE', s.base, pid)
-    if score and tonumber(score) < FULL_SCORE and eligible(s, pid) then return pid, score end
+    if score and tonumber(score) < FULL_SCORE then
+      if eligible(s, pid) then return pid, score end
+      if pacedWait(s, r, pid) then return nil end
+    end
   end
   for i = 0, LEASE_HEAD - 1 do
     local top = redis.call('ZRANGE', s.base, i, i, 'WITHSCORES')
@@ -109,10 +134,26 @@ local function choose(c, s, session)
   return nil
 end
 
+-- When to wake a request that every waiting pair turned away, if some of them are paced: the
+-- soonest start, or later when earlier requests were told that one. The host's wake cursor ("*:w"
+-- in hs:<host>) moves on by one gap of the waiting pairs' combined pace per request, so jobs
+-- queued for a paced host wake about as fast as its pairs can start, not all at every start.
+local function pacedWake(c, s, hsKey)
+  local fields, total = {}, 0
+  for i, pid in ipairs(s.waiting) do fields[i] = pid .. ':p' end
+  for _, v in ipairs(redis.call('HMGET', hsKey, unpack(fields))) do
+    total = total + (parsePace(v, c.now) or 0)
+  end
+  if total == 0 then return s.soonest end
+  local wake = math.max(s.soonest, tonumber(redis.call('HGET', hsKey, '*:w') or '0'))
+  redis.call('HSET', hsKey, '*:w', string.format('%d', wake + math.ceil(1000 / total)))
+  return wake
+end
+
 -- Why nothing was chosen: 0, reason, retryAfterMs.
-local function exhausted(c, s, reserveHit)
+local function exhausted(c, s, r, reserveHit)
   if reserveHit then return 0, 'reserve', c.retryHint end
-  if s.soonest then return 0, 'cooling', math.max(1, s.soonest - c.now) end
+  if s.soonest then return 0, 'cooling', math.max(1, pacedWake(c, s, r.hsKey) - c.now) end
   local retry = c.retryHint
   if tonumber(redis.call('HGET', c.meta, 'cap') or '0') == 0 then
     -- nothing in service: the earliest quarantine end is when a probe may bring capacity back
@@ -126,19 +167,21 @@ local function leaseOne(c, r)
   local s = newSearch(c, r)
   local reserveHit = overReserve(c, r)
   local chosen, score = nil, nil
-  if not reserveHit then chosen, score = choose(c, s, r.session) end
+  if not reserveHit then chosen, score = choose(c, s, r) end
   if not chosen and redis.call('ZCOUNT', c.leases, '-inf', c.now) > 0 then
     -- expired leases may hold the missing capacity
     reclaim(c.prefix, c.leases, c.timers, c.sessions, c.hosts, c.now, RECLAIM_ON_EXHAUSTION)
-    s.soonest = nil
+    s.soonest, s.waiting = nil, nil
     reserveHit = overReserve(c, r)
-    if not reserveHit then chosen, score = choose(c, s, r.session) end
+    if not reserveHit then chosen, score = choose(c, s, r) end
   end
-  if not chosen then return exhausted(c, s, reserveHit) end
+  if not chosen then return exhausted(c, s, r, reserveHit) end
 
   local p = redis.call('HMGET', c.prefix .. 'p:' .. chosen, 'zk', 'url', 'price')
   local inflight, max = unpackScore(score)
   setAvailability(p[1], chosen, inflight + 1, max)
+  local rate = not r.xEmpty and leasePace(r.hsKey, chosen, c.now)
+  if rate then redis.call('ZADD', r.xKey, 'GT', c.now + math.ceil(1000 / rate), chosen) end
   if r.session ~= '' then
     redis.call('HSET', c.sessions, r.session, chosen)
     redis.call('ZADD', c.timers, c.now + c.sessionTtl, 's:' .. r.session)
