@@ -43,6 +43,10 @@ export interface WriterDeps {
   batchTimeoutMs: number;
   /** The batch scripts (`defineScripts`); the writer runs `batch-finalize`. */
   run: ScriptRunner;
+  /** The tenant's batch index (`batchKeys(prefix).index(tenantId)`). */
+  indexKey: string;
+  /** No line's deadline is later than this (epoch ms): a file batch's completion window. */
+  deadlineAt?: number;
   /** The batch as `BatchStore.get` reads it. */
   read(): Promise<BatchRecord | undefined>;
   /** `BatchStore.announceIfCompleted`. */
@@ -101,7 +105,7 @@ export class BatchWriter {
     const jobs = chunk.map(({ spec, customId, fingerprint }): NewJob => {
       const jobId = idempotentJobId(spec.lane, tenantId, `batch:${batchId}:${customId}`);
       entries.push(`${jobId} ${customId}`);
-      const deadline = deadlineOf(spec, now, deps.batchTimeoutMs);
+      const deadline = Math.min(deadlineOf(spec, now, deps.batchTimeoutMs), deps.deadlineAt ?? Infinity);
       return { jobId, spec, fingerprint, deadline, batch: { id: batchId, customId } };
     });
     // Job ids are deterministic, so enqueueing a chunk again (a replay repairing a request that
@@ -146,7 +150,11 @@ export class BatchWriter {
     if (this.replayOf !== null) return this.replayOf === fp ? 1 : -1;
     const { batch, jobs, done } = this.keys;
     const ttl = this.deps.retentionSeconds + Math.ceil(this.maxTimeoutMs / 1000);
-    const args = [fp, this.startedAt, s.total, s.accepted, s.rejected, ttl, this.webhookUrl ?? ''];
-    return Number(await this.deps.run('batch-finalize', [batch, this.staging, jobs, done], args));
+    const now = Math.floor(Date.now() / 1000);
+    const args = [fp, this.startedAt, s.total, s.accepted, s.rejected, ttl, this.webhookUrl ?? '', now];
+    const r = Number(await this.deps.run('batch-finalize', [batch, this.staging, jobs, done], args));
+    // The tenant's listing (GET /v1/batches); written before the batch is acknowledged.
+    if (r === 0) await this.deps.redis.zadd(this.deps.indexKey, this.startedAt, this.batchId);
+    return r;
   }
 }
