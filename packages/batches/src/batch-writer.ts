@@ -86,6 +86,11 @@ export class BatchWriter {
     this.staging = this.keys.staging + randomBytes(8).toString('hex');
   }
 
+  /** True when the batch was already finalized under this id (an Idempotency-Key replay). */
+  get isReplay(): boolean {
+    return this.replayOf !== null;
+  }
+
   /** Adds an accepted line; true when a full chunk waits for `flush()`. */
   add(line: BatchLine): boolean {
     if (this.replayOf !== null) return false;
