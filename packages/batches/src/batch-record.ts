@@ -57,7 +57,13 @@ export function toBatchRecord(
   const accepted = num(h.accepted);
   const [succeeded, failed, canceled] = [num(h.succeeded), num(h.failed), num(h.canceled)];
   const finished = succeeded + failed + canceled;
-  const p = { accepted, finished, rejected: num(h.rejected), failedJobs: failed + canceled, finalized: !!h.fp };
+  const p = {
+    accepted,
+    finished,
+    rejected: num(h.rejected),
+    failedJobs: failed + canceled,
+    finalized: !!h.fp,
+  };
   const status = statusOf(h, p, now);
   const final = ['completed', 'failed', 'cancelled', 'expired'].includes(status);
   const files = batchFileIds(batchId);

@@ -1,10 +1,5 @@
 import type { TenantLoad } from '@switchyard/admission';
-import {
-  costFromNanos,
-  MAX_TIMEOUT_MS,
-  SwitchyardError,
-  type LineRejection,
-} from '@switchyard/contracts';
+import { costFromNanos, MAX_TIMEOUT_MS, SwitchyardError, type LineRejection } from '@switchyard/contracts';
 import type { JobStore } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import type { Redis } from 'ioredis';
@@ -141,7 +136,11 @@ export class BatchStore {
     const key = this.keys.batch(tenantId, batchId).rejected;
     for (let i = 0; i < lines.length; i += 1000) {
       const chunk = lines.slice(i, i + 1000).map((l) => JSON.stringify(l));
-      await this.opts.redis.multi().rpush(key, ...chunk).expire(key, this.fileBatchTtl(meta)).exec();
+      await this.opts.redis
+        .multi()
+        .rpush(key, ...chunk)
+        .expire(key, this.fileBatchTtl(meta))
+        .exec();
     }
   }
 

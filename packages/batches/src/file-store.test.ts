@@ -13,7 +13,14 @@ let files: FileStore;
 
 beforeAll(() => {
   redis = new Redis(url);
-  files = new FileStore({ redis, prefix, maxBytes: 4 * 1024 * 1024, maxLines: 20_000, ttlSeconds: 600, chunkBytes: 4096 });
+  files = new FileStore({
+    redis,
+    prefix,
+    maxBytes: 4 * 1024 * 1024,
+    maxLines: 20_000,
+    ttlSeconds: 600,
+    chunkBytes: 4096,
+  });
 });
 afterAll(() => redis?.disconnect());
 
@@ -43,8 +50,13 @@ describe('FileStore', () => {
     const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ custom_id: `r${i}`, n: i }));
     const text = lines.join('\n') + '\n';
     const file = await files.put(t, pieces(text, 7_000), meta);
-    expect(file).toMatchObject({ object: 'file', bytes: Buffer.byteLength(text), purpose: 'batch', filename: 'in.jsonl' });
-    expect(file.expires_at).toBe((file.created_at) + 600);
+    expect(file).toMatchObject({
+      object: 'file',
+      bytes: Buffer.byteLength(text),
+      purpose: 'batch',
+      filename: 'in.jsonl',
+    });
+    expect(file.expires_at).toBe(file.created_at + 600);
     expect((await files.get(t, file.id))?.lines).toBe(10_000);
     const chunks = await redis.llen(fileKeys(prefix).chunks(t, file.id));
     const stored = await redis.memory('USAGE', fileKeys(prefix).chunks(t, file.id));
@@ -67,9 +79,13 @@ describe('FileStore', () => {
   it('refuses a file past the byte or line cap and leaves nothing behind', async () => {
     const t = tenant();
     const big = 'x'.repeat(1023) + '\n';
-    expect(await codeOf(files.put(t, pieces(big.repeat(4 * 1024 + 1), 64 * 1024), meta))).toBe('file_too_large');
+    expect(await codeOf(files.put(t, pieces(big.repeat(4 * 1024 + 1), 64 * 1024), meta))).toBe(
+      'file_too_large',
+    );
     expect(await codeOf(files.put(t, pieces('{}\n'.repeat(20_001), 4096), meta))).toBe('file_too_many_lines');
-    expect(await codeOf(files.put(t, pieces('{}\n'.repeat(20_000) + '{}', 4096), meta))).toBe('file_too_many_lines');
+    expect(await codeOf(files.put(t, pieces('{}\n'.repeat(20_000) + '{}', 4096), meta))).toBe(
+      'file_too_many_lines',
+    );
     expect(await redis.keys(`${prefix}:file:{${t}}:*`)).toEqual([]);
     expect((await files.list(t, { limit: 10 })).data).toEqual([]);
   });
@@ -100,6 +116,9 @@ describe('FileStore', () => {
     expect(rest.data.map((f) => f.id)).toEqual([ids[2], ids[1], ids[0]]);
     expect(rest.has_more).toBe(false);
     await redis.del(fileKeys(prefix).meta(t, ids[2] ?? ''));
-    expect((await files.list(t, { after: ids[3], limit: 3 })).data.map((f) => f.id)).toEqual([ids[1], ids[0]]);
+    expect((await files.list(t, { after: ids[3], limit: 3 })).data.map((f) => f.id)).toEqual([
+      ids[1],
+      ids[0],
+    ]);
   });
 });

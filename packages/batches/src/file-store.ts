@@ -101,7 +101,13 @@ export class FileStore {
     const lines = seen.lines + (seen.last === NEWLINE ? 0 : 1);
     const createdAt = Date.now();
     const metaKey = this.keys.meta(tenantId, id);
-    const fields = { filename: meta.filename, purpose: meta.purpose, bytes: seen.bytes, lines, created_at: createdAt };
+    const fields = {
+      filename: meta.filename,
+      purpose: meta.purpose,
+      bytes: seen.bytes,
+      lines,
+      created_at: createdAt,
+    };
     const tx = redis.multi();
     // gzip writes a header and trailer even for an empty file, so there is always a chunk.
     tx.rename(upload, this.keys.chunks(tenantId, id)).expire(this.keys.chunks(tenantId, id), ttlSeconds);

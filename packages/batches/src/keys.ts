@@ -27,7 +27,13 @@ export function batchKeys(prefix: string): BatchKeys {
     batch: (tenantId, batchId) => {
       const base = `${prefix}:batch:{${tenantId}}:${batchId}`;
       const staging = `${base}:staging:`;
-      return { batch: base, jobs: `${base}:jobs`, done: `${base}:done`, staging, rejected: `${base}:rejected` };
+      return {
+        batch: base,
+        jobs: `${base}:jobs`,
+        done: `${base}:done`,
+        staging,
+        rejected: `${base}:rejected`,
+      };
     },
     index: (tenantId) => `${prefix}:batches:{${tenantId}}`,
   };

@@ -26,7 +26,11 @@ export const ERROR_CATALOG = {
   batch_finished: { status: 409, title: 'The batch has already finished', scope: 'request' },
   payload_too_large: { status: 413, title: 'The request body is too large', scope: 'request' },
   file_too_large: { status: 413, title: 'The uploaded file exceeds the size limit', scope: 'request' },
-  file_too_many_lines: { status: 413, title: 'The uploaded file has more lines than allowed', scope: 'request' },
+  file_too_many_lines: {
+    status: 413,
+    title: 'The uploaded file has more lines than allowed',
+    scope: 'request',
+  },
   unsupported_media_type: { status: 415, title: 'Unsupported Content-Type', scope: 'request' },
   idempotency_key_reused: {
     status: 422,

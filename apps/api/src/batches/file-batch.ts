@@ -38,7 +38,11 @@ export interface FileBatchDeps {
   /** Checks the tenant's limits (and the webhook); true when the tenant may name webhooks. */
   admit(tenantId: string, webhookUrl: string | undefined): Promise<boolean>;
   /** Runs the lines through the batch intake into the writer (`openAiOnly`, the file caps). */
-  receive(lines: AsyncIterable<RawLine>, webhooksAllowed: boolean, writer: BatchWriter): Promise<IntakeSummary>;
+  receive(
+    lines: AsyncIterable<RawLine>,
+    webhooksAllowed: boolean,
+    writer: BatchWriter,
+  ): Promise<IntakeSummary>;
 }
 
 export interface FileBatchRequest {
@@ -82,7 +86,8 @@ export async function createFileBatch(deps: FileBatchDeps, req: FileBatchRequest
   const limits = { maxBytes: deps.config.files.maxBytes, maxLineBytes: deps.config.api.bodyLimitBytes };
   const lines = splitLines(deps.files.content(tenantId, file.id), limits);
   const summary = await deps.receive(lines, webhooksAllowed, writer);
-  if (!writer.isReplay) await deps.batches.storeRejections(tenantId, writer.batchId, meta, summary.rejections);
+  if (!writer.isReplay)
+    await deps.batches.storeRejections(tenantId, writer.batchId, meta, summary.rejections);
   const { batch } = await writer.finish(summary);
   return batch;
 }

@@ -17,9 +17,13 @@ function parseLimit(value: string | undefined): number {
   if (value === undefined) return BATCH_LIST_LIMIT.default;
   const n = Number(value);
   if (!/^\d{1,3}$/.test(value) || n < 1 || n > BATCH_LIST_LIMIT.max) {
-    throw new SwitchyardError('validation_failed', `limit must be an integer from 1 to ${BATCH_LIST_LIMIT.max}`, {
-      errors: [{ path: 'limit', message: `expected 1–${BATCH_LIST_LIMIT.max}` }],
-    });
+    throw new SwitchyardError(
+      'validation_failed',
+      `limit must be an integer from 1 to ${BATCH_LIST_LIMIT.max}`,
+      {
+        errors: [{ path: 'limit', message: `expected 1–${BATCH_LIST_LIMIT.max}` }],
+      },
+    );
   }
   return n;
 }

@@ -137,7 +137,10 @@ async function createBatch(routes: BatchRoutes, req: FastifyRequest, reply: Fast
         receiveLines(routes, lines, allowed, writer, fileBatchLimits(routes)),
     };
     const batch = await createFileBatch(deps, { tenantId, body: req.body, idempotencyKey, webhookUrl });
-    req.log.info({ batchId: batch.id, total: batch.counts.total, fileId: batch.input_file_id }, 'batch accepted');
+    req.log.info(
+      { batchId: batch.id, total: batch.counts.total, fileId: batch.input_file_id },
+      'batch accepted',
+    );
     return reply.code(200).send(viewOfBatch(batch));
   }
   const webhooksAllowed = await admitBatch(routes, tenantId, webhookUrl);

@@ -47,7 +47,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRoutesDeps): 
           errors: [{ path: 'id', message: 'batch output and error files cannot be deleted' }],
         });
       }
-      if (!(await deps.files.delete(tenantOf(req), id))) throw new SwitchyardError('not_found', `no file ${id}`);
+      if (!(await deps.files.delete(tenantOf(req), id)))
+        throw new SwitchyardError('not_found', `no file ${id}`);
       return { id, object: 'file', deleted: true };
     });
   });
@@ -69,7 +70,10 @@ async function upload(deps: FileRoutesDeps, req: FastifyRequest, reply: FastifyR
         errors: [{ path: part.fieldname, message: 'unexpected file' }],
       });
     }
-    file = await deps.files.put(tenantId, part.file, { filename: part.filename || 'file.jsonl', purpose: 'batch' });
+    file = await deps.files.put(tenantId, part.file, {
+      filename: part.filename || 'file.jsonl',
+      purpose: 'batch',
+    });
   }
   if (!file) {
     throw new SwitchyardError('validation_failed', 'the upload has no file', {
