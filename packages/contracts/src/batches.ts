@@ -17,6 +17,11 @@ export type BatchStatus =
   | 'cancelled'
   | 'expired';
 
+/** The statuses a batch ends in: nothing of it runs any more. */
+export const BATCH_FINAL_STATUSES: readonly BatchStatus[] = ['completed', 'failed', 'cancelled', 'expired'];
+
+export const isBatchFinished = (status: BatchStatus): boolean => BATCH_FINAL_STATUSES.includes(status);
+
 /** OpenAI's `request_counts`: `failed` counts rejected lines and failed or canceled jobs. */
 export interface BatchRequestCounts {
   total: number;
