@@ -96,7 +96,9 @@ describe('the OpenAI Files + Batches flow with the official openai SDK', () => {
     for (let i = 0; i < 15; i++)
       lines.push({ custom_id: `no-body-${i}`, method: 'POST', url: '/v1/chat/completions' });
     const text = jsonl(lines);
-    t.mock.setFaults({ error5xx: 0.03, seed: 19 });
+    // 5xx answers the retry authority retries on another attempt (1% per call: every job still
+    // succeeds within its 3 attempts).
+    mock.setFaults({ error5xx: 0.01, seed: 19 });
     const file = await upload(client, text);
     expect(file).toMatchObject({
       object: 'file',
@@ -130,8 +132,18 @@ describe('the OpenAI Files + Batches flow with the official openai SDK', () => {
 
     const done = await settled(client, created.id);
     const runMs = performance.now() - started;
-    t.mock.setFaults({});
+    mock.setFaults({});
     expect(done.status).toBe('completed');
+    const unexpected = await fetch(`${t.url}/v1/batches/${done.id}/results`, {
+      headers: { authorization: `Bearer ${key}` },
+    }).then(async (r) =>
+      (await r.text())
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { custom_id: string; status: string; error: unknown })
+        .filter((l) => l.custom_id.startsWith('ok-') && l.status !== 'succeeded'),
+    );
+    expect(unexpected).toEqual([]);
     expect(done.request_counts).toEqual({ total: 5_000, completed: 4_900, failed: 100 });
     expect(done.metadata).toEqual(metadata);
     expect(done.completed_at).toBeGreaterThanOrEqual(done.created_at);
@@ -286,6 +298,46 @@ describe('the OpenAI Files + Batches flow with the official openai SDK', () => {
     expect(late.status).toBe(409);
     expect(await late.json()).toMatchObject({ code: 'batch_finished', error: { code: 'batch_finished' } });
   }, 90_000);
+});
+
+describe('OpenAI-form batches: idempotency and the API document', () => {
+  it('the same Idempotency-Key and file answer the same batch, enqueueing nothing new', async () => {
+    const file = await upload(
+      client,
+      jsonl([request('idem-1', MOCK_MODEL, 'once'), request('idem-2', MOCK_MODEL, 'twice')]),
+    );
+    const body = {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions' as const,
+      completion_window: '24h' as const,
+    };
+    // The openai SDK sends no Idempotency-Key of its own; a pipeline can add one.
+    const opts = { headers: { 'Idempotency-Key': `file-batch-${file.id}` } };
+    const first = await client.batches.create(body, opts).withResponse();
+    const again = await client.batches.create(body, opts).withResponse();
+    expect(again.data.id).toBe(first.data.id);
+    expect(again.response.headers.get('idempotent-replayed')).toBe('true');
+    expect((await settled(client, first.data.id)).request_counts).toEqual({
+      total: 2,
+      completed: 2,
+      failed: 0,
+    });
+  });
+
+  it('/docs/json documents the Files routes and batch cancel and list', async () => {
+    const doc = (await (await fetch(`${t.url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/files',
+        '/v1/files/{id}',
+        '/v1/files/{id}/content',
+        '/v1/batches/{id}/cancel',
+      ]),
+    );
+    expect(Object.keys(doc.paths['/v1/batches'] ?? {})).toEqual(expect.arrayContaining(['get', 'post']));
+  });
 });
 
 describe('listing batches', () => {

@@ -58,7 +58,10 @@ export interface FileBatchRequest {
  * error file), and the batch is finalized before the answer. `completion_window` bounds every
  * line's deadline.
  */
-export async function createFileBatch(deps: FileBatchDeps, req: FileBatchRequest): Promise<BatchRecord> {
+export async function createFileBatch(
+  deps: FileBatchDeps,
+  req: FileBatchRequest,
+): Promise<{ batch: BatchRecord; replayed: boolean }> {
   const { tenantId } = req;
   const body = parseBody(FileBatchBodySchema, req.body);
   const file = await deps.files.get(tenantId, body.input_file_id);
@@ -88,6 +91,10 @@ export async function createFileBatch(deps: FileBatchDeps, req: FileBatchRequest
   const summary = await deps.receive(lines, webhooksAllowed, writer);
   if (!writer.isReplay)
     await deps.batches.storeRejections(tenantId, writer.batchId, meta, summary.rejections);
-  const { batch } = await writer.finish(summary);
-  return batch;
+  const { batch, replayed } = await writer.finish(summary);
+  // Cancelled while its lines were being read: the jobs enqueued since are cancelled now.
+  if (batch.cancelling_at !== null && batch.status === 'cancelling') {
+    return { batch: (await deps.batches.cancel(tenantId, batch.id)) ?? batch, replayed };
+  }
+  return { batch, replayed };
 }

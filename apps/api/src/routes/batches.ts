@@ -136,7 +136,13 @@ async function createBatch(routes: BatchRoutes, req: FastifyRequest, reply: Fast
       receive: (lines: AsyncIterable<RawLine>, allowed: boolean, writer: BatchWriter) =>
         receiveLines(routes, lines, allowed, writer, fileBatchLimits(routes)),
     };
-    const batch = await createFileBatch(deps, { tenantId, body: req.body, idempotencyKey, webhookUrl });
+    const { batch, replayed } = await createFileBatch(deps, {
+      tenantId,
+      body: req.body,
+      idempotencyKey,
+      webhookUrl,
+    });
+    if (replayed) void reply.header('idempotent-replayed', 'true');
     req.log.info(
       { batchId: batch.id, total: batch.counts.total, fileId: batch.input_file_id },
       'batch accepted',
