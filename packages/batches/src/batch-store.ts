@@ -102,7 +102,7 @@ export class BatchStore {
       retentionSeconds,
       batchTimeoutMs: this.opts.batchTimeoutMs ?? MAX_TIMEOUT_MS,
       run: this.run,
-      indexKey: this.keys.index(tenantId),
+      index: { key: this.keys.index(tenantId), ttlSeconds: this.indexedSeconds() },
       deadlineAt,
       read: () => this.get(tenantId, batchId),
       announceIfCompleted: (batch: BatchRecord) => this.announceIfCompleted(tenantId, batch),
@@ -128,6 +128,7 @@ export class BatchStore {
       })
       .expire(key, ttl)
       .zadd(this.keys.index(tenantId), meta.createdAt, batchId)
+      .expire(this.keys.index(tenantId), this.indexedSeconds())
       .exec();
   }
 
@@ -157,7 +158,17 @@ export class BatchStore {
 
   /** The tenant's batches, newest first (OpenAI's `after` cursor and `limit`). */
   async list(tenantId: string, opts: { after?: string; limit: number }): Promise<Page<BatchRecord>> {
-    return newestFirst(this.opts.redis, this.keys.index(tenantId), opts, (id) => this.get(tenantId, id));
+    const index = this.keys.index(tenantId);
+    await this.opts.redis.zremrangebyscore(index, '-inf', `(${Date.now() - this.indexedSeconds() * 1000}`);
+    return newestFirst(this.opts.redis, index, opts, (id) => this.get(tenantId, id));
+  }
+
+  /**
+   * How long (s) a batch can be listed: no batch record outlives its creation by more than its
+   * longest deadline plus the retention period (a job finishing at its deadline keeps it that long).
+   */
+  indexedSeconds(): number {
+    return this.opts.retentionSeconds + Math.ceil((this.opts.batchTimeoutMs ?? MAX_TIMEOUT_MS) / 1000) + 3600;
   }
 
   /**

@@ -43,8 +43,8 @@ export interface WriterDeps {
   batchTimeoutMs: number;
   /** The batch scripts (`defineScripts`); the writer runs `batch-finalize`. */
   run: ScriptRunner;
-  /** The tenant's batch index (`batchKeys(prefix).index(tenantId)`). */
-  indexKey: string;
+  /** The tenant's batch index (`batchKeys(prefix).index(tenantId)`) and how long it is kept. */
+  index: { key: string; ttlSeconds: number };
   /** No line's deadline is later than this (epoch ms): a file batch's completion window. */
   deadlineAt?: number;
   /** The batch as `BatchStore.get` reads it. */
@@ -159,7 +159,10 @@ export class BatchWriter {
     const args = [fp, this.startedAt, s.total, s.accepted, s.rejected, ttl, this.webhookUrl ?? '', now];
     const r = Number(await this.deps.run('batch-finalize', [batch, this.staging, jobs, done], args));
     // The tenant's listing (GET /v1/batches); written before the batch is acknowledged.
-    if (r === 0) await this.deps.redis.zadd(this.deps.indexKey, this.startedAt, this.batchId);
+    if (r === 0) {
+      const { key, ttlSeconds } = this.deps.index;
+      await this.deps.redis.multi().zadd(key, this.startedAt, this.batchId).expire(key, ttlSeconds).exec();
+    }
     return r;
   }
 }

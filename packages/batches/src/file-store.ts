@@ -111,7 +111,9 @@ export class FileStore {
     const tx = redis.multi();
     // gzip writes a header and trailer even for an empty file, so there is always a chunk.
     tx.rename(upload, this.keys.chunks(tenantId, id)).expire(this.keys.chunks(tenantId, id), ttlSeconds);
-    tx.hset(metaKey, fields).expire(metaKey, ttlSeconds).zadd(this.keys.index(tenantId), createdAt, id);
+    tx.hset(metaKey, fields).expire(metaKey, ttlSeconds);
+    // The index lives as long as its newest file (every file lives ttlSeconds).
+    tx.zadd(this.keys.index(tenantId), createdAt, id).expire(this.keys.index(tenantId), ttlSeconds);
     const replies = await tx.exec();
     const failed = replies?.find(([e]) => e);
     if (!replies || failed) throw failed?.[0] ?? new Error('file write was discarded');
