@@ -1,5 +1,11 @@
 import type { TenantLoad } from '@switchyard/admission';
-import { costFromNanos, MAX_TIMEOUT_MS, SwitchyardError, type LineRejection } from '@switchyard/contracts';
+import {
+  costFromNanos,
+  isBatchFinished,
+  MAX_TIMEOUT_MS,
+  SwitchyardError,
+  type LineRejection,
+} from '@switchyard/contracts';
 import type { JobStore } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import type { Redis } from 'ioredis';
@@ -212,7 +218,8 @@ export class BatchStore {
    * API finalizing a batch whose jobs all finished first may both see it complete.
    */
   async announceIfCompleted(tenantId: string, batch: BatchRecord): Promise<void> {
-    if (batch.status !== 'completed' || !batch.webhook || !this.opts.webhooks) return;
+    // Every job has finished: completed, or cancelled, failed or expired.
+    if (!isBatchFinished(batch.status) || !batch.webhook || !this.opts.webhooks) return;
     const createdAt = Date.parse(batch.created_at);
     await this.opts.webhooks.batchCompleted({
       tenantId,

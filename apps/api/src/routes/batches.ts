@@ -1,5 +1,5 @@
 import type { Config } from '@switchyard/config';
-import { SwitchyardError, viewOfBatch } from '@switchyard/contracts';
+import { isBatchFinished, SwitchyardError, viewOfBatch } from '@switchyard/contracts';
 import type { TenantLoad } from '@switchyard/admission';
 import type { BatchResultLine, BatchStore, BatchWriter, FileStore } from '@switchyard/batches';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -160,7 +160,7 @@ async function createBatch(routes: BatchRoutes, req: FastifyRequest, reply: Fast
   }
   const { batch, replayed } = await writer.finish(summary);
   if (replayed) void reply.header('idempotent-replayed', 'true');
-  const done = batch.status === 'completed';
+  const done = isBatchFinished(batch.status);
   if (!done) void reply.header('location', `/v1/batches/${batch.id}`);
   req.log.info(
     { batchId: batch.id, total: summary.total, accepted: summary.accepted, replayed },
