@@ -18,7 +18,7 @@ import { MOCK_MODEL, redisVersion, startBenchStack } from './harness.ts';
 import { bytes, emit, int, machine, times, type ScenarioReport } from './report.ts';
 import { flag, option } from './stats.ts';
 
-const HOOK = new URL('./support/resource-usage.mjs', import.meta.url).pathname;
+const HOOK = new URL('./support/resource-usage.ts', import.meta.url).pathname;
 
 interface Run {
   lines: number;

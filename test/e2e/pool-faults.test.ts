@@ -18,7 +18,9 @@ beforeAll(async () => {
   siteB = await startMockSite({ host: '127.0.0.4' });
   t = await startTestStack({
     config: {
-      scrape: { egress: 'pool' },
+      // The pool under faults, with exact request counts at the site and dozens of scrapes of one
+      // host: robots.txt and per-host politeness are off here (politeness.test.ts covers them).
+      scrape: { egress: 'pool', robots: { enabled: false }, perHost: { enabled: false } },
       jobs: { maxAttempts: 5 },
       pool: { interactiveReserve: 0, probeIntervalMs: 100, quarantineBaseMs: 300 },
     },

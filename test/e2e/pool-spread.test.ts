@@ -19,7 +19,9 @@ beforeAll(async () => {
   site = await startMockSite({ host: '127.0.0.2' });
   t = await startTestStack({
     config: {
-      scrape: { egress: 'pool' },
+      // This suite measures the pool against a per-IP limit with 1,000 scrapes of one site: robots.txt
+      // and per-host politeness (2 at a time, 500 ms apart) are off so the site sees only the pages.
+      scrape: { egress: 'pool', robots: { enabled: false }, perHost: { enabled: false } },
       proxies: fleet.proxies.map((p) => ({ id: p.id, url: p.url, maxConcurrency: 4, pricePerGbUsd: 2 })),
       worker: { concurrency: { interactive: 4, batch: 32 } },
       pool: { interactiveReserve: 0 },

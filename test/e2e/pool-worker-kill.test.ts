@@ -23,7 +23,14 @@ beforeAll(async () => {
   t = await startTestStack({
     worker: false,
     config: {
-      scrape: { egress: 'pool', timeoutMs: 4_000 },
+      // Four slow scrapes of one host in flight at once, each holding a proxy lease: per-host
+      // politeness (2 at a time) and robots.txt fetches are off in this suite of the pool.
+      scrape: {
+        egress: 'pool',
+        timeoutMs: 4_000,
+        robots: { enabled: false },
+        perHost: { enabled: false },
+      },
       proxies: fleet.proxies.map((p) => ({ id: p.id, url: p.url, maxConcurrency: 2 })),
       pool: { interactiveReserve: 0, leaseMarginMs: 500 },
       worker: { lockDurationMs: 1_500, concurrency: { interactive: 2, batch: 8 } },

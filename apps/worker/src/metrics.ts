@@ -7,6 +7,8 @@ export class WorkerMetrics {
   readonly attempts: Counter<'lane' | 'kind' | 'outcome'>;
   readonly attemptSeconds: Histogram<'lane' | 'kind' | 'outcome'>;
   readonly delayedForEgress: Counter<'lane' | 'reason'>;
+  readonly delayedForHost: Counter<'lane' | 'reason'>;
+  readonly robotsFetches: Counter<'result'>;
   readonly webhookAttempts: Counter<'type' | 'outcome'>;
   readonly webhooksGivenUp: Counter<'type' | 'reason'>;
 
@@ -29,6 +31,18 @@ export class WorkerMetrics {
       name: 'switchyard_jobs_delayed_no_egress_total',
       help: 'Jobs delayed because the proxy pool had no capacity (not upstream rate limiting)',
       labelNames: ['lane', 'reason'],
+      registers,
+    });
+    this.delayedForHost = new Counter({
+      name: 'switchyard_scrapes_delayed_for_host_total',
+      help: 'Scrapes delayed (no attempt spent) by per-host politeness: interval, concurrency, paused (Retry-After), robots_unreachable, robots_proxy_fault',
+      labelNames: ['lane', 'reason'],
+      registers,
+    });
+    this.robotsFetches = new Counter({
+      name: 'switchyard_robots_fetches_total',
+      help: 'robots.txt fetches for the fleet by result: rules, allow_all (4xx), unreachable (5xx, 429), or the failure outcome',
+      labelNames: ['result'],
       registers,
     });
     this.webhookAttempts = new Counter({

@@ -15,7 +15,8 @@ export type FailReason =
   | 'deadline'
   | 'stream_cut'
   | 'retry_budget'
-  | 'interrupted';
+  | 'interrupted'
+  | 'robots';
 
 /** A final failure, with the code and message the job ends with (`formatFailure(code, message)`). */
 export interface FailDecision {
@@ -75,6 +76,67 @@ export function decideNoEgress(input: NoEgressInput): DelayDecision | FailDecisi
   const until = input.now + input.retryAfterMs;
   if (until >= input.deadline)
     return fail('deadline', 'deadline_exceeded', `no egress capacity before the deadline (${input.reason})`);
+  return { action: 'delay', until };
+}
+
+/** A scrape's host cannot take a request now (per-host politeness): the job holds a ticket. */
+export interface HostWaitInput {
+  /** Until its ticket, from now. */
+  waitMs: number;
+  /** False when the host had no slot before the deadline (no ticket was taken). */
+  beforeDeadline: boolean;
+  /** Why (`interval`, `concurrency`, `paused`...), quoted in the failure. */
+  reason: string;
+  now: number;
+  deadline: number;
+}
+
+/**
+ * A host that must not be asked yet delays the job until its ticket, without spending an attempt
+ * or holding a worker slot, unless no slot comes before the deadline.
+ */
+export function decideHostWait(input: HostWaitInput): DelayDecision | FailDecision {
+  const until = input.now + input.waitMs;
+  if (!input.beforeDeadline || until >= input.deadline)
+    return fail(
+      'deadline',
+      'deadline_exceeded',
+      `the host had no free slot before the deadline (${input.reason})`,
+    );
+  return { action: 'delay', until };
+}
+
+/** What the fleet's copy of the site's robots.txt says of the scrape URL. */
+export interface RobotsInput {
+  verdict: 'allowed' | 'disallowed' | 'unreachable' | 'unknown';
+  /** With `unreachable`: when robots.txt is asked for again (epoch ms). */
+  until?: number;
+  /** The product token matched (`scrape.robots.userAgent`), quoted in the failure. */
+  token: string;
+  now: number;
+  deadline: number;
+}
+
+/**
+ * robots.txt first: a disallowed URL ends the job and is never requested; while robots.txt is
+ * unreachable (5xx, 429, no answer) nothing is allowed, so the job waits for the next try without
+ * spending an attempt. Allowed or not known yet (it is fetched next): go on.
+ */
+export function decideRobots(input: RobotsInput): RunDecision | DelayDecision | FailDecision {
+  if (input.verdict === 'disallowed')
+    return fail(
+      'robots',
+      'robots_disallowed',
+      `the site's robots.txt disallows this URL for "${input.token}"`,
+    );
+  if (input.verdict !== 'unreachable') return RUN;
+  const until = Math.max(input.until ?? input.now, input.now);
+  if (until >= input.deadline)
+    return fail(
+      'deadline',
+      'deadline_exceeded',
+      "the site's robots.txt stayed unreachable until the deadline",
+    );
   return { action: 'delay', until };
 }
 

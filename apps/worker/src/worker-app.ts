@@ -28,6 +28,7 @@ import { EgressRouter } from './egress-router.ts';
 import { FinalState } from './final-state.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress } from './pool-egress.ts';
+import { ScrapePoliteness } from './politeness.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { openStores, type WorkerStores } from './stores.ts';
 import { Upstreams } from './upstreams.ts';
@@ -158,6 +159,13 @@ export class WorkerApp {
       load: w.load,
       relays: new DeltaRelays({ redis, prefix }),
       metrics: w.metrics,
+      politeness: new ScrapePoliteness({
+        redis,
+        prefix,
+        scrape: config.scrape,
+        leaseMarginMs: config.pool.leaseMarginMs,
+        logger,
+      }),
     });
   }
 

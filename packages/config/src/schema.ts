@@ -223,6 +223,37 @@ export const ConfigSchema = z
         userAgent: z.string().default('Switchyard/0.1 (+https://switchyard.dev/bot)'),
         /** The SSRF guard for scrape targets and their redirects: `allowCidrs`, `allowPorts`. */
         ...SsrfPolicySchema.shape,
+        /** robots.txt (RFC 9309), fetched per origin and cached in Redis for the whole fleet. */
+        robots: z
+          .strictObject({
+            /** Off: robots.txt is neither fetched nor obeyed (only for fleets scraping their own sites). */
+            enabled: z.boolean().default(true),
+            /** The product token matched (case-insensitively) against `User-agent:` lines. */
+            userAgent: z
+              .string()
+              .regex(/^[A-Za-z_-]{1,64}$/, 'a product token: letters, _ and -')
+              .default('Switchyard'),
+            ttlSeconds: positiveInt().default(86_400),
+            /** After a 5xx, 429 or unreachable robots.txt nothing is allowed this long; jobs wait. */
+            unreachableRetryMs: positiveInt().default(60_000),
+            /** Only this much of a robots.txt is read (RFC 9309: at least 500 KiB). */
+            maxBytes: positiveInt().default(512_000),
+          })
+          .prefault({}),
+        /** Per-host politeness, counted in Redis across every worker and proxy. */
+        perHost: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** Requests in flight to one host at once (robots.txt fetches included). */
+            maxConcurrency: positiveInt().max(1_000).default(2),
+            /** Least time between the starts of two requests to one host. */
+            minIntervalMs: z.number().int().min(0).default(500),
+            /** A robots.txt `Crawl-delay` raises the interval, up to this. */
+            maxDelayMs: positiveInt().default(10_000),
+            /** A 429 or 503 with Retry-After pauses the host for the fleet, for at most this long. */
+            maxPauseMs: positiveInt().default(300_000),
+          })
+          .prefault({}),
       })
       .prefault({}),
     models: z

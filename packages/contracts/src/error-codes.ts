@@ -67,6 +67,11 @@ export const ERROR_CATALOG = {
     title: 'The scrape target is not allowed (scheme, port, or a private, loopback or metadata address)',
     scope: 'job',
   },
+  robots_disallowed: {
+    status: 403,
+    title: "The site's robots.txt disallows this URL for our product token",
+    scope: 'job',
+  },
   upstream_timeout: { status: 504, title: 'The upstream did not answer in time', scope: 'job' },
   upstream_unreachable: { status: 502, title: 'The upstream could not be reached', scope: 'job' },
   upstream_bad_response: { status: 502, title: 'The upstream answer could not be understood', scope: 'job' },

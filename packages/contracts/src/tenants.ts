@@ -6,6 +6,20 @@ export type Scope = z.infer<typeof ScopeSchema>;
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+/**
+ * Hosts (names as in the URL, without port) whose robots.txt this tenant's scrapes ignore: its own
+ * sites, set by an admin. Per-host politeness still applies. Empty by default.
+ */
+const RobotsExemptHostsSchema = z
+  .array(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name such as docs.example.com')
+      .transform((h) => h.toLowerCase()),
+  )
+  .max(100)
+  .describe("Hosts whose robots.txt this tenant's scrapes ignore (its own sites); set by an admin");
+
 export const CreateTenantSchema = z
   .strictObject({
     id: z
@@ -21,6 +35,7 @@ export const CreateTenantSchema = z
       .nullable()
       .optional()
       .describe('USD per UTC day; null = none'),
+    robots_exempt_hosts: RobotsExemptHostsSchema.optional(),
   })
   .meta({ id: 'CreateTenant' });
 
@@ -28,6 +43,7 @@ export const UpdateTenantSchema = z
   .strictObject({
     name: z.string().min(1).max(200).optional(),
     daily_budget_usd: z.number().positive().max(1e9).nullable().optional(),
+    robots_exempt_hosts: RobotsExemptHostsSchema.optional(),
   })
   .meta({ id: 'UpdateTenant' });
 
@@ -37,6 +53,9 @@ export const TenantSchema = z
     object: z.literal('tenant'),
     name: z.string(),
     daily_budget_usd: z.number().nullable(),
+    robots_exempt_hosts: z
+      .array(z.string())
+      .describe("Hosts whose robots.txt this tenant's scrapes ignore (its own sites); empty by default"),
     webhook_secret_set: z
       .boolean()
       .describe('A webhook signing secret exists (it is never shown again after it is created)'),

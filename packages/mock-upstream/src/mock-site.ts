@@ -4,6 +4,7 @@ import { listen, pause } from './http-server.ts';
 import { IpPolicy, type RateLimitConfig } from './ip-policy.ts';
 import { challengeHtml, DEFAULT_ROBOTS_TXT, pageHtml, simpleHtml } from './site-pages.ts';
 import { SiteLedger, type SiteStats } from './site-stats.ts';
+import { RequestLog, type SiteRequest } from './request-log.ts';
 import { sourceIp } from './source-ip.ts';
 
 export interface MockSiteOptions {
@@ -27,7 +28,24 @@ export interface MockSite {
   blockIp(ip: string): void;
   unblockIp(ip: string): void;
   setRobotsTxt(text: string | null): void;
+  /** Every request received, in arrival order (path, source IP, start and end). */
+  requestLog(): SiteRequest[];
+  clearRequestLog(): void;
+  /** `/robots.txt` answers this status (e.g. 503) instead of the file; null: the file again. */
+  setRobotsStatus(status: number | null): void;
+  /**
+   * Every request (robots.txt included) answers `status` (default 503) with `Retry-After`, for the
+   * next `count` requests (default: until `setOutage(null)`).
+   */
+  setOutage(outage: Outage | null): void;
   close(): Promise<void>;
+}
+
+/** An outage served on demand: see `MockSite.setOutage`. */
+export interface Outage {
+  status?: number;
+  retryAfterSeconds?: number;
+  count?: number;
 }
 
 const MAX_BIG_BYTES = 1024 ** 3;
@@ -70,6 +88,9 @@ class MockSiteServer {
   readonly ledger = new SiteLedger();
   readonly policy = new IpPolicy();
   robotsTxt: string | null;
+  readonly log = new RequestLog();
+  robotsStatus: number | null = null;
+  outage: Outage | null = null;
 
   constructor(opts: MockSiteOptions) {
     this.policy.setRateLimit(opts.rateLimit);
@@ -79,6 +100,8 @@ class MockSiteServer {
   async handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const ip = sourceIp(req);
     const url = new URL(req.url ?? '/', 'http://mock-site');
+    const logged = this.log.open(ip, url.pathname + url.search);
+    res.once('close', () => this.log.close(logged, res.headersSent ? res.statusCode : undefined));
     const send: Send = (status, type, body, headers = {}) => {
       this.ledger.record(ip, status < 400 ? 'ok' : 'other');
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
@@ -95,6 +118,7 @@ class MockSiteServer {
       badRequest: (why) => send(400, HTML, simpleHtml('Bad request', why)),
     };
     if (this.refused(x)) return;
+    if (this.inOutage(x)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(405, 'text/plain', 'method not allowed', { allow: 'GET, HEAD' });
     }
@@ -119,6 +143,16 @@ class MockSiteServer {
     return true;
   }
 
+  /** Answers the outage status with Retry-After while one is set; true when it did. */
+  private inOutage(x: Exchange): boolean {
+    const o = this.outage;
+    if (!o) return false;
+    if (o.count !== undefined && --o.count <= 0) this.outage = null;
+    const retryAfter = { 'retry-after': String(o.retryAfterSeconds ?? 1) };
+    x.send(o.status ?? 503, HTML, simpleHtml('Unavailable', 'Come back later.'), retryAfter);
+    return true;
+  }
+
   private async route(x: Exchange): Promise<void> {
     const { url, send } = x;
     const [, first, second, ...rest] = url.pathname.split('/');
@@ -128,6 +162,7 @@ class MockSiteServer {
       return n === undefined ? x.notFound() : send(200, HTML, pageHtml(n));
     }
     if (url.pathname === '/robots.txt') {
+      if (this.robotsStatus !== null) return send(this.robotsStatus, 'text/plain', 'robots unavailable');
       return this.robotsTxt === null ? x.notFound() : send(200, 'text/plain; charset=utf-8', this.robotsTxt);
     }
     if (first === 'fixtures' && second !== undefined && rest.length === 0) {
@@ -206,6 +241,14 @@ export async function startMockSite(opts: MockSiteOptions = {}): Promise<MockSit
     unblockIp: (ip) => site.policy.unblockIp(ip),
     setRobotsTxt: (text) => {
       site.robotsTxt = text;
+    },
+    requestLog: () => site.log.snapshot(),
+    clearRequestLog: () => site.log.clear(),
+    setRobotsStatus: (status) => {
+      site.robotsStatus = status;
+    },
+    setOutage: (outage) => {
+      site.outage = outage ? { ...outage } : null;
     },
     close: () => server.close(),
   };

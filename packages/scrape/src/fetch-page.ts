@@ -15,6 +15,8 @@ export interface FetchPageOptions {
   dispatcher: Dispatcher;
   signal: AbortSignal;
   maxRedirects?: number;
+  /** Past `maxBytes`, keep the first `maxBytes` instead of failing (robots.txt, RFC 9309 2.5). */
+  truncate?: boolean;
   /**
    * Runs before every hop (the first URL and each redirect target): refuses forbidden targets and
    * pins the hop's connection to the address it checked.
@@ -30,14 +32,20 @@ function callerHeaders(headers: Record<string, string> | undefined): Record<stri
 /** Statuses that mean "the site refused us", retried by the worker on another identity. */
 const REFUSALS = new Set([403, 407, 429]);
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+  truncate = false,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > maxBytes) {
       body.destroy();
-      throw new ResponseTooLargeError(maxBytes);
+      if (!truncate) throw new ResponseTooLargeError(maxBytes);
+      chunks.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
+      return Buffer.concat(chunks, maxBytes);
     }
     chunks.push(chunk);
   }
@@ -84,7 +92,7 @@ export async function fetchPage(opts: FetchPageOptions): Promise<ScrapeResult> {
         retryAfterMs: parseRetryAfter(res.headers['retry-after']),
       });
     }
-    const buf = await readCapped(res.body, opts.maxBytes);
+    const buf = await readCapped(res.body, opts.maxBytes, opts.truncate);
     const contentType = res.headers['content-type'];
     return {
       type: 'scrape',

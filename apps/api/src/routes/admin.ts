@@ -33,7 +33,14 @@ export function registerAdminRoutes(
     const patch = parseBody(UpdateTenantSchema, req.body ?? {});
     const tenant = await tenants.updateTenant(req.params.id, patch);
     if (!tenant) throw new SwitchyardError('not_found', `no tenant ${req.params.id}`);
-    req.log.info({ tenantId: tenant.id, dailyBudgetUsd: tenant.daily_budget_usd }, 'tenant updated');
+    req.log.info(
+      {
+        tenantId: tenant.id,
+        dailyBudgetUsd: tenant.daily_budget_usd,
+        robotsExemptHosts: tenant.robots_exempt_hosts,
+      },
+      'tenant updated',
+    );
     return tenant;
   });
 

@@ -1,3 +1,4 @@
+import { politenessKeys } from '@switchyard/scrape';
 import { webhookKeys } from '@switchyard/webhooks';
 import { describe, expect, it } from 'vitest';
 import { tenancyKeys } from './keys.ts';
@@ -14,6 +15,10 @@ describe('TenancyKeys', () => {
 
   it('the worker reads the webhook secret from the same tenant hash the API writes', () => {
     expect(webhookKeys('sy').tenant('t1')).toBe(tenancyKeys('sy').tenant('t1'));
+  });
+
+  it('the worker reads robots_exempt_hosts from the same tenant hash the API writes', () => {
+    expect(politenessKeys('sy').tenant('t1')).toBe(tenancyKeys('sy').tenant('t1'));
   });
 
   it('refuses a prefix that is empty or has spaces or braces', () => {

@@ -6,6 +6,7 @@ import {
   type Tenant,
   type WebhookSecretCreated,
 } from '@switchyard/contracts';
+import { ROBOTS_EXEMPT_HOSTS_FIELD } from '@switchyard/scrape';
 import { WEBHOOK_SECRET_FIELD } from '@switchyard/webhooks';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,17 @@ export interface KeyPrincipal {
   tenantId: string;
   keyId: string;
   scopes: Scope[];
+}
+
+/** The hosts stored in the tenant hash (a JSON array), or none. */
+function exemptHosts(raw: string | undefined): string[] {
+  if (!raw) return [];
+  try {
+    const hosts = JSON.parse(raw) as unknown;
+    return Array.isArray(hosts) ? hosts.filter((h): h is string => typeof h === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Tenants and their API keys in Redis. Keys are stored only as hashes. */
@@ -32,6 +44,7 @@ export class TenantStore {
     id?: string;
     name: string;
     daily_budget_usd?: number | null;
+    robots_exempt_hosts?: string[];
   }): Promise<Tenant> {
     const id = input.id ?? `t_${randomBytes(6).toString('hex')}`;
     const createdAt = new Date().toISOString();
@@ -39,12 +52,15 @@ export class TenantStore {
     if (created === 0) throw new SwitchyardError('already_exists', `tenant ${id} already exists`);
     const fields: Record<string, string> = { created_at: createdAt };
     if (input.daily_budget_usd) fields.daily_budget_usd = String(input.daily_budget_usd);
+    if (input.robots_exempt_hosts?.length)
+      fields[ROBOTS_EXEMPT_HOSTS_FIELD] = JSON.stringify(input.robots_exempt_hosts);
     await this.redis.multi().hset(this.keys.tenant(id), fields).sadd(this.keys.tenants, id).exec();
     return {
       id,
       object: 'tenant',
       name: input.name,
       daily_budget_usd: input.daily_budget_usd ?? null,
+      robots_exempt_hosts: input.robots_exempt_hosts ?? [],
       webhook_secret_set: false,
       created_at: createdAt,
     };
@@ -59,6 +75,7 @@ export class TenantStore {
       object: 'tenant',
       name: h.name,
       daily_budget_usd: budget,
+      robots_exempt_hosts: exemptHosts(h[ROBOTS_EXEMPT_HOSTS_FIELD]),
       webhook_secret_set: Boolean(h[WEBHOOK_SECRET_FIELD]),
       created_at: h.created_at ?? '',
     };
@@ -66,7 +83,7 @@ export class TenantStore {
 
   async updateTenant(
     id: string,
-    patch: { name?: string; daily_budget_usd?: number | null },
+    patch: { name?: string; daily_budget_usd?: number | null; robots_exempt_hosts?: string[] },
   ): Promise<Tenant | undefined> {
     if (!(await this.getTenant(id))) return undefined;
     const tx = this.redis.multi();
@@ -74,6 +91,9 @@ export class TenantStore {
     if (patch.daily_budget_usd === null) tx.hdel(this.keys.tenant(id), 'daily_budget_usd');
     else if (patch.daily_budget_usd !== undefined)
       tx.hset(this.keys.tenant(id), 'daily_budget_usd', String(patch.daily_budget_usd));
+    if (patch.robots_exempt_hosts?.length === 0) tx.hdel(this.keys.tenant(id), ROBOTS_EXEMPT_HOSTS_FIELD);
+    else if (patch.robots_exempt_hosts)
+      tx.hset(this.keys.tenant(id), ROBOTS_EXEMPT_HOSTS_FIELD, JSON.stringify(patch.robots_exempt_hosts));
     await tx.exec();
     return this.getTenant(id);
   }

@@ -5,6 +5,7 @@ import type { AttemptState } from '../attempt-state.ts';
 import type { CancelFlags } from '../cancel-flags.ts';
 import type { DeltaRelays } from '../delta-relay.ts';
 import type { EgressRouter } from '../egress-router.ts';
+import type { ScrapePoliteness } from '../politeness.ts';
 import type { WorkerMetrics } from '../metrics.ts';
 import type { RetryBudget } from '../retry-budget.ts';
 import type { Upstreams } from '../upstreams.ts';
@@ -29,4 +30,6 @@ export interface ProcessorDeps {
   /** Per-tenant job limits: a job stops counting as queued when its first attempt starts. */
   load?: Pick<TenantLoad, 'started'>;
   metrics?: WorkerMetrics;
+  /** Scrapes: robots.txt and per-host politeness, shared by the fleet (absent: neither). */
+  politeness?: ScrapePoliteness;
 }

@@ -1,6 +1,7 @@
 import type { JobData, JobReturn } from '@switchyard/jobs';
 import type { Job } from 'bullmq';
 import { acquireEgress } from './acquire-egress.ts';
+import { awaitHost } from './await-host.ts';
 import { checkBeforeRun } from './before-run.ts';
 import { callUpstream } from './call-upstream.ts';
 import type { ProcessorDeps } from './deps.ts';
@@ -11,7 +12,7 @@ import { startAttempt } from './start-attempt.ts';
 
 /**
  * The BullMQ processor. One run of a job is at most one upstream attempt, in named steps:
- * `checkBeforeRun` → `acquireEgress` → `startAttempt` → `callUpstream` → `recordSuccess`, or
+ * `checkBeforeRun` → `awaitHost` (scrapes) around `acquireEgress` → `startAttempt` → `callUpstream` → `recordSuccess`, or
  * `recordFailure` → `settle`, where the retry authority decides what happens next.
  */
 export class AttemptProcessor {
@@ -29,7 +30,7 @@ export class AttemptProcessor {
   ): Promise<JobReturn> => {
     const run = new JobRun(job, this.deps);
     await checkBeforeRun(run);
-    const grant = await acquireEgress(run, token);
+    const grant = await awaitHost(run, token, () => acquireEgress(run, token));
     const attempt = await startAttempt(run, grant, signal);
     try {
       const out = await callUpstream(attempt);
