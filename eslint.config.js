@@ -19,15 +19,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: {
-          allowDefaultProject: [
-            '*.js',
-            '*.ts',
-            'scripts/*.mjs',
-            'test/bench/support/*.mjs',
-            '.dependency-cruiser.mjs',
-          ],
-        },
+        projectService: { allowDefaultProject: ['*.js', '*.ts', 'scripts/*.mjs', '.dependency-cruiser.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
