@@ -1,5 +1,5 @@
 import { SwitchyardApiError, SwitchyardClient } from '@switchyard/client';
-import type { BatchRecord, JobRecord } from '@switchyard/contracts';
+import type { BatchView, JobRecord } from '@switchyard/contracts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -86,7 +86,7 @@ describe('@switchyard/client against a real API and worker', () => {
     expect(created.rejected_lines.map((r) => [r.line, r.custom_id, r.code])).toEqual([
       [3, 'bad', 'validation_failed'],
     ]);
-    const readings: BatchRecord[] = [];
+    const readings: BatchView[] = [];
     const done = await sy.batches.wait(created.id, { intervalMs: 100, onProgress: (b) => readings.push(b) });
     expect(done.counts.succeeded).toBe(3);
     expect(readings.at(-1)?.status).toBe('completed');
@@ -170,6 +170,41 @@ describe('@switchyard/client: cancel', () => {
     const done = await sy.jobs.wait(job.id, { timeoutMs: 10_000 });
     expect(done.status).toBe('canceled');
     expect(done.finished_at).not.toBeNull();
+  });
+
+  it('cancels a batch: cancelling, then wait resolves with it cancelled; a finished batch is batch_finished', async () => {
+    const { key } = await t.tenant();
+    const sy = new SwitchyardClient({ baseUrl: t.url, apiKey: key });
+    const created = await sy.batches.create({
+      lines: [line('a', 'slow a'), line('b', 'slow b'), line('c', 'slow c')],
+    });
+    const cancelling = await sy.batches.cancel(created.id);
+    expect(['cancelling', 'cancelled']).toContain(cancelling.status);
+    const done = await sy.batches.wait(created.id, { intervalMs: 100 });
+    expect(done.status).toBe('cancelled');
+    expect(done.counts).toMatchObject({ accepted: 3, canceled: 3, queued_or_running: 0 });
+    expect((await sy.batches.cancel(created.id)).status).toBe('cancelled');
+    const empty = await sy.batches.create({ lines: ['not json'] });
+    const err = await failure(sy.batches.cancel(empty.id));
+    expect([err.status, err.code]).toEqual([409, 'batch_finished']);
+    expect((await failure(sy.batches.cancel('bt_0000000000000000000000'))).code).toBe('not_found');
+  });
+
+  it('lists the tenant’s batches newest first, a page at a time', async () => {
+    const { key } = await t.tenant();
+    const sy = new SwitchyardClient({ baseUrl: t.url, apiKey: key });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await sy.batches.create({ lines: ['not json'] })).id);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const first = await sy.batches.list({ limit: 2 });
+    expect(first).toMatchObject({ object: 'list', first_id: ids[2], last_id: ids[1], has_more: true });
+    expect(first.data.map((b) => b.id)).toEqual([ids[2], ids[1]]);
+    const second = await sy.batches.list({ after: first.last_id ?? '', limit: 2 });
+    expect(second.data.map((b) => b.id)).toEqual([ids[0]]);
+    expect(second.has_more).toBe(false);
+    expect((await failure(sy.batches.list({ limit: 0 }))).code).toBe('validation_failed');
   });
 });
 

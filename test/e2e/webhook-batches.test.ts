@@ -77,6 +77,49 @@ describe('batch.completed', () => {
   });
 });
 
+describe('batch.completed for a batch created from a file (OpenAI form)', () => {
+  it('is announced once, with the batch as GET answers it: OpenAI fields, unix created_at', async () => {
+    const { api } = await tenantWithSecret();
+    const url = receiver.on('/file-batch/done', () => ({ status: 200 }));
+    const line = {
+      custom_id: 'f1',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: MOCK_MODEL, messages: [{ role: 'user', content: 'from a file' }] },
+    };
+    const form = new FormData();
+    form.set('purpose', 'batch');
+    form.set('file', new Blob([`${JSON.stringify(line)}\n`]), 'in.jsonl');
+    const headers = { authorization: `Bearer ${api.key ?? ''}` };
+    const upload = await fetch(`${t.url}/v1/files`, { method: 'POST', headers, body: form });
+    const file = (await upload.json()) as { id: string };
+    const body = {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { source: 'webhook-test' },
+    };
+    const res = await api.post<Batch>(`/v1/batches?webhook_url=${encodeURIComponent(url)}`, body);
+    expect(res.status).toBe(200);
+    const [got] = await until('the batch event', () =>
+      receiver.at('/file-batch/done').length ? receiver.at('/file-batch/done') : undefined,
+    );
+    if (!got) throw new Error('no event');
+    const event = eventOf<Batch & { created_at: unknown; input_file_id: string }>(got);
+    expect(event.data).toMatchObject({
+      id: res.body.id,
+      status: 'completed',
+      input_file_id: file.id,
+      metadata: { source: 'webhook-test' },
+      request_counts: { total: 1, completed: 1, failed: 0 },
+      output_file_id: `file-${res.body.id}-output`,
+    });
+    expect(typeof event.data.created_at).toBe('number');
+    await settle();
+    expect(receiver.at('/file-batch/done')).toHaveLength(1);
+  });
+});
+
 describe('logs', () => {
   it('no webhook secret ever reaches the logs', () => {
     expect(secrets.length).toBeGreaterThan(1);

@@ -1,5 +1,6 @@
 import { CodedError, SwitchyardError, toProblem, type ErrorCode } from '@switchyard/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { openAiError } from './openai/openai-errors.ts';
 
 /** Fastify's own errors, by code, mapped onto the catalog. */
 const FASTIFY_CODES: Record<string, SwitchyardError['code']> = {
@@ -10,6 +11,14 @@ const FASTIFY_CODES: Record<string, SwitchyardError['code']> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_BAD_URL: 'route_not_found',
   FST_ERR_ASYNC_CONSTRAINT: 'invalid_header',
+  // @fastify/multipart (POST /v1/files)
+  FST_REQ_FILE_TOO_LARGE: 'file_too_large',
+  FST_FILES_LIMIT: 'validation_failed',
+  FST_PARTS_LIMIT: 'validation_failed',
+  FST_FIELDS_LIMIT: 'validation_failed',
+  FST_PROTO_VIOLATION: 'validation_failed',
+  FST_MP_PREMATURE_CLOSE: 'validation_failed',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
 };
 
 /** Other packages' codes that mean the request itself was wrong, mapped onto the catalog. */
@@ -48,6 +57,24 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
     .code(sy.status)
     .type('application/problem+json')
     .send(toProblem(sy, req.url.split('?')[0]));
+}
+
+/**
+ * The error handler of the routes OpenAI SDKs call besides Switchyard clients (`/v1/files`,
+ * `/v1/batches`): the same problem+json, with OpenAI's `error` object as an extension member, so
+ * an OpenAI SDK raises its usual exception with the message and Switchyard clients read `code`.
+ */
+export function installOpenAiCompatibleErrors(scope: FastifyInstance): void {
+  scope.setErrorHandler((err, req, reply) => {
+    const sy = toSwitchyardError(err);
+    if (sy.status >= 500 && sy.code !== 'redis_unavailable') req.log.error({ err }, 'request failed');
+    if (sy.retryAfterSeconds !== undefined) void reply.header('retry-after', String(sy.retryAfterSeconds));
+    const { error } = openAiError(sy.code, sy.message, sy.errors?.[0]?.path ?? null).body;
+    return reply
+      .code(sy.status)
+      .type('application/problem+json')
+      .send({ ...toProblem(sy, req.url.split('?')[0]), error });
+  });
 }
 
 /** Every error leaves as RFC 9457 problem+json with a stable code; nothing internal is echoed. */

@@ -1,8 +1,10 @@
 import { ERROR_CATALOG } from '@switchyard/contracts';
 import { z } from 'zod';
 import './openai/chat-body.ts'; // registers ChatCompletionsRequest in the schema registry
+import './batches/file-batch.ts'; // registers FileBatchRequest
 import { adminPaths } from './openapi-doc/admin-paths.ts';
 import { batchesPaths } from './openapi-doc/batches-paths.ts';
+import { filesPaths } from './openapi-doc/files-paths.ts';
 import { jobsPaths } from './openapi-doc/jobs-paths.ts';
 import { openaiPaths } from './openapi-doc/openai-paths.ts';
 import { opsPaths } from './openapi-doc/ops-paths.ts';
@@ -68,6 +70,6 @@ export function openApiDocument(): Record<string, unknown> {
         'BatchCompletedEvent',
       ),
     },
-    paths: { ...jobsPaths, ...openaiPaths, ...batchesPaths, ...opsPaths, ...adminPaths },
+    paths: { ...jobsPaths, ...openaiPaths, ...batchesPaths, ...filesPaths, ...opsPaths, ...adminPaths },
   };
 }

@@ -1,6 +1,6 @@
 import { attemptTtlSeconds, type Config } from '@switchyard/config';
 import { FairShare, TenantLoad } from '@switchyard/admission';
-import { BatchStore } from '@switchyard/batches';
+import { BatchStore, FileStore } from '@switchyard/batches';
 import { JobStore, JobWaiter } from '@switchyard/jobs';
 import { WebhookOutbox } from '@switchyard/webhooks';
 import { Ledger } from '@switchyard/ledger';
@@ -18,6 +18,7 @@ import { installTracing } from './tracing.ts';
 import { TenantRateLimit } from './rate-limit.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerBatchRoutes } from './routes/batches.ts';
+import { registerFileRoutes } from './routes/files.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerJobEventRoutes } from './routes/job-events.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
@@ -91,7 +92,9 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   const { retentionSeconds } = config.jobs;
   const webhooks = new WebhookOutbox({ redis, prefix, ...config.webhooks, retentionSeconds });
   const batches = new BatchStore({ redis, prefix, retentionSeconds, jobs: store, webhooks, load });
-  registerBatchRoutes(app, { config, batches, auth, tenants, load });
+  const files = new FileStore({ redis, prefix, ...config.files });
+  registerBatchRoutes(app, { config, batches, files, auth, tenants, load });
+  registerFileRoutes(app, { config, files, batches, auth });
   registerUsageRoutes(app, { ledger, auth });
   registerJobEventRoutes(app, { store, waiter, auth });
   registerChatRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });

@@ -1,4 +1,4 @@
-import type { BatchRecord } from '@switchyard/contracts';
+import type { BatchView } from '@switchyard/contracts';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Context } from './context.ts';
 
@@ -15,7 +15,7 @@ class Rate {
   }
 }
 
-const finished = (b: BatchRecord) => b.counts.succeeded + b.counts.failed + b.counts.canceled;
+const finished = (b: BatchView) => b.counts.succeeded + b.counts.failed + b.counts.canceled;
 
 function eta(remaining: number, rate: number): string {
   if (remaining === 0) return '0s';
@@ -29,7 +29,7 @@ function eta(remaining: number, rate: number): string {
 }
 
 /** One reading of a batch as a user reads it: done/total, jobs/s, ETA, failures, cost so far. */
-export function describeBatch(b: BatchRecord, rate: number): string {
+export function describeBatch(b: BatchView, rate: number): string {
   const done = finished(b);
   const failed = b.counts.failed + b.counts.canceled;
   return (
@@ -39,7 +39,7 @@ export function describeBatch(b: BatchRecord, rate: number): string {
 }
 
 export interface BatchProgress {
-  update(batch: BatchRecord): void;
+  update(batch: BatchView): void;
   stop(): void;
 }
 

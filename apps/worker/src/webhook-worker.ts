@@ -1,4 +1,3 @@
-import type { BatchRecord } from '@switchyard/batches';
 import type { JobStore } from '@switchyard/jobs';
 import {
   WEBHOOK_SECRET_FIELD,
@@ -6,7 +5,7 @@ import {
   type WebhookDelivery,
   type WebhookKeys,
 } from '@switchyard/webhooks';
-import type { JobRecord } from '@switchyard/contracts';
+import { viewOfBatch, type BatchRecord, type BatchView, type JobRecord } from '@switchyard/contracts';
 import { TargetForbiddenError, type PinnedTarget, type TargetGuard } from '@switchyard/scrape';
 import type { Logger } from '@switchyard/telemetry';
 import { Worker, type Job } from 'bullmq';
@@ -106,10 +105,13 @@ export class WebhookWorker {
     const attempt = job.attemptsMade + 1;
     const secret = await redis.hget(this.keys.tenant(d.tenantId), WEBHOOK_SECRET_FIELD);
     if (!secret) return this.drop(d, 'no_secret', 'webhook dropped: the tenant has no webhook secret');
-    const data: JobRecord | BatchRecord | undefined =
+    const batch =
+      d.type === 'batch.completed' ? await this.opts.batches.get(d.tenantId, d.subjectId) : undefined;
+    // The batch as GET /v1/batches/{id} answers it.
+    const data: JobRecord | BatchView | undefined =
       d.type === 'job.finished'
         ? await this.opts.jobs.find(d.tenantId, d.subjectId)
-        : await this.opts.batches.get(d.tenantId, d.subjectId);
+        : batch && viewOfBatch(batch);
     if (!data) return this.drop(d, 'expired', 'webhook dropped: its job or batch is past retention');
     const body = JSON.stringify({
       id: d.eventId,

@@ -103,4 +103,20 @@ describe('BatchStore: batch.completed', () => {
       code: 'idempotency_key_reused',
     });
   });
+
+  it('a cancelled batch is announced once its last job has stopped', async () => {
+    const t = tenant();
+    const { batch } = await submit(t, 2, { webhookUrl: HOOK });
+    const ids = await jobIds(t, batch.id);
+    const eventId = webhookEventId('batch.completed', batch.id, Date.parse(batch.created_at));
+    await batches.cancel(t, batch.id);
+    await batches.recordFinished(t, batch.id, ids[0] ?? '', 'canceled', 0);
+    expect(await outbox.queue.getJob(eventId)).toBeUndefined();
+    await batches.recordFinished(t, batch.id, ids[1] ?? '', 'canceled', 0);
+    expect((await batches.get(t, batch.id))?.status).toBe('cancelled');
+    expect((await outbox.queue.getJob(eventId))?.data).toMatchObject({
+      type: 'batch.completed',
+      subjectId: batch.id,
+    });
+  });
 });

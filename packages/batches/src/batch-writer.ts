@@ -43,6 +43,10 @@ export interface WriterDeps {
   batchTimeoutMs: number;
   /** The batch scripts (`defineScripts`); the writer runs `batch-finalize`. */
   run: ScriptRunner;
+  /** The tenant's batch index (`batchKeys(prefix).index(tenantId)`) and how long it is kept. */
+  index: { key: string; ttlSeconds: number };
+  /** No line's deadline is later than this (epoch ms): a file batch's completion window. */
+  deadlineAt?: number;
   /** The batch as `BatchStore.get` reads it. */
   read(): Promise<BatchRecord | undefined>;
   /** `BatchStore.announceIfCompleted`. */
@@ -82,6 +86,11 @@ export class BatchWriter {
     this.staging = this.keys.staging + randomBytes(8).toString('hex');
   }
 
+  /** True when the batch was already finalized under this id (an Idempotency-Key replay). */
+  get isReplay(): boolean {
+    return this.replayOf !== null;
+  }
+
   /** Adds an accepted line; true when a full chunk waits for `flush()`. */
   add(line: BatchLine): boolean {
     if (this.replayOf !== null) return false;
@@ -101,7 +110,7 @@ export class BatchWriter {
     const jobs = chunk.map(({ spec, customId, fingerprint }): NewJob => {
       const jobId = idempotentJobId(spec.lane, tenantId, `batch:${batchId}:${customId}`);
       entries.push(`${jobId} ${customId}`);
-      const deadline = deadlineOf(spec, now, deps.batchTimeoutMs);
+      const deadline = Math.min(deadlineOf(spec, now, deps.batchTimeoutMs), deps.deadlineAt ?? Infinity);
       return { jobId, spec, fingerprint, deadline, batch: { id: batchId, customId } };
     });
     // Job ids are deterministic, so enqueueing a chunk again (a replay repairing a request that
@@ -146,7 +155,14 @@ export class BatchWriter {
     if (this.replayOf !== null) return this.replayOf === fp ? 1 : -1;
     const { batch, jobs, done } = this.keys;
     const ttl = this.deps.retentionSeconds + Math.ceil(this.maxTimeoutMs / 1000);
-    const args = [fp, this.startedAt, s.total, s.accepted, s.rejected, ttl, this.webhookUrl ?? ''];
-    return Number(await this.deps.run('batch-finalize', [batch, this.staging, jobs, done], args));
+    const now = Math.floor(Date.now() / 1000);
+    const args = [fp, this.startedAt, s.total, s.accepted, s.rejected, ttl, this.webhookUrl ?? '', now];
+    const r = Number(await this.deps.run('batch-finalize', [batch, this.staging, jobs, done], args));
+    // The tenant's listing (GET /v1/batches); written before the batch is acknowledged.
+    if (r === 0) {
+      const { key, ttlSeconds } = this.deps.index;
+      await this.deps.redis.multi().zadd(key, this.startedAt, this.batchId).expire(key, ttlSeconds).exec();
+    }
+    return r;
   }
 }

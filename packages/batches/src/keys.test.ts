@@ -8,7 +8,9 @@ describe('BatchKeys', () => {
       jobs: 'sy:batch:{t1}:bt_1:jobs',
       done: 'sy:batch:{t1}:bt_1:done',
       staging: 'sy:batch:{t1}:bt_1:staging:',
+      rejected: 'sy:batch:{t1}:bt_1:rejected',
     });
+    expect(batchKeys('sy').index('t1')).toBe('sy:batches:{t1}');
   });
 
   it('refuses a prefix that is empty or has spaces or braces', () => {

@@ -1,4 +1,10 @@
-import type { BatchCreated, BatchRecord, BatchResultLine } from '@switchyard/contracts';
+import {
+  isBatchFinished,
+  type BatchCreated,
+  type BatchList,
+  type BatchResultLine,
+  type BatchView,
+} from '@switchyard/contracts';
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -86,25 +92,48 @@ export class Batches {
   }
 
   /** The batch's counts, cost and status. */
-  get(id: string, opts: { signal?: AbortSignal } = {}): Promise<BatchRecord> {
+  get(id: string, opts: { signal?: AbortSignal } = {}): Promise<BatchView> {
     return this.#http.json('GET', `/v1/batches/${encodeURIComponent(id)}`, {
       retryable: true,
       signal: opts.signal,
     });
   }
 
-  /** Polls the batch until it is completed, reporting each reading. */
+  /** Polls the batch until it has finished (completed, or cancelled, failed, expired), reporting each reading. */
   async wait(
     id: string,
-    opts: { intervalMs?: number; onProgress?: (batch: BatchRecord) => void; signal?: AbortSignal } = {},
-  ): Promise<BatchRecord> {
+    opts: { intervalMs?: number; onProgress?: (batch: BatchView) => void; signal?: AbortSignal } = {},
+  ): Promise<BatchView> {
     for (;;) {
       const batch = await this.get(id, { signal: opts.signal });
       opts.onProgress?.(batch);
-      if (batch.status === 'completed') return batch;
+      if (isBatchFinished(batch.status)) return batch;
       await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 1_000));
       opts.signal?.throwIfAborted();
     }
+  }
+
+  /**
+   * Cancels the batch's unfinished jobs. The batch reads `cancelling` until they have stopped, then
+   * `cancelled`; a batch that already finished is `batch_finished` (409).
+   */
+  cancel(id: string, opts: { signal?: AbortSignal } = {}): Promise<BatchView> {
+    return this.#http.json('POST', `/v1/batches/${encodeURIComponent(id)}/cancel`, {
+      retryable: true,
+      signal: opts.signal,
+    });
+  }
+
+  /**
+   * A page of the tenant's batches, newest first: `after` is the last id of the previous page
+   * (`last_id`), `limit` 1–100 (default 20); `has_more` tells whether another page follows.
+   */
+  list(opts: { after?: string; limit?: number; signal?: AbortSignal } = {}): Promise<BatchList> {
+    return this.#http.json('GET', '/v1/batches', {
+      query: { after: opts.after, limit: opts.limit },
+      retryable: true,
+      signal: opts.signal,
+    });
   }
 
   /**

@@ -148,6 +148,17 @@ export const ConfigSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Uploaded files (`POST /v1/files`, OpenAI's Files API), stored compressed in Redis. */
+    files: z
+      .strictObject({
+        /** Largest upload accepted, in bytes before compression (413 `file_too_large` above it). */
+        maxBytes: positiveInt().default(209_715_200),
+        /** Most lines a file may hold (413 `file_too_many_lines` above it); OpenAI's batch limit. */
+        maxLines: positiveInt().default(50_000),
+        /** How long an uploaded file is kept; a batch reads its input file once, when created. */
+        ttlSeconds: positiveInt().default(86_400),
+      })
+      .prefault({}),
     /** Signed completion webhooks (docs/webhooks.md). */
     webhooks: z
       .strictObject({

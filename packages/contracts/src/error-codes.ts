@@ -23,7 +23,14 @@ export const ERROR_CATALOG = {
   method_not_allowed: { status: 405, title: 'Method not allowed on this route', scope: 'request' },
   already_exists: { status: 409, title: 'A resource with that id already exists', scope: 'request' },
   job_finished: { status: 409, title: 'The job has already finished', scope: 'request' },
+  batch_finished: { status: 409, title: 'The batch has already finished', scope: 'request' },
   payload_too_large: { status: 413, title: 'The request body is too large', scope: 'request' },
+  file_too_large: { status: 413, title: 'The uploaded file exceeds the size limit', scope: 'request' },
+  file_too_many_lines: {
+    status: 413,
+    title: 'The uploaded file has more lines than allowed',
+    scope: 'request',
+  },
   unsupported_media_type: { status: 415, title: 'Unsupported Content-Type', scope: 'request' },
   idempotency_key_reused: {
     status: 422,

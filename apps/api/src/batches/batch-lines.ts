@@ -127,6 +127,12 @@ function modelErrors(spec: JobSpec, openAi: boolean, knownModel: (name: string) 
   return errors;
 }
 
+/** The line's `custom_id` when it is a valid one. */
+function customIdOf(value: unknown): string | undefined {
+  const cid = isObject(value) ? value.custom_id : undefined;
+  return typeof cid === 'string' && cid.length >= 1 && cid.length <= MAX_CUSTOM_ID_LENGTH ? cid : undefined;
+}
+
 /**
  * Validates one batch line: a Switchyard job spec (the POST /v1/jobs body, `lane` defaulting to
  * `batch`) or an OpenAI Batch API request line, either with a `custom_id`. Every problem of the
@@ -142,9 +148,7 @@ export function parseBatchLine(value: unknown, knownModel: (name: string) => boo
     };
   }
   const errors: FieldError[] = [];
-  const cid = value.custom_id;
-  const customId =
-    typeof cid === 'string' && cid.length >= 1 && cid.length <= MAX_CUSTOM_ID_LENGTH ? cid : undefined;
+  const customId = customIdOf(value);
   if (customId === undefined) {
     errors.push({ path: 'custom_id', message: `required: a string of 1–${MAX_CUSTOM_ID_LENGTH} characters` });
   }
@@ -188,7 +192,15 @@ export interface BatchIntakeOptions {
   webhooksAllowed?: boolean;
   /** Why a line's target may not be reached (scrape URLs), or undefined: rejected as target_forbidden. */
   targetRefusal?: (spec: JobSpec) => FieldError | undefined;
+  /** Only OpenAI Batch API request lines (a file batch): a job spec line is rejected. */
+  openAiOnly?: boolean;
 }
+
+const NOT_OPENAI: FieldError = {
+  path: '(root)',
+  message: 'expected an OpenAI batch request line: custom_id, method, url, body',
+};
+const isOpenAiLine = (v: unknown) => isObject(v) && ('method' in v || 'url' in v || 'body' in v);
 
 /**
  * Takes a batch's lines one at a time: validates each, rejects duplicate `custom_id`s (the first
@@ -231,7 +243,10 @@ export class BatchIntake {
     } else {
       value = raw.value;
     }
-    const parsed = parseBatchLine(value, this.opts.knownModel);
+    const parsed: ParsedLine =
+      this.opts.openAiOnly && !isOpenAiLine(value)
+        ? { ok: false, customId: customIdOf(value), code: 'validation_failed', errors: [NOT_OPENAI] }
+        : parseBatchLine(value, this.opts.knownModel);
     const { customId } = parsed;
     let duplicate: FieldError | undefined;
     if (customId !== undefined) {

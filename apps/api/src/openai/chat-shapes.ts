@@ -1,7 +1,7 @@
 import type { JobRecord } from '@switchyard/contracts';
 
 /** The OpenAI `chat.completion` object for a succeeded job. */
-export function chatCompletion(job: JobRecord) {
+export function chatCompletion(job: Pick<JobRecord, 'id' | 'created_at' | 'result'>) {
   const r = job.result?.type === 'completion' ? job.result : undefined;
   const usage = r?.usage ?? { input_tokens: 0, output_tokens: 0 };
   return {

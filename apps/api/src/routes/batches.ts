@@ -1,7 +1,7 @@
 import type { Config } from '@switchyard/config';
-import { SwitchyardError } from '@switchyard/contracts';
+import { isBatchFinished, SwitchyardError, viewOfBatch } from '@switchyard/contracts';
 import type { TenantLoad } from '@switchyard/admission';
-import type { BatchRecord, BatchResultLine, BatchStore, BatchWriter } from '@switchyard/batches';
+import type { BatchResultLine, BatchStore, BatchWriter, FileStore } from '@switchyard/batches';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
@@ -9,9 +9,13 @@ import {
   arrayLines,
   BatchIntake,
   splitLines,
+  type BatchIntakeOptions,
   type IntakeSummary,
   type RawLine,
 } from '../batches/batch-lines.ts';
+import { createFileBatch, isFileBatchBody } from '../batches/file-batch.ts';
+import { installOpenAiCompatibleErrors } from '../errors.ts';
+import { registerBatchLifecycleRoutes } from './batch-lifecycle.ts';
 import { parseIdempotencyKey } from '../headers.ts';
 import { TargetAdmission } from '../target-admission.ts';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
@@ -20,6 +24,8 @@ import { parseWebhookUrlParam, webhookSecretMissing } from '../webhook-admission
 export interface BatchRoutesDeps {
   config: Config;
   batches: BatchStore;
+  /** Uploaded files: the input of batches created in OpenAI's form (`input_file_id`). */
+  files: FileStore;
   auth: AuthDeps;
   tenants: TenantStore;
   /** Per-tenant job limits, checked before a batch's body is read. */
@@ -86,6 +92,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps)
   const read = { preHandler: requireScope('jobs:read', deps.auth) };
   // Encapsulated so the NDJSON parser only exists on these routes.
   void app.register(async (scope) => {
+    installOpenAiCompatibleErrors(scope);
     // NDJSON reaches the handler as the raw stream, read line by line: never buffered whole.
     scope.addContentTypeParser(NDJSON_TYPES, (req, payload, done) => {
       if (Number(req.headers['content-length']) > BATCH_LIMITS.ndjsonBytes) {
@@ -102,8 +109,9 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps)
       (req, reply) => createBatch(routes, req, reply),
     );
     scope.get<{ Params: { id: string } }>('/v1/batches/:id', read, async (req, reply) =>
-      reply.code(200).send(await findBatch(routes, req)),
+      reply.code(200).send(viewOfBatch(await findBatch(routes, req))),
     );
+    registerBatchLifecycleRoutes(scope, { batches: deps.batches, auth: deps.auth });
     scope.get<{ Params: { id: string }; Querystring: { offset?: string } }>(
       '/v1/batches/:id/results',
       read,
@@ -112,12 +120,35 @@ export function registerBatchRoutes(app: FastifyInstance, deps: BatchRoutesDeps)
   });
 }
 
-/** `POST /v1/batches`: admits the batch, reads its lines into a writer, finalizes it. */
+/**
+ * `POST /v1/batches`: admits the batch, reads its lines into a writer, finalizes it. A JSON object
+ * naming an uploaded file (`input_file_id`) is OpenAI's form; an array or NDJSON is Switchyard's.
+ */
 async function createBatch(routes: BatchRoutes, req: FastifyRequest, reply: FastifyReply) {
   const { batches } = routes;
   const tenantId = tenantOf(req);
   const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
   const webhookUrl = parseWebhookUrlParam(req.query);
+  if (isFileBatchBody(req.body)) {
+    const deps = {
+      ...routes,
+      admit: (tenant: string, url: string | undefined) => admitBatch(routes, tenant, url),
+      receive: (lines: AsyncIterable<RawLine>, allowed: boolean, writer: BatchWriter) =>
+        receiveLines(routes, lines, allowed, writer, fileBatchLimits(routes)),
+    };
+    const { batch, replayed } = await createFileBatch(deps, {
+      tenantId,
+      body: req.body,
+      idempotencyKey,
+      webhookUrl,
+    });
+    if (replayed) void reply.header('idempotent-replayed', 'true');
+    req.log.info(
+      { batchId: batch.id, total: batch.counts.total, fileId: batch.input_file_id },
+      'batch accepted',
+    );
+    return reply.code(200).send(viewOfBatch(batch));
+  }
   const webhooksAllowed = await admitBatch(routes, tenantId, webhookUrl);
   const lines = linesOf(req.body, routes.config.api.bodyLimitBytes);
   const writer = await batches.open(tenantId, { idempotencyKey, webhookUrl });
@@ -129,14 +160,14 @@ async function createBatch(routes: BatchRoutes, req: FastifyRequest, reply: Fast
   }
   const { batch, replayed } = await writer.finish(summary);
   if (replayed) void reply.header('idempotent-replayed', 'true');
-  const done = batch.status === 'completed';
+  const done = isBatchFinished(batch.status);
   if (!done) void reply.header('location', `/v1/batches/${batch.id}`);
   req.log.info(
     { batchId: batch.id, total: summary.total, accepted: summary.accepted, replayed },
     'batch accepted',
   );
   return reply.code(done ? 200 : 202).send({
-    ...batch,
+    ...viewOfBatch(batch),
     rejected_lines: summary.rejections,
     rejected_lines_truncated: summary.truncated,
   });
@@ -156,19 +187,29 @@ async function admitBatch(routes: BatchRoutes, tenantId: string, webhookUrl: str
   return webhooksAllowed;
 }
 
+type IntakeLimits = Pick<BatchIntakeOptions, 'maxLines' | 'maxRejectionsListed' | 'openAiOnly'>;
+
+/** A file batch takes OpenAI request lines only, and keeps every rejection for its error file. */
+const fileBatchLimits = ({ config }: BatchRoutes): IntakeLimits => ({
+  maxLines: config.files.maxLines,
+  maxRejectionsListed: config.files.maxLines,
+  openAiOnly: true,
+});
+
 /** Validates each line as it arrives and hands accepted ones to the writer, a chunk at a time. */
 async function receiveLines(
   routes: BatchRoutes,
   lines: AsyncIterable<RawLine> | Iterable<RawLine>,
   webhooksAllowed: boolean,
   writer: BatchWriter,
+  limits: IntakeLimits = BATCH_LIMITS,
 ): Promise<IntakeSummary> {
   const { knownModel, targets } = routes;
   const intake = new BatchIntake({
     knownModel,
     webhooksAllowed,
     targetRefusal: (spec) => targets.refusal(spec),
-    ...BATCH_LIMITS,
+    ...limits,
   });
   for await (const raw of guarded(lines)) {
     const line = intake.take(raw);
@@ -177,7 +218,7 @@ async function receiveLines(
   return intake.summary();
 }
 
-async function findBatch(routes: BatchRoutes, req: IdRequest): Promise<BatchRecord> {
+async function findBatch(routes: BatchRoutes, req: IdRequest) {
   const batch = await routes.batches.get(tenantOf(req), req.params.id);
   if (!batch) throw new SwitchyardError('not_found', `no batch ${req.params.id}`);
   return batch;

@@ -1,4 +1,4 @@
-import type { BatchCreated, BatchRecord } from '@switchyard/contracts';
+import { isBatchFinished, type BatchCreated, type BatchView } from '@switchyard/contracts';
 import { Command, Option } from 'commander';
 import { scanBatchFile, withLane, type FileScan } from '../batch-file.ts';
 import { contextOf, positiveInt, type Context } from '../context.ts';
@@ -25,8 +25,8 @@ function onInterrupt(ctx: Context, hint: string): void {
   interruptHint = hint;
 }
 
-/** Follows a batch until it completes, with a progress bar or status lines. */
-async function watch(ctx: Context, id: string, intervalMs: number): Promise<BatchRecord> {
+/** Follows a batch until it finishes (completed, cancelled...), with a progress bar or status lines. */
+async function watch(ctx: Context, id: string, intervalMs: number): Promise<BatchView> {
   onInterrupt(ctx, `the batch keeps running; watch it again with: switchyard batch watch ${id}`);
   const progress = batchProgress(ctx, Number(process.env.SWITCHYARD_STATUS_INTERVAL_MS ?? 5_000));
   try {
@@ -84,7 +84,7 @@ async function submit(file: string, opts: SubmitOptions, cmd: Command): Promise<
   await finish(ctx, done, opts.out);
 }
 
-async function finish(ctx: Context, batch: BatchRecord, out: string | undefined): Promise<void> {
+async function finish(ctx: Context, batch: BatchView, out: string | undefined): Promise<void> {
   if (out) {
     const { written, kept } = await downloadResults(ctx.client, batch.id, out);
     if (!ctx.json)
@@ -137,7 +137,7 @@ export function batchCommand(): Command {
     .action(async (id: string, opts: { out?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const b = await ctx.client.batches.get(id);
-      if (b.status !== 'completed' && !ctx.json)
+      if (!isBatchFinished(b.status) && !ctx.json)
         ctx.status(`batch ${id} is still running: ${describeBatch(b, 0)}`);
       const { written, kept } = await downloadResults(ctx.client, id, opts.out);
       if (opts.out && !ctx.json) ctx.status(`${kept + written} lines in ${opts.out}`);

@@ -4,7 +4,8 @@
   the batch hash remembers (kx) until when all three are known to live, and their TTLs are only
   looked at again once that is more than a minute short, not at every job.
 
-  KEYS[1] batch  hash  succeeded, failed, canceled (jobs), cost_nanos (nano-USD), kx (epoch s)
+  KEYS[1] batch  hash  succeeded, failed, canceled (jobs), cost_nanos (nano-USD), kx (epoch s),
+                       done_at (epoch s, when the last job of a finalized batch was counted)
   KEYS[2] done   hash  job id -> outcome
   KEYS[3] jobs   list  the batch's entries (only its TTL is touched)
 
@@ -32,6 +33,9 @@ if (tonumber(h[6]) or 0) < now + ttl - 60 then
 end
 if h[1] then
   local finished = (tonumber(h[3]) or 0) + (tonumber(h[4]) or 0) + (tonumber(h[5]) or 0)
-  if finished >= (tonumber(h[2]) or 0) then return 2 end
+  if finished >= (tonumber(h[2]) or 0) then
+    redis.call('HSETNX', KEYS[1], 'done_at', ARGV[5])
+    return 2
+  end
 end
 return 1
