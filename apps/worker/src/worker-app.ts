@@ -15,7 +15,7 @@ import type { Server } from 'node:http';
 import { Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
-import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
+import { ContentExtractor, TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { backoffStrategy } from './attempt/errors.ts';
 import { AttemptProcessor } from './attempt/processor.ts';
 import { AttemptState } from './attempt-state.ts';
@@ -29,6 +29,7 @@ import { FinalState } from './final-state.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress } from './pool-egress.ts';
 import { RetryBudget } from './retry-budget.ts';
+import { ScrapeCache } from './scrape-cache.ts';
 import { openStores, type WorkerStores } from './stores.ts';
 import { Upstreams } from './upstreams.ts';
 import { WebhookWorker } from './webhook-worker.ts';
@@ -63,6 +64,8 @@ export class WorkerApp {
   private mover: FairMover | undefined;
   private metricsServer: Server | undefined;
   private poolEgress: PoolEgress | undefined;
+  /** One pool of extraction threads per process, shared by every scrape it runs. */
+  private readonly extractor: ContentExtractor;
   readonly registry: Registry = createRegistry('worker');
   /** The pool this worker leases from (also used by tests and the standalone launcher). */
   pool: ProxyPool | undefined;
@@ -73,6 +76,8 @@ export class WorkerApp {
     const { concurrency, lanes } = opts.config.worker;
     const slots = lanes.reduce((sum, lane) => sum + concurrency[lane], 0);
     this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: Math.max(256, slots) });
+    const { threads, timeoutMs } = opts.config.scrape.extraction;
+    this.extractor = new ContentExtractor({ maxThreads: threads || undefined, timeoutMs });
   }
 
   private client(name: string, extra: RedisOptions = {}): Redis {
@@ -144,7 +149,7 @@ export class WorkerApp {
     return new AttemptProcessor({
       logger,
       policy: { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
-      upstreams: new Upstreams({ config, secrets }),
+      upstreams: new Upstreams({ config, secrets, extractor: this.extractor }),
       egress,
       cancels: new CancelFlags({ redis, prefix }),
       attempts: new AttemptState({ redis, prefix, ttlSeconds: attemptTtlSeconds(config) }),
@@ -158,6 +163,7 @@ export class WorkerApp {
       load: w.load,
       relays: new DeltaRelays({ redis, prefix }),
       metrics: w.metrics,
+      scrapeCache: new ScrapeCache({ redis, prefix, maxTtlSeconds: config.scrape.cache.maxTtlSeconds }),
     });
   }
 
@@ -256,6 +262,7 @@ export class WorkerApp {
         this.metricsServer?.close();
         await this.dispatcher.destroy();
         await this.webhookDispatcher.destroy();
+        void this.extractor.close().catch(() => undefined);
         return;
       }
       await this.mover?.stop();
@@ -269,6 +276,7 @@ export class WorkerApp {
       await Promise.all(this.clients.map((c) => c.quit().catch(() => c.disconnect())));
       await this.dispatcher.close();
       await this.webhookDispatcher.close();
+      await this.extractor.close();
       logger.info('worker stopped');
     })();
     return this.closing;

@@ -210,6 +210,22 @@ export const ConfigSchema = z
         /** Largest body kept; a larger one fails the job with `response_too_large`. */
         maxBytes: positiveInt().default(5_242_880),
         userAgent: z.string().default('Switchyard/0.1 (+https://switchyard.dev/bot)'),
+        /** Content extraction in worker threads (one pool per worker process). */
+        extraction: z
+          .strictObject({
+            /** Extraction threads per worker process; 0: one fewer than the cores, at least one. */
+            threads: z.number().int().min(0).max(64).default(0),
+            /** Per page, from when a thread starts on it; past it the job fails `extraction_timeout`. */
+            timeoutMs: positiveInt().default(10_000),
+          })
+          .prefault({}),
+        /** Reuse of results (`request.max_age_s`), stored in Redis per tenant. */
+        cache: z
+          .strictObject({
+            /** How long a stored result is kept, whatever `max_age_s` a request asks for. */
+            maxTtlSeconds: positiveInt().default(86_400),
+          })
+          .prefault({}),
         /** The SSRF guard for scrape targets and their redirects: `allowCidrs`, `allowPorts`. */
         ...SsrfPolicySchema.shape,
       })

@@ -7,6 +7,7 @@ import type { DeltaRelays } from '../delta-relay.ts';
 import type { EgressRouter } from '../egress-router.ts';
 import type { WorkerMetrics } from '../metrics.ts';
 import type { RetryBudget } from '../retry-budget.ts';
+import type { ScrapeCache } from '../scrape-cache.ts';
 import type { Upstreams } from '../upstreams.ts';
 
 /** What the processor's steps work with: a few collaborators, each an object with methods. */
@@ -29,4 +30,6 @@ export interface ProcessorDeps {
   /** Per-tenant job limits: a job stops counting as queued when its first attempt starts. */
   load?: Pick<TenantLoad, 'started'>;
   metrics?: WorkerMetrics;
+  /** Stored scrape results for `max_age_s` reuse, per tenant. */
+  scrapeCache?: Pick<ScrapeCache, 'get' | 'put'>;
 }

@@ -6,12 +6,13 @@ import { callUpstream } from './call-upstream.ts';
 import type { ProcessorDeps } from './deps.ts';
 import { JobRun } from './job-run.ts';
 import { recordFailure, recordSuccess } from './record-attempt.ts';
+import { reuseStoredScrape, storeForReuse } from './reuse-scrape.ts';
 import { settle } from './settle.ts';
 import { startAttempt } from './start-attempt.ts';
 
 /**
  * The BullMQ processor. One run of a job is at most one upstream attempt, in named steps:
- * `checkBeforeRun` → `acquireEgress` → `startAttempt` → `callUpstream` → `recordSuccess`, or
+ * `checkBeforeRun` → (`reuseStoredScrape`) → `acquireEgress` → `startAttempt` → `callUpstream` → `recordSuccess`, or
  * `recordFailure` → `settle`, where the retry authority decides what happens next.
  */
 export class AttemptProcessor {
@@ -29,10 +30,13 @@ export class AttemptProcessor {
   ): Promise<JobReturn> => {
     const run = new JobRun(job, this.deps);
     await checkBeforeRun(run);
+    const reused = await reuseStoredScrape(run);
+    if (reused) return reused;
     const grant = await acquireEgress(run, token);
     const attempt = await startAttempt(run, grant, signal);
     try {
       const out = await callUpstream(attempt);
+      await storeForReuse(run, out);
       return await recordSuccess(attempt, out);
     } catch (err) {
       const failure = await recordFailure(attempt, err);
