@@ -68,17 +68,30 @@ export const CompletionJobSpecSchema = z
 
 export const ProxyConstraintsSchema = z
   .strictObject({
-    tags: z.array(z.string().min(1).max(64)).max(16).optional(),
-    country: z.string().length(2).optional(),
-    session: z.string().min(1).max(128).optional(),
+    tags: z
+      .array(z.string().min(1).max(64))
+      .max(16)
+      .optional()
+      .describe('Lease only a proxy that has every one of these tags'),
+    country: z
+      .string()
+      .length(2)
+      .optional()
+      .describe('Lease only a proxy in this country (ISO 3166-1 alpha-2)'),
+    session: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('Sticky session: jobs with the same session leave by the same proxy while it is healthy'),
   })
   .meta({ id: 'ProxyConstraints' });
 
 export const ScrapeJobSpecSchema = z
   .strictObject({
-    type: z.literal('scrape'),
-    request: ScrapeRequestSchema,
-    proxy: ProxyConstraintsSchema.optional(),
+    type: z.literal('scrape').describe('A web page fetch'),
+    request: ScrapeRequestSchema.describe('What to fetch and what to return'),
+    proxy: ProxyConstraintsSchema.optional().describe('Which egress proxies the scrape may leave by'),
     ...common,
   })
   .meta({ id: 'ScrapeJobSpec' });
