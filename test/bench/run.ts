@@ -22,7 +22,15 @@ const DOC = `${root}docs/benchmarks.md`;
 /** Everything after this line in docs/benchmarks.md is hand-written and kept across runs. */
 const KEEP_MARKER = '<!-- hand-written below: kept when pnpm bench regenerates this file -->';
 
-const programs = ['round-trip', 'batch-throughput', 'memory', 'lane-isolation', 'pool-lease', 'extraction'];
+const programs = [
+  'round-trip',
+  'batch-throughput',
+  'memory',
+  'lane-isolation',
+  'pool-lease',
+  'extraction',
+  'extraction-latency',
+];
 
 const started = performance.now();
 const reports: ScenarioReport[] = [];
