@@ -15,7 +15,7 @@ import type { Server } from 'node:http';
 import { Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
-import { ContentExtractor, TargetGuard, TargetPolicy } from '@switchyard/scrape';
+import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { backoffStrategy } from './attempt/errors.ts';
 import { AttemptProcessor } from './attempt/processor.ts';
 import { AttemptState } from './attempt-state.ts';
@@ -28,6 +28,7 @@ import { EgressRouter } from './egress-router.ts';
 import { FinalState } from './final-state.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress } from './pool-egress.ts';
+import { ProcessExtractor } from './executors/scrape.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { ScrapeCache } from './scrape-cache.ts';
 import { openStores, type WorkerStores } from './stores.ts';
@@ -65,7 +66,7 @@ export class WorkerApp {
   private metricsServer: Server | undefined;
   private poolEgress: PoolEgress | undefined;
   /** One pool of extraction threads per process, shared by every scrape it runs. */
-  private readonly extractor: ContentExtractor;
+  private readonly extractor: ProcessExtractor;
   readonly registry: Registry = createRegistry('worker');
   /** The pool this worker leases from (also used by tests and the standalone launcher). */
   pool: ProxyPool | undefined;
@@ -76,8 +77,7 @@ export class WorkerApp {
     const { concurrency, lanes } = opts.config.worker;
     const slots = lanes.reduce((sum, lane) => sum + concurrency[lane], 0);
     this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: Math.max(256, slots) });
-    const { threads, timeoutMs } = opts.config.scrape.extraction;
-    this.extractor = new ContentExtractor({ maxThreads: threads || undefined, timeoutMs });
+    this.extractor = new ProcessExtractor(opts.config.scrape);
   }
 
   private client(name: string, extra: RedisOptions = {}): Redis {

@@ -8,9 +8,44 @@ import {
   scrapeResult,
   TargetGuard,
   TargetPolicy,
-  type ContentExtractor,
+  ContentExtractor,
+  type Extracted,
+  type ExtractInput,
 } from '@switchyard/scrape';
 import type { AttemptContext, AttemptSuccess } from './types.ts';
+
+/**
+ * The process's one pool of extraction threads (`scrape.extraction`), started by the first scrape
+ * that needs it, so a worker that only runs completions never starts threads. `WorkerApp` holds
+ * it and closes it on shutdown.
+ */
+export class ProcessExtractor {
+  readonly #cfg: Config['scrape'];
+  #pool: ContentExtractor | undefined;
+  #closed = false;
+
+  constructor(cfg: Config['scrape']) {
+    this.#cfg = cfg;
+  }
+
+  extract(input: ExtractInput, signal?: AbortSignal): Promise<Extracted> {
+    if (this.#closed) return Promise.reject(new Error('the extractor is closed'));
+    const { threads, timeoutMs } = this.#cfg.extraction;
+    // Every fetched body is within maxBytes: the thread heap is what limits extraction.
+    this.#pool ??= new ContentExtractor({
+      maxThreads: threads || undefined,
+      timeoutMs,
+      maxInputBytes: this.#cfg.maxBytes,
+    });
+    return this.#pool.extract(input, signal);
+  }
+
+  /** Lets running pages finish, then stops the threads. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#pool?.close();
+  }
+}
 
 /**
  * One scrape attempt: the fetch (conditional when the request says so), then the extraction in
