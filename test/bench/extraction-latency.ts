@@ -246,7 +246,7 @@ function report(r: {
       `${r.counts.ok} scrapes of the page succeeded and ${r.counts.failed} failed in ` +
         `${r.scrapingSeconds.toFixed(1)} s of scraping (${int(r.pagesDuring)} finished inside the ` +
         `${r.seconds.toFixed(1)} s measurement): a ${bytes(r.pageBytes)} page takes seconds of extraction, so the ` +
-        'thread was busy throughout; the extraction threads run at nice +10 (Linux), below the event loop',
+        'thread was busy throughout',
     ],
     quick: r.quick,
     machine: machine(r.redis),

@@ -1,7 +1,5 @@
 import { SwitchyardError } from '@switchyard/contracts';
 import { fixture, FIXTURES, longArticle } from '@switchyard/mock-upstream';
-import { readdirSync, readFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ContentExtractor, type ContentExtractorOptions } from './content-extractor.ts';
 import type { ExtractInput } from './formats.ts';
@@ -69,17 +67,6 @@ describe('ContentExtractor', () => {
     // CI box, where other processes take the CPU from this one now and then.
     expect(elapsed).toBeGreaterThan(1000);
     expect(delay).toBeLessThan(Math.min(150, elapsed / 10));
-  });
-
-  it('its threads run at nice +10 and the process keeps its own priority (Linux: nice is per thread)', async () => {
-    const before = getPriority(0);
-    await start().extract(article());
-    // Field 19 of /proc/<pid>/task/<tid>/stat is the task's nice value.
-    const nices = readdirSync('/proc/self/task').map((tid) =>
-      Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]),
-    );
-    expect(nices).toContain(10);
-    expect(getPriority(0)).toBe(before);
   });
 
   it('returns what extractContent returns, and leaves the caller’s body usable', async () => {

@@ -5,24 +5,9 @@
  * but drops its `code`, so the extractor rebuilds the `SwitchyardError` on its side.
  */
 import { CodedError } from '@switchyard/contracts';
-import { setPriority } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { extractContent } from '../extract/extract-content.ts';
 import type { Extracted, ExtractInput } from '../extract/formats.ts';
-
-/**
- * Extraction yields the CPU to the process's event loop (and to other processes): a lower
- * priority (nice +10) for this thread only. On Linux the nice value belongs to the thread; other
- * systems would lower the whole process, so they keep the default. Lowering needs no privilege.
- */
-export const THREAD_NICE = 10;
-if (process.platform === 'linux') {
-  try {
-    setPriority(0, THREAD_NICE);
-  } catch {
-    // A sandbox that forbids it leaves the thread at the process's priority.
-  }
-}
 
 export interface ThreadTask {
   input: ExtractInput;
