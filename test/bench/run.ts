@@ -29,6 +29,7 @@ const programs = [
   'lane-isolation',
   'pool-lease',
   'extraction',
+  'extraction-latency',
   'politeness',
   'cli-batch',
 ];

@@ -48,10 +48,10 @@ describe('submitting and reading jobs over HTTP', () => {
     expect(job.cost.usd).toBeCloseTo(expected / 1e9, 12);
   });
 
-  it('a scrape job runs to succeeded with the page body', async () => {
+  it('a scrape job with the v1 format: text runs to succeeded with the page body', async () => {
     const res = await api.post<JobRecord>(
       '/v1/jobs',
-      { type: 'scrape', lane: 'interactive', request: { url: `${site.url}/page/7` } },
+      { type: 'scrape', lane: 'interactive', request: { url: `${site.url}/page/7`, format: 'text' } },
       { prefer: 'wait=10' },
     );
     expect(res.status).toBe(200);

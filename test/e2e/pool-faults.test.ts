@@ -64,6 +64,9 @@ describe('proxy pool under faults', () => {
   it('a 429 cools down only that (proxy, host) pair; the proxy keeps serving other hosts', async () => {
     const [only] = fleet.proxies;
     await useProxies([only!.id]);
+    // The worker's first scrape starts its extraction thread (seconds on a busy machine): warm it,
+    // so page/1 and page/2 below reach site A within the limit's second.
+    await finished((await scrape(`${siteB.url}/page/0`)).body.id);
     siteA.setRateLimit({ perIpPerSecond: 1, retryAfterSeconds: 2 });
     try {
       expect((await finished((await scrape(`${siteA.url}/page/1`)).body.id)).status).toBe('succeeded');

@@ -1,3 +1,4 @@
+import { SwitchyardError } from '@switchyard/contracts';
 import { UpstreamBadResponseError, UpstreamHttpError } from '@switchyard/providers';
 import { ResponseTooLargeError, TargetForbiddenError, TargetLookupError } from '@switchyard/scrape';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,28 @@ describe('classify', () => {
       direct,
       'client_fault',
       'response_too_large',
+    ],
+    // Extraction failures are the page's, whatever the proxy: never retried, their code kept.
+    [
+      'extraction unsupported_content_type → client_fault',
+      new SwitchyardError('unsupported_content_type', 'x'),
+      proxied,
+      'client_fault',
+      'unsupported_content_type',
+    ],
+    [
+      'extraction extraction_timeout → client_fault',
+      new SwitchyardError('extraction_timeout', 'x'),
+      proxied,
+      'client_fault',
+      'extraction_timeout',
+    ],
+    [
+      'extraction extraction_too_large → client_fault',
+      new SwitchyardError('extraction_too_large', 'x'),
+      proxied,
+      'client_fault',
+      'extraction_too_large',
     ],
     [
       'headers timeout → upstream_fault',

@@ -16,7 +16,7 @@ const proxy = (id: string, pricePerGbUsd: number, tags: string[] = []): ProxySpe
 const scrape = (proxyConstraints?: { tags?: string[] }): EgressRequest => ({
   spec: {
     type: 'scrape',
-    request: { url: 'https://shop.test/', method: 'GET', format: 'text' },
+    request: { url: 'https://shop.test/', method: 'GET', format: 'text', only_main_content: true },
     lane: 'batch',
     priority: 0,
     timeout_ms: 10_000,

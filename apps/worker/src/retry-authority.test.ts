@@ -86,6 +86,11 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
     fail('deadline', 'upstream_error', NO_FIT),
   ],
   ['a client fault is never retried', CLIENT_FAULT, fail('not_retryable', 'upstream_rejected', 'a 400')],
+  [
+    'an extraction failure is never retried, through the pool or not',
+    { outcome: 'client_fault', code: 'extraction_timeout', message: 'slow', egressRotates: true },
+    fail('not_retryable', 'extraction_timeout', 'slow'),
+  ],
   ['a canceled job is never retried', CANCELED, fail('not_retryable', 'canceled', 'the job was canceled')],
   ['the last allowed attempt is final', { attempt: 3 }, fail('attempts_exhausted', 'upstream_error', FAULT)],
   [

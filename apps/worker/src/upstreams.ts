@@ -1,5 +1,6 @@
 import type { Config } from '@switchyard/config';
 import type { JobSpec } from '@switchyard/contracts';
+import type { ContentExtractor } from '@switchyard/scrape';
 import { completionExecutor } from './executors/completion.ts';
 import { scrapeExecutor } from './executors/scrape.ts';
 import type { AttemptContext, AttemptSuccess } from './executors/types.ts';
@@ -8,6 +9,8 @@ export interface UpstreamsOptions {
   config: Pick<Config, 'models' | 'scrape'>;
   /** Provider API keys by env var name, read once by main.ts. */
   secrets: Record<string, string | undefined>;
+  /** The process's extraction threads: scrapes turn pages into markdown, links, metadata there. */
+  extractor: Pick<ContentExtractor, 'extract'>;
 }
 
 /** The upstreams a job can call: the configured models (completions) and the web (scrapes). */
@@ -19,7 +22,7 @@ export class Upstreams {
   constructor(opts: UpstreamsOptions) {
     this.models = opts.config.models;
     this.completion = completionExecutor({ models: opts.config.models, secrets: opts.secrets });
-    this.scrape = scrapeExecutor(opts.config.scrape);
+    this.scrape = scrapeExecutor(opts.config.scrape, opts.extractor);
   }
 
   /** One call of one attempt, no retries; `model` is the model in use (a fallback, maybe). */

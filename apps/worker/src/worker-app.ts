@@ -29,7 +29,9 @@ import { FinalState } from './final-state.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress, poolPacing } from './pool-egress.ts';
 import { ScrapePoliteness } from './politeness.ts';
+import { ProcessExtractor } from './executors/scrape.ts';
 import { RetryBudget } from './retry-budget.ts';
+import { ScrapeCache } from './scrape-cache.ts';
 import { openStores, type WorkerStores } from './stores.ts';
 import { Upstreams } from './upstreams.ts';
 import { WebhookWorker } from './webhook-worker.ts';
@@ -64,6 +66,8 @@ export class WorkerApp {
   private mover: FairMover | undefined;
   private metricsServer: Server | undefined;
   private poolEgress: PoolEgress | undefined;
+  /** One pool of extraction threads per process, shared by every scrape it runs. */
+  private readonly extractor: ProcessExtractor;
   readonly registry: Registry = createRegistry('worker');
   /** The pool this worker leases from (also used by tests and the standalone launcher). */
   pool: ProxyPool | undefined;
@@ -74,6 +78,7 @@ export class WorkerApp {
     const { concurrency, lanes } = opts.config.worker;
     const slots = lanes.reduce((sum, lane) => sum + concurrency[lane], 0);
     this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: Math.max(256, slots) });
+    this.extractor = new ProcessExtractor(opts.config.scrape);
   }
 
   private client(name: string, extra: RedisOptions = {}): Redis {
@@ -146,7 +151,7 @@ export class WorkerApp {
     return new AttemptProcessor({
       logger,
       policy: { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
-      upstreams: new Upstreams({ config, secrets }),
+      upstreams: new Upstreams({ config, secrets, extractor: this.extractor }),
       egress,
       cancels: new CancelFlags({ redis, prefix }),
       attempts: new AttemptState({ redis, prefix, ttlSeconds: attemptTtlSeconds(config) }),
@@ -167,6 +172,7 @@ export class WorkerApp {
         leaseMarginMs: config.pool.leaseMarginMs,
         logger,
       }),
+      scrapeCache: new ScrapeCache({ redis, prefix, maxTtlSeconds: config.scrape.cache.maxTtlSeconds }),
     });
   }
 
@@ -265,6 +271,7 @@ export class WorkerApp {
         this.metricsServer?.close();
         await this.dispatcher.destroy();
         await this.webhookDispatcher.destroy();
+        void this.extractor.close().catch(() => undefined);
         return;
       }
       await this.mover?.stop();
@@ -278,6 +285,7 @@ export class WorkerApp {
       await Promise.all(this.clients.map((c) => c.quit().catch(() => c.disconnect())));
       await this.dispatcher.close();
       await this.webhookDispatcher.close();
+      await this.extractor.close();
       logger.info('worker stopped');
     })();
     return this.closing;

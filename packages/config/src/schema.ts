@@ -1,26 +1,8 @@
 import { z } from 'zod';
+import { ScrapeConfigSchema } from './scrape-schema.ts';
+import { positiveInt, SsrfPolicySchema } from './primitives.ts';
 
-const positiveInt = () => z.number().int().positive();
-
-/**
- * An SSRF guard's policy (docs/security.md), the same shape for scrape targets (`scrape.*`) and
- * webhook receivers (`webhooks.*`): public unicast addresses only, unless a CIDR is allow-listed,
- * on the allowed ports only.
- */
-export const SsrfPolicySchema = z.strictObject({
-  /** CIDRs that may be reached although loopback, private or link-local, e.g. `127.0.0.0/8`. */
-  allowCidrs: z
-    .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'a CIDR such as 10.0.0.0/8 or fd00::/8' }))
-    .max(1_000)
-    .default([]),
-  /** Ports a target (and every redirect hop) may use, or `any`. */
-  allowPorts: z
-    .union([z.literal('any'), z.array(z.number().int().min(1).max(65535)).min(1)], {
-      error: 'a list of ports (1-65535) or "any"',
-    })
-    .default([80, 443, 8080, 8443]),
-});
-export type SsrfPolicy = z.infer<typeof SsrfPolicySchema>;
+export { SsrfPolicySchema, type SsrfPolicy } from './primitives.ts';
 
 /** A model as clients name it, mapped to the provider that serves it. */
 export const ModelConfigSchema = z.strictObject({
@@ -234,50 +216,7 @@ export const ConfigSchema = z
           .prefault({}),
       })
       .prefault({}),
-    scrape: z
-      .strictObject({
-        /** `pool` leases an egress proxy for every scrape; `direct` dials targets from the worker. */
-        egress: z.enum(['pool', 'direct']).default('pool'),
-        /** Per-attempt timeout for a scrape. */
-        timeoutMs: positiveInt().default(30_000),
-        /** Largest body kept; a larger one fails the job with `response_too_large`. */
-        maxBytes: positiveInt().default(5_242_880),
-        userAgent: z.string().default('Switchyard/0.1 (+https://switchyard.dev/bot)'),
-        /** The SSRF guard for scrape targets and their redirects: `allowCidrs`, `allowPorts`. */
-        ...SsrfPolicySchema.shape,
-        /** robots.txt (RFC 9309), fetched per origin and cached in Redis for the whole fleet. */
-        robots: z
-          .strictObject({
-            /** Off: robots.txt is neither fetched nor obeyed (only for fleets scraping their own sites). */
-            enabled: z.boolean().default(true),
-            /** The product token matched (case-insensitively) against `User-agent:` lines. */
-            userAgent: z
-              .string()
-              .regex(/^[A-Za-z_-]{1,64}$/, 'a product token: letters, _ and -')
-              .default('Switchyard'),
-            ttlSeconds: positiveInt().default(86_400),
-            /** After a 5xx, 429 or unreachable robots.txt nothing is allowed this long; jobs wait. */
-            unreachableRetryMs: positiveInt().default(60_000),
-            /** Only this much of a robots.txt is read (RFC 9309: at least 500 KiB). */
-            maxBytes: positiveInt().default(512_000),
-          })
-          .prefault({}),
-        /** Per-host politeness, counted in Redis across every worker and proxy. */
-        perHost: z
-          .strictObject({
-            enabled: z.boolean().default(true),
-            /** Requests in flight to one host at once (robots.txt fetches included). */
-            maxConcurrency: positiveInt().max(1_000).default(2),
-            /** Least time between the starts of two requests to one host. */
-            minIntervalMs: z.number().int().min(0).default(500),
-            /** A robots.txt `Crawl-delay` raises the interval, up to this. */
-            maxDelayMs: positiveInt().default(10_000),
-            /** A 429 or 503 with Retry-After pauses the host for the fleet, for at most this long. */
-            maxPauseMs: positiveInt().default(300_000),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
+    scrape: ScrapeConfigSchema,
     models: z
       .record(z.string().regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'a model name'), ModelConfigSchema)
       .prefault({}),

@@ -7,6 +7,7 @@ export * from './jobs.ts';
 export * from './lanes.ts';
 export * from './outcomes.ts';
 export * from './problem.ts';
+export * from './scrape.ts';
 export * from './tenants.ts';
 export * from './webhook-signature.ts';
 export * from './usage.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CompletionRequestSchema, UsageSchema } from './completion.ts';
 import { CostSchema } from './cost.ts';
 import { LaneSchema } from './lanes.ts';
+import { ScrapeRequestSchema, ScrapeResultSchema } from './scrape.ts';
 
 export const PRIORITY_MIN = 1;
 export const PRIORITY_MAX = 10;
@@ -65,34 +66,32 @@ export const CompletionJobSpecSchema = z
   })
   .meta({ id: 'CompletionJobSpec' });
 
-export const ScrapeRequestSchema = z
-  .strictObject({
-    url: z
-      .string()
-      .max(8192)
-      .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
-    method: z.enum(['GET', 'HEAD']).default('GET'),
-    headers: z
-      .record(z.string().min(1).max(256), z.string().max(8192))
-      .refine((h) => Object.keys(h).length <= 64, { message: 'at most 64 headers' })
-      .optional(),
-    format: z.enum(['text', 'raw']).default('text').describe('`text`: body as UTF-8 text; `raw`: base64'),
-  })
-  .meta({ id: 'ScrapeRequest' });
-
 export const ProxyConstraintsSchema = z
   .strictObject({
-    tags: z.array(z.string().min(1).max(64)).max(16).optional(),
-    country: z.string().length(2).optional(),
-    session: z.string().min(1).max(128).optional(),
+    tags: z
+      .array(z.string().min(1).max(64))
+      .max(16)
+      .optional()
+      .describe('Lease only a proxy that has every one of these tags'),
+    country: z
+      .string()
+      .length(2)
+      .optional()
+      .describe('Lease only a proxy in this country (ISO 3166-1 alpha-2)'),
+    session: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('Sticky session: jobs with the same session leave by the same proxy while it is healthy'),
   })
   .meta({ id: 'ProxyConstraints' });
 
 export const ScrapeJobSpecSchema = z
   .strictObject({
-    type: z.literal('scrape'),
-    request: ScrapeRequestSchema,
-    proxy: ProxyConstraintsSchema.optional(),
+    type: z.literal('scrape').describe('A web page fetch'),
+    request: ScrapeRequestSchema.describe('What to fetch and what to return'),
+    proxy: ProxyConstraintsSchema.optional().describe('Which egress proxies the scrape may leave by'),
     ...common,
   })
   .meta({ id: 'ScrapeJobSpec' });
@@ -121,18 +120,6 @@ export const CompletionResultSchema = z
   })
   .meta({ id: 'CompletionResult' });
 export type CompletionResult = z.infer<typeof CompletionResultSchema>;
-
-export const ScrapeResultSchema = z
-  .object({
-    type: z.literal('scrape'),
-    url: z.string().describe('The final URL after redirects'),
-    status: z.number().int(),
-    content_type: z.string().nullable(),
-    body: z.string().describe('UTF-8 text, or base64 when format is raw'),
-    bytes: z.number().int().nonnegative(),
-  })
-  .meta({ id: 'ScrapeResult' });
-export type ScrapeResult = z.infer<typeof ScrapeResultSchema>;
 
 export const JobResultSchema = z.discriminatedUnion('type', [CompletionResultSchema, ScrapeResultSchema]);
 export type JobResult = z.infer<typeof JobResultSchema>;

@@ -2,6 +2,7 @@ export { startMockLlm, DEFAULT_MOCK_MODELS, LATENCY_HEADER } from './mock-llm.ts
 export type { MockLlm, MockLlmOptions, Latency } from './mock-llm.ts';
 export { startMockSite } from './mock-site.ts';
 export { fixture, FIXTURES, longArticle } from './fixtures.ts';
+export { FIXTURE_LAST_MODIFIED, validatorsOf } from './conditional.ts';
 export type { FixtureName } from './fixtures.ts';
 export type { MockSite, MockSiteOptions, Outage } from './mock-site.ts';
 export { maxConcurrency, startGaps } from './request-log.ts';

@@ -120,6 +120,21 @@ describe('mock site', () => {
     expect((await fetch(`${s.url}/fixtures/..%2Fpackage.json`)).status).toBe(404);
   });
 
+  it('fixtures carry an ETag and Last-Modified, and answer a matching conditional request 304 with no body', async () => {
+    const s = await start();
+    const first = await send(`${s.url}/fixtures/article.html`);
+    const etag = String(first.headers.etag);
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(first.headers['last-modified']).toBe('Wed, 01 Oct 2025 12:00:00 GMT');
+    const again = await send(`${s.url}/fixtures/article.html`, { headers: { 'if-none-match': etag } });
+    expect([again.status, again.body, again.headers.etag]).toEqual([304, '', etag]);
+    const since = { 'if-modified-since': String(first.headers['last-modified']) };
+    expect((await send(`${s.url}/fixtures/article.html`, { headers: since })).status).toBe(304);
+    const stale = await send(`${s.url}/fixtures/article.html`, { headers: { 'if-none-match': '"old"' } });
+    expect([stale.status, stale.body.length]).toEqual([200, first.body.length]);
+    expect(s.stats().requests).toBe(4);
+  });
+
   it('longArticle grows the article fixture to the asked size, boilerplate and all', () => {
     const page = longArticle(200_000);
     expect(page.length).toBeGreaterThanOrEqual(200_000);

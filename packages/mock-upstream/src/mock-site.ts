@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fixture, FIXTURES, isFixtureName } from './fixtures.ts';
+import { notModified, validatorsOf } from './conditional.ts';
+import { fixture, FIXTURES, isFixtureName, type FixtureName } from './fixtures.ts';
 import { listen, pause } from './http-server.ts';
 import { IpPolicy, type RateLimitConfig } from './ip-policy.ts';
 import { challengeHtml, DEFAULT_ROBOTS_TXT, pageHtml, simpleHtml } from './site-pages.ts';
@@ -167,7 +168,7 @@ class MockSiteServer {
     }
     if (first === 'fixtures' && second !== undefined && rest.length === 0) {
       if (!isFixtureName(second)) return x.notFound();
-      return send(200, FIXTURES[second], fixture(second));
+      return sendFixture(x, second);
     }
     if (url.pathname === '/slow') return slow(x);
     if (url.pathname === '/redirect') return redirect(x);
@@ -185,6 +186,15 @@ class MockSiteServer {
     }
     x.notFound();
   }
+}
+
+/** A fixture with its ETag and Last-Modified; 304 (no body) when the request's validators match. */
+function sendFixture(x: Exchange, name: FixtureName): void {
+  const body = fixture(name);
+  const v = validatorsOf(body);
+  const headers = { etag: v.etag, 'last-modified': v.lastModified };
+  if (notModified(x.req.headers, v)) return x.send(304, FIXTURES[name], '', headers);
+  x.send(200, FIXTURES[name], body, headers);
 }
 
 /** `/slow?ms=N`: answers after N ms (default 1000). */

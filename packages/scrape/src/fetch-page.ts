@@ -1,4 +1,3 @@
-import type { ScrapeResult } from '@switchyard/contracts';
 import { UpstreamHttpError, parseRetryAfter } from '@switchyard/providers';
 import { request, type Dispatcher } from 'undici';
 import { ResponseTooLargeError, TooManyRedirectsError } from './errors.ts';
@@ -8,7 +7,6 @@ export interface FetchPageOptions {
   url: string;
   method: 'GET' | 'HEAD';
   headers?: Record<string, string>;
-  format: 'text' | 'raw';
   timeoutMs: number;
   maxBytes: number;
   userAgent: string;
@@ -23,6 +21,21 @@ export interface FetchPageOptions {
    */
   guard: TargetGuard;
 }
+
+/** One final response (after redirects), its body as received. */
+export interface FetchedPage {
+  /** The final URL after redirects. */
+  url: string;
+  status: number;
+  contentType: string | null;
+  body: Buffer;
+  etag: string | null;
+  lastModified: string | null;
+  contentLanguage: string | null;
+}
+
+const header = (value: string | string[] | undefined): string | null =>
+  typeof value === 'string' ? value : null;
 
 /** The caller's headers minus Host: the Host header is always the hop URL's own. */
 function callerHeaders(headers: Record<string, string> | undefined): Record<string, string> {
@@ -56,9 +69,9 @@ async function readCapped(
  * Fetches one page: redirects followed by hand (each hop checked by the guard and pinned to the
  * address it checked), a byte cap enforced while streaming, one timeout for the whole call (DNS
  * included), no retries. 403/407/429/5xx throw UpstreamHttpError for the worker to classify;
- * other statuses are a result.
+ * other statuses (304 included) are a result.
  */
-export async function fetchPage(opts: FetchPageOptions): Promise<ScrapeResult> {
+export async function fetchPage(opts: FetchPageOptions): Promise<FetchedPage> {
   const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
   const maxRedirects = opts.maxRedirects ?? 5;
   let url = new URL(opts.url);
@@ -80,7 +93,9 @@ export async function fetchPage(opts: FetchPageOptions): Promise<ScrapeResult> {
       bodyTimeout: opts.timeoutMs,
     });
     const location = res.headers.location;
-    if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
+    // A 304 is an answer (the page is unchanged), never a redirect.
+    const redirect = res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304;
+    if (redirect && typeof location === 'string') {
       await res.body.dump();
       if (hop >= maxRedirects) throw new TooManyRedirectsError(maxRedirects);
       url = new URL(location, url);
@@ -92,15 +107,15 @@ export async function fetchPage(opts: FetchPageOptions): Promise<ScrapeResult> {
         retryAfterMs: parseRetryAfter(res.headers['retry-after']),
       });
     }
-    const buf = await readCapped(res.body, opts.maxBytes, opts.truncate);
-    const contentType = res.headers['content-type'];
+    const body = await readCapped(res.body, opts.maxBytes, opts.truncate);
     return {
-      type: 'scrape',
       url: url.toString(),
       status: res.statusCode,
-      content_type: typeof contentType === 'string' ? contentType : null,
-      body: opts.format === 'raw' ? buf.toString('base64') : buf.toString('utf8'),
-      bytes: buf.length,
+      contentType: header(res.headers['content-type']),
+      body,
+      etag: header(res.headers.etag),
+      lastModified: header(res.headers['last-modified']),
+      contentLanguage: header(res.headers['content-language']),
     };
   }
 }

@@ -5,6 +5,7 @@ export * from './extract/in-thread.ts';
 export * from './extract/formats.ts';
 export { normalizeForHash } from './extract/normalize.ts';
 export * from './fetch-page.ts';
+export * from './scrape-result.ts';
 export * from './target-guard.ts';
 export * from './target-policy.ts';
 export * from './politeness/host-gate.ts';

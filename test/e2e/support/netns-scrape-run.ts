@@ -130,10 +130,14 @@ async function rebinding(proxy: FleetProxy): Promise<NetnsReport['rebinding']> {
   for (const [mode, dispatcher] of ways) {
     try {
       const page = await fetchPage({
-        ...{ url: 'http://rebind.test:8080/echo', method: 'GET', format: 'text', userAgent: 'netns' },
+        ...{ url: 'http://rebind.test:8080/echo', method: 'GET', userAgent: 'netns' },
         ...{ timeoutMs: 5_000, maxBytes: 65_536, dispatcher, signal: new AbortController().signal, guard },
       });
-      out.push({ mode, host: (JSON.parse(page.body) as { host: string }).host, error: null });
+      out.push({
+        mode,
+        host: (JSON.parse(page.body.toString('utf8')) as { host: string }).host,
+        error: null,
+      });
     } catch (err) {
       out.push({ mode, host: null, error: String(err) });
     }
@@ -263,7 +267,7 @@ async function main(): Promise<NetnsReport> {
         const { api } = await t.tenant();
         for (const c of input.cases) {
           const seen = proxy.stats.requests + proxy.stats.connects;
-          const body = { type: 'scrape', lane: 'interactive', request: { url: c.url } };
+          const body = { type: 'scrape', lane: 'interactive', request: { url: c.url, format: 'text' } };
           const posted = await api.post<{ id?: string; code?: string }>('/v1/jobs', body);
           let job: (JobRecord & { attempt_log?: { outcome: string }[] }) | undefined;
           if (posted.status === 202 || posted.status === 200) {
@@ -278,7 +282,7 @@ async function main(): Promise<NetnsReport> {
             status: job?.status ?? null,
             attempts: job?.attempts ?? 0,
             outcomes: job?.attempt_log?.map((a) => a.outcome) ?? [],
-            echo: result?.status === 200 ? (JSON.parse(result.body) as NetnsOutcome['echo']) : null,
+            echo: result?.status === 200 ? (JSON.parse(result.body ?? '') as NetnsOutcome['echo']) : null,
             proxyRequests: proxy.stats.requests + proxy.stats.connects - seen,
           });
         }

@@ -8,6 +8,7 @@ import type { EgressRouter } from '../egress-router.ts';
 import type { ScrapePoliteness } from '../politeness.ts';
 import type { WorkerMetrics } from '../metrics.ts';
 import type { RetryBudget } from '../retry-budget.ts';
+import type { ScrapeCache } from '../scrape-cache.ts';
 import type { Upstreams } from '../upstreams.ts';
 
 /** What the processor's steps work with: a few collaborators, each an object with methods. */
@@ -32,4 +33,6 @@ export interface ProcessorDeps {
   metrics?: WorkerMetrics;
   /** Scrapes: robots.txt and per-host politeness, shared by the fleet (absent: neither). */
   politeness?: ScrapePoliteness;
+  /** Stored scrape results for `max_age_s` reuse, per tenant. */
+  scrapeCache?: Pick<ScrapeCache, 'get' | 'put'>;
 }

@@ -7,12 +7,14 @@ import { callUpstream } from './call-upstream.ts';
 import type { ProcessorDeps } from './deps.ts';
 import { JobRun } from './job-run.ts';
 import { recordFailure, recordSuccess } from './record-attempt.ts';
+import { reuseStoredScrape, storeForReuse } from './reuse-scrape.ts';
 import { settle } from './settle.ts';
 import { startAttempt } from './start-attempt.ts';
 
 /**
  * The BullMQ processor. One run of a job is at most one upstream attempt, in named steps:
- * `checkBeforeRun` → `awaitHost` (scrapes) around `acquireEgress` → `startAttempt` → `callUpstream` → `recordSuccess`, or
+ * `checkBeforeRun` → (`reuseStoredScrape`) → `awaitHost` (scrapes) around `acquireEgress` → `startAttempt` →
+ * `callUpstream` → `recordSuccess`, or
  * `recordFailure` → `settle`, where the retry authority decides what happens next.
  */
 export class AttemptProcessor {
@@ -30,10 +32,13 @@ export class AttemptProcessor {
   ): Promise<JobReturn> => {
     const run = new JobRun(job, this.deps);
     await checkBeforeRun(run);
+    const reused = await reuseStoredScrape(run);
+    if (reused) return reused;
     const grant = await awaitHost(run, token, () => acquireEgress(run, token));
     const attempt = await startAttempt(run, grant, signal);
     try {
       const out = await callUpstream(attempt);
+      await storeForReuse(run, out);
       return await recordSuccess(attempt, out);
     } catch (err) {
       const failure = await recordFailure(attempt, err);

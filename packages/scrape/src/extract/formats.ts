@@ -1,6 +1,7 @@
-/** What a scrape can return besides the fetch itself; `markdown` is the default. */
-export const SCRAPE_FORMATS = ['markdown', 'text', 'html', 'raw', 'links', 'metadata'] as const;
-export type ScrapeFormat = (typeof SCRAPE_FORMATS)[number];
+import type { ScrapeFormat } from '@switchyard/contracts';
+
+// The formats are part of the API: contracts defines them.
+export { SCRAPE_FORMATS, type ScrapeFormat } from '@switchyard/contracts';
 
 /** One fetched response, as the fetch left it. */
 export interface ExtractInput {

@@ -33,7 +33,6 @@ export async function fetchRobotsTxt(opts: FetchRobotsOptions): Promise<RobotsFe
     const page = await fetchPage({
       url: `${opts.origin}/robots.txt`,
       method: 'GET',
-      format: 'text',
       timeoutMs: opts.timeoutMs,
       maxBytes: opts.maxBytes,
       truncate: true,
@@ -42,8 +41,10 @@ export async function fetchRobotsTxt(opts: FetchRobotsOptions): Promise<RobotsFe
       signal: opts.signal,
       guard: opts.guard,
     });
-    if (page.status >= 200 && page.status < 300) return { kind: 'rules', text: page.body, bytes: page.bytes };
-    return { kind: 'allow_all', status: page.status, bytes: page.bytes };
+    const bytes = page.body.length;
+    if (page.status >= 200 && page.status < 300)
+      return { kind: 'rules', text: page.body.toString('utf8'), bytes };
+    return { kind: 'allow_all', status: page.status, bytes };
   } catch (err) {
     if (err instanceof UpstreamHttpError) {
       if (err.status === 429 || err.status >= 500)
