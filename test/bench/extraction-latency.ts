@@ -22,8 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { Api } from '../e2e/support/api.ts';
 import {
-  completionRequest,
-  MOCK_MODEL,
+  interactiveJob,
   redisVersion,
   startBenchStack,
   startBenchWorker,
@@ -86,25 +85,7 @@ export async function extractionLatency(opts: { quick: boolean }): Promise<Scena
   });
   const worker = await startBenchWorker(bench.config);
   const agent = new Agent({ connections: 8 });
-  const body = JSON.stringify({
-    type: 'completion',
-    lane: 'interactive',
-    request: completionRequest('hi', MOCK_MODEL),
-  });
-  const interactive = async () => {
-    const res = await request(`${bench.url}/v1/jobs`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${bench.key}`,
-        prefer: 'wait=30',
-      },
-      body,
-      dispatcher: agent,
-    });
-    const job = (await res.body.json()) as { status: string };
-    if (job.status !== 'succeeded') throw new Error(`interactive job ${job.status}`);
-  };
+  const interactive = interactiveJob(bench, agent);
   const measure = async () => {
     const s: number[] = [];
     for (let i = 0; i < samples; i++) s.push(await timeIt(interactive));

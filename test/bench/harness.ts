@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { Api } from '../e2e/support/api.ts';
 import { MOCK_MODEL, MOCK_PRICE, testConfig } from '../e2e/support/stack.ts';
 import { startWorkerProcess, writeConfigFile, type WorkerProcess } from '../e2e/support/worker-process.ts';
@@ -51,6 +51,35 @@ export async function startBenchStack(opts: {
   });
   if (tenant.status !== 201 || key.status !== 201) throw new Error('could not create the bench tenant');
   return { url: stack.url, config, stack, key: key.body.key, close: () => stack.close() };
+}
+
+/**
+ * One interactive completion through `POST /v1/jobs` with `Prefer: wait`, as a latency sample:
+ * resolves when the job succeeded, throws otherwise.
+ */
+export function interactiveJob(
+  bench: Pick<BenchStack, 'url' | 'key'>,
+  agent: Dispatcher,
+): () => Promise<void> {
+  const body = JSON.stringify({
+    type: 'completion',
+    lane: 'interactive',
+    request: completionRequest('hi'),
+  });
+  return async () => {
+    const res = await request(`${bench.url}/v1/jobs`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${bench.key}`,
+        prefer: 'wait=30',
+      },
+      body,
+      dispatcher: agent,
+    });
+    const job = (await res.body.json()) as { status: string };
+    if (job.status !== 'succeeded') throw new Error(`interactive job ${job.status}`);
+  };
 }
 
 /** `apps/worker` as its own process with this config (`args`: e.g. `['--lanes', 'batch']`). */

@@ -11,9 +11,10 @@
 import { startMockLlm } from '@switchyard/mock-upstream';
 import { startRedis } from '@switchyard/test-kit';
 import { Redis } from 'ioredis';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import {
   completionRequest,
+  interactiveJob,
   MOCK_MODEL,
   redisVersion,
   startBenchStack,
@@ -41,25 +42,7 @@ export async function laneIsolation(opts: { quick: boolean }): Promise<ScenarioR
     await startBenchWorker(bench.config, ['--lanes', 'batch']),
   ];
   const agent = new Agent({ connections: 8 });
-  const body = JSON.stringify({
-    type: 'completion',
-    lane: 'interactive',
-    request: completionRequest('hi', MOCK_MODEL),
-  });
-  const interactive = async () => {
-    const res = await request(`${bench.url}/v1/jobs`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${bench.key}`,
-        prefer: 'wait=30',
-      },
-      body,
-      dispatcher: agent,
-    });
-    const job = (await res.body.json()) as { status: string };
-    if (job.status !== 'succeeded') throw new Error(`interactive job ${job.status}`);
-  };
+  const interactive = interactiveJob(bench, agent);
   const measure = async () => {
     const s: number[] = [];
     for (let i = 0; i < samples; i++) s.push(await timeIt(interactive));
