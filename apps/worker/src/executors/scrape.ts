@@ -19,6 +19,7 @@ export function scrapeExecutor(cfg: Config['scrape']) {
       dispatcher: ctx.dispatcher,
       signal: ctx.signal,
       guard,
+      beforeSend: ctx.beforeSend,
     });
     return { result, costNanos: 0, bytes: result.bytes };
   };

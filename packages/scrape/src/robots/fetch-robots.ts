@@ -14,6 +14,8 @@ export interface FetchRobotsOptions {
   /** Only this much is read; the rest is ignored (RFC 9309 2.5: at least 500 KiB). */
   maxBytes: number;
   signal: AbortSignal;
+  /** Awaited right before the request is sent (see FetchPageOptions.beforeSend). */
+  beforeSend?: () => Promise<void>;
 }
 
 /** What one fetch of a robots.txt found (RFC 9309 2.3.1). */
@@ -41,6 +43,7 @@ export async function fetchRobotsTxt(opts: FetchRobotsOptions): Promise<RobotsFe
       dispatcher: opts.dispatcher,
       signal: opts.signal,
       guard: opts.guard,
+      beforeSend: opts.beforeSend,
     });
     if (page.status >= 200 && page.status < 300) return { kind: 'rules', text: page.body, bytes: page.bytes };
     return { kind: 'allow_all', status: page.status, bytes: page.bytes };
