@@ -91,8 +91,10 @@ export class ScrapePoliteness {
   }
 
   /**
-   * Reports that the request of `lease` leaves now (the host's interval counts from here). A
-   * failed report is logged and the request goes: the reservation holds the host until released.
+   * Reports that the request of `lease` leaves now (the host's interval counts from here). Not
+   * awaited by the send: the report is written to Redis before the request is handed to undici,
+   * and commands on one connection run in order, so it lands before this lease's release. A
+   * failed report is logged: the reservation then holds the host until released.
    */
   async started(lease: HostLease): Promise<void> {
     await this.gate?.started(lease).catch((err: unknown) => {
@@ -110,7 +112,7 @@ export class ScrapePoliteness {
   }
 
   /** Fetches the origin's robots.txt through the attempt's dispatcher and the SSRF guard. */
-  fetchRobots(origin: string, dispatcher: Dispatcher, beforeSend?: () => Promise<void>): Promise<RobotsFetch> {
+  fetchRobots(origin: string, dispatcher: Dispatcher, beforeSend?: () => void): Promise<RobotsFetch> {
     const { scrape } = this.opts;
     return fetchRobotsTxt({
       origin,

@@ -23,10 +23,11 @@ export interface FetchPageOptions {
    */
   guard: TargetGuard;
   /**
-   * Awaited right before the first request is handed to undici (after DNS and the guard): the
-   * per-host gate counts its interval from here, so nothing slow may run between it and the send.
+   * Called right before the first request is handed to undici, in the same tick (after DNS and
+   * the guard): the per-host gate counts its interval from here. Not awaited, so no event-loop turn
+   * (and no wait on a loaded machine) comes between it and the send.
    */
-  beforeSend?: () => Promise<void>;
+  beforeSend?: () => void;
 }
 
 /** The caller's headers minus Host: the Host header is always the hop URL's own. */
@@ -71,7 +72,7 @@ export async function fetchPage(opts: FetchPageOptions): Promise<ScrapeResult> {
     // The request names the checked IP; Host (and so TLS SNI and the certificate check) keeps
     // the name. Neither undici nor a proxy resolves the name again.
     const target = await opts.guard.check(url, { signal, redirect: hop > 0 });
-    if (hop === 0) await opts.beforeSend?.();
+    if (hop === 0) opts.beforeSend?.();
     const res = await request(target.connectUrl, {
       method: opts.method,
       headers: {

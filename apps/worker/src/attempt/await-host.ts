@@ -90,7 +90,7 @@ async function takeSlot(
 function holdingSlot(grant: EgressGrant, p: ScrapePoliteness, lease: HostLease): EgressGrant {
   return {
     ...grant,
-    beforeSend: () => p.started(lease),
+    beforeSend: () => void p.started(lease),
     async release(report) {
       await grant.release(report);
       const hostSaidWait = report.outcome === 'rate_limited' || report.outcome === 'upstream_fault';
@@ -115,7 +115,7 @@ async function fetchRobots(run: JobRun, token: string | undefined, at: RobotsFet
   const { p, origin, grant, lease } = at;
   let fetched: RobotsFetch;
   try {
-    fetched = await p.fetchRobots(origin, grant.dispatcher, lease && (() => p.started(lease)));
+    fetched = await p.fetchRobots(origin, grant.dispatcher, lease && (() => void p.started(lease)));
   } catch (err) {
     if (err instanceof TargetLookupError) return true;
     await robotsFailed(run, token, at, err);

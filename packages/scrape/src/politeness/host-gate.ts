@@ -98,8 +98,9 @@ export class HostGate {
 
   /**
    * Reports that the request of `lease` is being sent now: the host's next start is an interval
-   * after this (not after the grant). Call it right before the request leaves; until then (or the
-   * lease expires) no other start to the host is granted.
+   * after this (not after the grant). Call it right before the request leaves, without waiting
+   * for it (the start is when Redis runs it); until then (or the lease expires) no other start to
+   * the host is granted.
    */
   async started(lease: HostLease): Promise<void> {
     const keys = [this.keys.hostState(lease.host)];

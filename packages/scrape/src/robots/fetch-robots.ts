@@ -14,8 +14,8 @@ export interface FetchRobotsOptions {
   /** Only this much is read; the rest is ignored (RFC 9309 2.5: at least 500 KiB). */
   maxBytes: number;
   signal: AbortSignal;
-  /** Awaited right before the request is sent (see FetchPageOptions.beforeSend). */
-  beforeSend?: () => Promise<void>;
+  /** Called right before the request is sent (see FetchPageOptions.beforeSend). */
+  beforeSend?: () => void;
 }
 
 /** What one fetch of a robots.txt found (RFC 9309 2.3.1). */
