@@ -20,7 +20,12 @@ afterAll(async () => {
 const gate = (name: string, maxConcurrency = 2, leaseTtlMs = 10_000) =>
   new HostGate({ redis, prefix: `${handle.prefix}-${name}`, maxConcurrency, leaseTtlMs });
 
-async function reserveOrThrow(g: HostGate, host: string, job: string, intervalMs: number): Promise<HostLease> {
+async function reserveOrThrow(
+  g: HostGate,
+  host: string,
+  job: string,
+  intervalMs: number,
+): Promise<HostLease> {
   const c = await g.claim(host, job, { intervalMs });
   if (!c.granted) throw new Error(`${job} was not granted: ${JSON.stringify(c)}`);
   return c.lease;
