@@ -3,7 +3,8 @@
  * scrape (both off) in the same run. Two stacks (API + worker in this process, direct egress) on
  * one Redis: `plain` with robots.txt and per-host politeness off, `polite` with both on and the
  * interval 0, so no scrape waits for its host and what is left is the checks themselves (robots.txt
- * verdict from the cache, the tenant's exemption, the host-claim and host-release scripts).
+ * verdict from the cache, the tenant's exemption, the host-claim, host-start and host-release
+ * scripts).
  * Sequential `POST /v1/jobs` with `Prefer: wait`, the two stacks interleaved so drift hits both;
  * then the first scrape of new origins, where the polite stack also fetches robots.txt.
  *

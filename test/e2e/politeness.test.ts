@@ -16,12 +16,12 @@ import { startWorkerProcess, writeConfigFile, type WorkerProcess } from './suppo
 const INTERVAL_MS = 250;
 const MAX_CONCURRENCY = 2;
 /**
- * Redis hands out starts at least INTERVAL_MS apart; the site sees each one a little after its
- * grant (the egress lease, the attempt's bookkeeping, the proxy hop), so a gap at the site can be
- * shorter by the difference of two such delays: a few ms once a worker is warm, up to ~100 ms for
- * the first request of a freshly started worker process. The average gap has no such allowance.
+ * Redis keeps reported sends at least INTERVAL_MS apart (the worker reports right before undici
+ * sends); the site sees each one a little after its report (the Redis reply, undici's dispatch, the
+ * proxy hop), so a gap at the site can be shorter by the difference of two such delays, however
+ * long the worker took between grant and send. The average gap has no such allowance.
  */
-const DELIVERY_JITTER_MS = 100;
+const DELIVERY_JITTER_MS = 30;
 
 let fleet: ProxyFleet;
 let site: MockSite;

@@ -10,6 +10,8 @@ export interface EgressGrant {
   /** Price of the bytes through this egress, in nano-USD per byte (0 for direct). */
   nanosPerByte: number;
   release(report: { outcome: Outcome; bytes: number; retryAfterMs?: number }): Promise<void>;
+  /** Set when the attempt holds a host slot: called right before its request leaves. */
+  beforeSend?: () => void;
 }
 
 export interface EgressExhausted {

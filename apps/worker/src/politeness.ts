@@ -90,6 +90,18 @@ export class ScrapePoliteness {
     return this.gate?.claim(host, jobId, opts);
   }
 
+  /**
+   * Reports that the request of `lease` leaves now (the host's interval counts from here). Not
+   * awaited by the send: the report is written to Redis before the request is handed to undici,
+   * and commands on one connection run in order, so it lands before this lease's release. A
+   * failed report is logged: the reservation then holds the host until released.
+   */
+  async started(lease: HostLease): Promise<void> {
+    await this.gate?.started(lease).catch((err: unknown) => {
+      this.opts.logger.warn({ err, host: lease.host }, 'host start report failed');
+    });
+  }
+
   /** Gives a slot back; a Retry-After (429 or 503) pauses the host for the fleet, capped. */
   async release(lease: HostLease, retryAfterMs?: number, fromEnd = false): Promise<void> {
     const pauseMs = Math.min(retryAfterMs ?? 0, this.opts.scrape.perHost.maxPauseMs);
@@ -100,7 +112,7 @@ export class ScrapePoliteness {
   }
 
   /** Fetches the origin's robots.txt through the attempt's dispatcher and the SSRF guard. */
-  fetchRobots(origin: string, dispatcher: Dispatcher): Promise<RobotsFetch> {
+  fetchRobots(origin: string, dispatcher: Dispatcher, beforeSend?: () => void): Promise<RobotsFetch> {
     const { scrape } = this.opts;
     return fetchRobotsTxt({
       origin,
@@ -110,6 +122,7 @@ export class ScrapePoliteness {
       timeoutMs: scrape.timeoutMs,
       maxBytes: scrape.robots.maxBytes,
       signal: new AbortController().signal,
+      beforeSend,
     });
   }
 

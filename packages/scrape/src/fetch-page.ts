@@ -20,6 +20,12 @@ export interface FetchPageOptions {
    * pins the hop's connection to the address it checked.
    */
   guard: TargetGuard;
+  /**
+   * Called right before the first request is handed to undici, in the same tick (after DNS and
+   * the guard): the per-host gate counts its interval from here. Not awaited, so no event-loop turn
+   * (and no wait on a loaded machine) comes between it and the send.
+   */
+  beforeSend?: () => void;
 }
 
 /** One final response (after redirects), its body as received. */
@@ -79,6 +85,7 @@ export async function fetchPage(opts: FetchPageOptions): Promise<FetchedPage> {
     // The request names the checked IP; Host (and so TLS SNI and the certificate check) keeps
     // the name. Neither undici nor a proxy resolves the name again.
     const target = await opts.guard.check(url, { signal, redirect: hop > 0 });
+    if (hop === 0) opts.beforeSend?.();
     const res = await request(target.connectUrl, {
       method: opts.method,
       headers: {

@@ -8,7 +8,7 @@ const LUA_DIR = luaDir('scrape', import.meta.url);
 
 /**
  * Registers every scrape script under `src/lua/` on the client (EVALSHA, falling back to EVAL once
- * per connection): `host-claim`, `host-release`.
+ * per connection): `host-claim`, `host-start`, `host-release`.
  */
 export function defineScripts(redis: Redis | Cluster): ScriptRunner {
   return defineLuaScripts(

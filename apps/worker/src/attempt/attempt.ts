@@ -81,6 +81,7 @@ export class Attempt implements AttemptSlot {
       signal: signal ?? new AbortController().signal,
       dispatcher: grant.dispatcher,
       onDelta: relay ? (text) => relay.delta(text) : undefined,
+      beforeSend: grant.beforeSend,
     };
     // Ids and outcomes only: no prompt, URL or body.
     this.span = startSpan(`switchyard.attempt ${spec.type}`, {

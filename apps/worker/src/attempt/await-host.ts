@@ -31,6 +31,11 @@ export async function awaitHost(
     const robots = decideRobots({ verdict, until, token: p.token, now: Date.now(), deadline: run.deadline });
     if (robots.action !== 'run') await stop(run, token, robots, 'robots_unreachable');
     const lease = await takeSlot(run, token, p, url.hostname, { intervalMs: p.intervalMs(answer), resume });
+    // robots.txt is stored before its slot is given back: a job granted after it finds it here.
+    if (lease && answer.kind === 'unknown' && (await p.robots(url, run.tenantId)).kind !== 'unknown') {
+      await p.release(lease);
+      continue;
+    }
     let grant: EgressGrant;
     try {
       grant = await acquire();
@@ -85,6 +90,7 @@ async function takeSlot(
 function holdingSlot(grant: EgressGrant, p: ScrapePoliteness, lease: HostLease): EgressGrant {
   return {
     ...grant,
+    beforeSend: () => void p.started(lease),
     async release(report) {
       await grant.release(report);
       const hostSaidWait = report.outcome === 'rate_limited' || report.outcome === 'upstream_fault';
@@ -109,7 +115,7 @@ async function fetchRobots(run: JobRun, token: string | undefined, at: RobotsFet
   const { p, origin, grant, lease } = at;
   let fetched: RobotsFetch;
   try {
-    fetched = await p.fetchRobots(origin, grant.dispatcher);
+    fetched = await p.fetchRobots(origin, grant.dispatcher, lease && (() => void p.started(lease)));
   } catch (err) {
     if (err instanceof TargetLookupError) return true;
     await robotsFailed(run, token, at, err);
@@ -119,11 +125,11 @@ async function fetchRobots(run: JobRun, token: string | undefined, at: RobotsFet
   const bytes = fetched.kind === 'unreachable' ? 0 : fetched.bytes;
   const limited = fetched.kind === 'unreachable' && fetched.status === 429;
   const outcome = fetched.kind !== 'unreachable' ? 'ok' : limited ? 'rate_limited' : 'upstream_fault';
+  await p.store(origin, fetched);
   await grant.release({ outcome, bytes, retryAfterMs });
   // The page comes next from this job: an interval after robots.txt ended, however late it left.
   if (lease) await p.release(lease, retryAfterMs, true);
   run.deps.metrics?.robotsFetches.inc({ result: fetched.kind });
-  await p.store(origin, fetched);
   return false;
 }
 
@@ -135,6 +141,7 @@ async function fetchRobots(run: JobRun, token: string | undefined, at: RobotsFet
 async function robotsFailed(run: JobRun, token: string | undefined, at: RobotsFetchSlot, err: unknown) {
   const { p, origin, grant, lease } = at;
   const failure = classify(err, { canceled: false, viaProxy: grant.viaProxy });
+  if (failure.outcome !== 'proxy_fault') await p.store(origin, { kind: 'unreachable' });
   await grant.release({ outcome: failure.outcome, bytes: 0 });
   if (lease) await p.release(lease);
   run.deps.metrics?.robotsFetches.inc({ result: failure.outcome });
@@ -143,5 +150,4 @@ async function robotsFailed(run: JobRun, token: string | undefined, at: RobotsFe
     const input = { waitMs: run.deps.policy.backoffMs, beforeDeadline: true, reason };
     await stop(run, token, decideHostWait({ ...input, now: Date.now(), deadline: run.deadline }), reason);
   }
-  await p.store(origin, { kind: 'unreachable' });
 }

@@ -69,6 +69,7 @@ export function scrapeExecutor(cfg: Config['scrape'], extractor: Pick<ContentExt
       dispatcher: ctx.dispatcher,
       signal: ctx.signal,
       guard,
+      beforeSend: ctx.beforeSend,
     });
     const bytes = page.body.byteLength;
     if (page.status === 304) return { result: notModifiedResult(page, req), costNanos: 0, bytes };

@@ -13,6 +13,8 @@ export interface AttemptContext {
   dispatcher: Dispatcher;
   /** Set for streaming jobs: receives content deltas as the upstream sends them. */
   onDelta?: (text: string) => void;
+  /** Scrapes: called right before the request leaves (the per-host gate's start report). */
+  beforeSend?: () => void;
 }
 
 /** Runs one attempt of one kind of job: one upstream call, no retries. */

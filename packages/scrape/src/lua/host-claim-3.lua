@@ -4,9 +4,15 @@
   Tickets are spaced at least the interval apart (plus a little slack, so a late start does not
   push every later ticket back), so waiting jobs wake one at a time, in the order they asked.
 
+  Two-phase starts: a grant only reserves the host's next start. The worker reports the moment it
+  sends (host-start-1.lua) and `last` is that report, not the grant, so the interval holds between
+  starts as the site sees them whatever the worker did between grant and send. While a reservation
+  has not reported (`pend`, alive as long as its lease), no other start is granted (interval > 0).
+
   KEYS[1] host state hash: next (next free ticket, ms), repair (next free slot for a due ticket
-          that could not start), last (last start, ms), paused (no start before, ms),
-          lat (average request duration, ms)
+          that could not start), last (last reported start, ms), paused (no start before,
+          ms), lat (average request duration, ms), pend (lease id of the reservation that has not
+          reported its start yet)
   KEYS[2] leases sorted set: lease id -> expiry (ms)
   KEYS[3] tickets sorted set: job id -> ticket (ms)
 
@@ -19,7 +25,7 @@
   ARGV[7] idle TTL (ms) of the keys, and how long an unclaimed ticket is kept past its time
   ARGV[8] "1": the job was just served (its robots.txt fetch): it asks as if its ticket were due
 
-  Returns {1, now} when the job starts now (now: the start, Redis time in ms);
+  Returns {1, now} when the job may start now (now: the grant, Redis time in ms);
           {0, waitMs, reason} when it holds a ticket waitMs from now;
           {-1, waitMs, reason} when the first free slot is past the deadline (nothing is held).
   reason: "paused" (Retry-After), "concurrency" (all slots busy) or "interval".
@@ -35,7 +41,7 @@ local idle = tonumber(ARGV[7])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - idle)
 local inflight = redis.call('ZCARD', KEYS[2])
-local s = redis.call('HMGET', KEYS[1], 'next', 'repair', 'last', 'paused', 'lat')
+local s = redis.call('HMGET', KEYS[1], 'next', 'repair', 'last', 'paused', 'lat', 'pend')
 local nextFree = tonumber(s[1]) or 0
 local repair = tonumber(s[2]) or 0
 local last = tonumber(s[3])
@@ -47,6 +53,11 @@ if interval > 0 then slack = math.max(5, math.floor(interval / 20)) end
 local spacing = math.max(interval + slack, math.floor(lat / maxc))
 local open = math.max(now, paused)
 if last then open = math.max(open, last + interval) end
+-- The last grant has not sent yet: the next start is at least an interval after it will.
+local pend = s[6]
+if interval > 0 and pend and redis.call('ZSCORE', KEYS[2], pend) then
+  open = math.max(open, now + interval + slack)
+end
 local ticket = tonumber(redis.call('ZSCORE', KEYS[3], job))
 if not ticket and ARGV[8] == '1' then ticket = now end
 
@@ -66,7 +77,7 @@ if ticket and ticket > now then return {0, ticket - now, reason} end
 if open <= now and inflight < maxc and (ticket or nextFree <= now) then
   redis.call('ZREM', KEYS[3], job)
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), ARGV[2])
-  redis.call('HSET', KEYS[1], 'last', now)
+  if interval > 0 then redis.call('HSET', KEYS[1], 'pend', ARGV[2]) end
   if not ticket then redis.call('HSET', KEYS[1], 'next', math.max(nextFree, now + spacing)) end
   keep(math.max(nextFree, repair, now + tonumber(ARGV[5])))
   return {1, now}

@@ -20,13 +20,25 @@ afterAll(async () => {
 const gate = (name: string, maxConcurrency = 2, leaseTtlMs = 10_000) =>
   new HostGate({ redis, prefix: `${handle.prefix}-${name}`, maxConcurrency, leaseTtlMs });
 
-async function grantOrThrow(g: HostGate, host: string, job: string, intervalMs: number): Promise<HostLease> {
+async function reserveOrThrow(
+  g: HostGate,
+  host: string,
+  job: string,
+  intervalMs: number,
+): Promise<HostLease> {
   const c = await g.claim(host, job, { intervalMs });
   if (!c.granted) throw new Error(`${job} was not granted: ${JSON.stringify(c)}`);
   return c.lease;
 }
 
-describe('HostGate (host-claim-3.lua, host-release-2.lua)', () => {
+/** A grant whose request is sent at once (its start reported). */
+async function grantOrThrow(g: HostGate, host: string, job: string, intervalMs: number): Promise<HostLease> {
+  const lease = await reserveOrThrow(g, host, job, intervalMs);
+  await g.started(lease);
+  return lease;
+}
+
+describe('HostGate (host-claim-3.lua, host-start-1.lua, host-release-2.lua)', () => {
   it('the first request starts at once; later jobs get tickets one interval apart, in the order they asked', async () => {
     const g = gate('tickets');
     await grantOrThrow(g, 'a.example', 'j0', 1_000);
@@ -62,6 +74,45 @@ describe('HostGate (host-claim-3.lua, host-release-2.lua)', () => {
     await g.release(b);
     await sleep(third.granted ? 0 : third.waitMs);
     expect((await g.claim('a.example', 'j2', { intervalMs: 0 })).granted).toBe(true);
+  });
+
+  it('a grant that has not sent yet holds the next start back; the interval runs from the send', async () => {
+    const g = gate('two-phase');
+    const first = await reserveOrThrow(g, 'a.example', 'j0', 100);
+    const grantedAt = first.startedAt;
+    await sleep(150); // the worker is slow between its grant and its send
+    const held = await g.claim('a.example', 'j1', { intervalMs: 100 });
+    expect(held).toMatchObject({ granted: false, reason: 'interval' });
+    await g.started(first);
+    expect(first.startedAt - grantedAt).toBeGreaterThanOrEqual(150);
+    const early = await g.claim('a.example', 'j2', { intervalMs: 100 });
+    expect(early.granted).toBe(false);
+    await sleep(held.granted ? 0 : held.waitMs);
+    for (;;) {
+      const c = await g.claim('a.example', 'j1', { intervalMs: 100 });
+      if (c.granted) {
+        await g.started(c.lease);
+        expect(c.lease.startedAt - first.startedAt).toBeGreaterThanOrEqual(100);
+        break;
+      }
+      await sleep(c.waitMs);
+    }
+  });
+
+  it('a grant given back unsent does not hold the host: a due job starts at once', async () => {
+    const g = gate('unsent');
+    const lease = await reserveOrThrow(g, 'a.example', 'j0', 1_000);
+    expect((await g.claim('a.example', 'j1', { intervalMs: 1_000, resume: true })).granted).toBe(false);
+    await g.release(lease);
+    expect((await g.claim('a.example', 'j2', { intervalMs: 1_000, resume: true })).granted).toBe(true);
+  });
+
+  it('a crashed worker that never sent frees the host when its lease expires', async () => {
+    const g = gate('unsent-crash', 2, 300);
+    await reserveOrThrow(g, 'a.example', 'crashed', 100); // never started, never released
+    expect((await g.claim('a.example', 'j1', { intervalMs: 100 })).granted).toBe(false);
+    await sleep(350);
+    expect((await g.claim('a.example', 'j1', { intervalMs: 100 })).granted).toBe(true);
   });
 
   it('a lease of a crashed worker expires: its slot is not leaked', async () => {
@@ -112,6 +163,8 @@ describe('HostGate (host-claim-3.lua, host-release-2.lua)', () => {
           await sleep(c.waitMs);
           continue;
         }
+        await sleep(i % 4); // grant to send: the gap counts from the send
+        await gi.started(c.lease);
         const start = c.lease.startedAt;
         await sleep(60 + (i % 3) * 20);
         const [s, us] = await redis.time();

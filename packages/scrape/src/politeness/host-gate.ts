@@ -15,11 +15,14 @@ export interface HostGateOptions {
   idleTtlMs?: number;
 }
 
-/** A request slot held at a host: give it back with `release` when the request ends. */
+/**
+ * A request slot held at a host: report the send with `started` right before the request leaves,
+ * and give the slot back with `release` when the request ends.
+ */
 export interface HostLease {
   host: string;
   id: string;
-  /** When the request started (Redis time, ms). */
+  /** When the request was granted, then (once `started` reported it) sent (Redis time, ms). */
   startedAt: number;
 }
 
@@ -46,10 +49,12 @@ export interface ClaimOptions {
 const REASONS: ReadonlySet<string> = new Set(['paused', 'concurrency', 'interval']);
 
 /**
- * Per-host politeness across every worker (lua/host-claim-3.lua, lua/host-release-2.lua): at most
- * `maxConcurrency` requests in flight to a host, starts at least an interval apart, and a host
- * paused for everyone after it sent a Retry-After. A job that cannot start gets a ticket, its own
- * start time, so waiting jobs wake one at a time and in order instead of polling.
+ * Per-host politeness across every worker (lua/host-claim-3.lua, host-start-1.lua,
+ * host-release-2.lua): at most `maxConcurrency` requests in flight to a host, starts at least an
+ * interval apart, and a host paused for everyone after it sent a Retry-After. A job that cannot
+ * start gets a ticket, its own start time, so waiting jobs wake one at a time and in order instead
+ * of polling. Starts are two-phase: `claim` reserves the next start, `started` reports the send,
+ * and the interval runs from that report, so the site sees it whatever happened in between.
  */
 export class HostGate {
   private readonly opts: HostGateOptions;
@@ -89,6 +94,17 @@ export class HostGate {
       reason: REASONS.has(reason ?? '') ? (reason as HostWaitReason) : 'interval',
       beforeDeadline: code === 0,
     };
+  }
+
+  /**
+   * Reports that the request of `lease` is being sent now: the host's next start is an interval
+   * after this (not after the grant). Call it right before the request leaves, without waiting
+   * for it (the start is when Redis runs it); until then (or the lease expires) no other start to
+   * the host is granted.
+   */
+  async started(lease: HostLease): Promise<void> {
+    const keys = [this.keys.hostState(lease.host)];
+    lease.startedAt = Number(await this.run('host-start', keys, [lease.id, this.idleTtlMs]));
   }
 
   /**

@@ -14,6 +14,8 @@ export interface FetchRobotsOptions {
   /** Only this much is read; the rest is ignored (RFC 9309 2.5: at least 500 KiB). */
   maxBytes: number;
   signal: AbortSignal;
+  /** Called right before the request is sent (see FetchPageOptions.beforeSend). */
+  beforeSend?: () => void;
 }
 
 /** What one fetch of a robots.txt found (RFC 9309 2.3.1). */
@@ -40,6 +42,7 @@ export async function fetchRobotsTxt(opts: FetchRobotsOptions): Promise<RobotsFe
       dispatcher: opts.dispatcher,
       signal: opts.signal,
       guard: opts.guard,
+      beforeSend: opts.beforeSend,
     });
     const bytes = page.body.length;
     if (page.status >= 200 && page.status < 300)

@@ -84,6 +84,26 @@ describe('robots.txt (RFC 9309)', () => {
     expect(site.requestLog().map((r) => r.path)).toEqual(Array(4).fill('/robots.txt'));
   });
 
+  it('calls beforeSend (the host start report) after the guard and before the request reaches the site', async () => {
+    const before = site.requestLog().length;
+    let seenAtReport = -1;
+    const fetched = await fetchRobotsTxt({
+      origin: site.url,
+      dispatcher,
+      guard,
+      userAgent: 'test-agent/1.0',
+      timeoutMs: 5_000,
+      maxBytes: 512_000,
+      signal: new AbortController().signal,
+      beforeSend: () => {
+        seenAtReport = site.requestLog().length;
+      },
+    });
+    expect(fetched.kind).toBe('rules');
+    expect(seenAtReport).toBe(before);
+    expect(site.requestLog()).toHaveLength(before + 1);
+  });
+
   it('reads only the first maxBytes of a large robots.txt', async () => {
     const fetched = await fetchRobots(40);
     expect(fetched).toMatchObject({ kind: 'rules', text: ROBOTS.slice(0, 40), bytes: 40 });
