@@ -111,6 +111,22 @@ export class ScrapePoliteness {
     });
   }
 
+  /**
+   * Claims the origin's robots.txt fetch for one job: false while another job fetches it. The
+   * claim ends when the verdict is stored (`store`, `endRobotsFetch`) or, if its job dies, after
+   * a scrape's timeout.
+   */
+  async claimRobotsFetch(origin: string, jobId: string): Promise<boolean> {
+    if (!this.cache) return true;
+    const ttlMs = this.opts.scrape.timeoutMs + this.opts.leaseMarginMs;
+    return (await this.opts.redis.set(this.keys.robotsFetch(origin), jobId, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  /** Ends a claim without a verdict (the fetch failed through a proxy: another job tries). */
+  async endRobotsFetch(origin: string): Promise<void> {
+    await this.opts.redis.del(this.keys.robotsFetch(origin));
+  }
+
   /** Fetches the origin's robots.txt through the attempt's dispatcher and the SSRF guard. */
   fetchRobots(origin: string, dispatcher: Dispatcher, beforeSend?: () => void): Promise<RobotsFetch> {
     const { scrape } = this.opts;
@@ -138,6 +154,7 @@ export class ScrapePoliteness {
       await this.cache.put(origin, { kind: 'unreachable', until });
     } else if (fetched.kind === 'rules') await this.cache.put(origin, { kind: 'rules', text: fetched.text });
     else await this.cache.put(origin, { kind: 'allow_all', status: fetched.status });
+    await this.endRobotsFetch(origin);
   }
 
   /** The tenant's `robots_exempt_hosts` (set by an admin) names this host. */

@@ -31,11 +31,7 @@ export async function awaitHost(
     const robots = decideRobots({ verdict, until, token: p.token, now: Date.now(), deadline: run.deadline });
     if (robots.action !== 'run') await stop(run, token, robots, 'robots_unreachable');
     const lease = await takeSlot(run, token, p, url.hostname, { intervalMs: p.intervalMs(answer), resume });
-    // robots.txt is stored before its slot is given back: a job granted after it finds it here.
-    if (lease && answer.kind === 'unknown' && (await p.robots(url, run.tenantId)).kind !== 'unknown') {
-      await p.release(lease);
-      continue;
-    }
+    if (answer.kind === 'unknown' && !(await robotsFetchTurn(run, token, { p, url, lease }))) continue;
     let grant: EgressGrant;
     try {
       grant = await acquire();
@@ -47,6 +43,29 @@ export async function awaitHost(
       answer.kind !== 'unknown' || (await fetchRobots(run, token, { p, origin: url.origin, grant, lease }));
     if (ready) return lease ? holdingSlot(grant, p, lease) : grant;
   }
+}
+
+/**
+ * Whether this job is the one to fetch the origin's unknown robots.txt. robots.txt is stored
+ * before its slot is given back, so a job granted after it finds it (false: go round again); a job
+ * granted while another fetches it gives its slot back unsent and waits an interval.
+ */
+async function robotsFetchTurn(
+  run: JobRun,
+  token: string | undefined,
+  at: { p: ScrapePoliteness; url: URL; lease: HostLease | undefined },
+): Promise<boolean> {
+  const { p, url, lease } = at;
+  if ((await p.robots(url, run.tenantId)).kind !== 'unknown') {
+    if (lease) await p.release(lease);
+    return false;
+  }
+  if (await p.claimRobotsFetch(url.origin, run.jobId)) return true;
+  if (lease) await p.release(lease);
+  const reason = 'robots_fetching';
+  const waitMs = Math.max(p.intervalMs({ kind: 'unknown' }), 250);
+  const input = { waitMs, beforeDeadline: true, reason, now: Date.now(), deadline: run.deadline };
+  return stop(run, token, decideHostWait(input), reason);
 }
 
 /** Fails the job, or delays it without spending an attempt, counting why. */
@@ -117,7 +136,10 @@ async function fetchRobots(run: JobRun, token: string | undefined, at: RobotsFet
   try {
     fetched = await p.fetchRobots(origin, grant.dispatcher, lease && (() => void p.started(lease)));
   } catch (err) {
-    if (err instanceof TargetLookupError) return true;
+    if (err instanceof TargetLookupError) {
+      await p.endRobotsFetch(origin);
+      return true;
+    }
     await robotsFailed(run, token, at, err);
     return false;
   }
@@ -146,6 +168,7 @@ async function robotsFailed(run: JobRun, token: string | undefined, at: RobotsFe
   if (lease) await p.release(lease);
   run.deps.metrics?.robotsFetches.inc({ result: failure.outcome });
   if (failure.outcome === 'proxy_fault') {
+    await p.endRobotsFetch(origin);
     const reason = 'robots_proxy_fault';
     const input = { waitMs: run.deps.policy.backoffMs, beforeDeadline: true, reason };
     await stop(run, token, decideHostWait({ ...input, now: Date.now(), deadline: run.deadline }), reason);

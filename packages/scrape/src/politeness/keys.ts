@@ -16,6 +16,11 @@ export interface PolitenessKeys {
   /** String: one origin's robots.txt verdict as JSON (`RobotsEntry`), with its TTL. */
   robots(origin: string): string;
   /**
+   * String: the job fetching the origin's robots.txt (`SET NX PX`, deleted once the verdict is
+   * stored), so the fleet fetches it once while it is unknown.
+   */
+  robotsFetch(origin: string): string;
+  /**
    * Hash: the tenant, where `ROBOTS_EXEMPT_HOSTS_FIELD` is kept. The API's tenancy owns the hash
    * (apps/api/src/tenancy/keys.ts names it too, and a test keeps the two equal).
    */
@@ -32,6 +37,7 @@ export function politenessKeys(prefix: string): PolitenessKeys {
     hostLeases: (host) => `${tag(host)}:leases`,
     hostTickets: (host) => `${tag(host)}:tickets`,
     robots: (origin) => `${prefix}:robots:${origin}`,
+    robotsFetch: (origin) => `${prefix}:robots-fetch:${origin}`,
     tenant: (tenantId) => `${prefix}:tenant:${tenantId}`,
   };
 }
