@@ -9,7 +9,7 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`switchyard api: ${err.message}\n`);
-    process.exit(2);
+    process.exit(1);
   }
   throw err;
 }
@@ -25,7 +25,18 @@ try {
   logger.warn({ err }, 'Redis is not ready yet; listening anyway (503 and /readyz failing until it is)');
 }
 const server = await buildApiServer({ config, logger, redis, eventsRedis });
-await server.app.listen({ host: config.api.host, port: config.api.port });
+try {
+  await server.app.listen({ host: config.api.host, port: config.api.port });
+} catch (err) {
+  // One line and exit 1, never a stack: the port is the usual cause.
+  const { host, port } = config.api;
+  const why =
+    (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? `api.port (PORT): ${host}:${port} is already in use; set another port`
+      : `could not start: ${(err as Error).message}`;
+  process.stderr.write(`switchyard api: ${why}\n`);
+  process.exit(1);
+}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -65,7 +65,7 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`switchyard: ${err.message}\n`);
-    process.exit(2);
+    process.exit(1);
   }
   throw err;
 }
@@ -74,7 +74,15 @@ config.api.adminKey = ensureAdminKey(config.api.adminKey, state);
 const secrets = Object.fromEntries(
   Object.values(config.models).flatMap((m) => (m.apiKeyEnv ? [[m.apiKeyEnv, env[m.apiKeyEnv]]] : [])),
 );
-const stack = await startStack({ config, logger, secrets });
+const stack = await startStack({ config, logger, secrets }).catch((err: NodeJS.ErrnoException) => {
+  // One line and exit 1, never a stack: the port is the usual cause.
+  const why =
+    err.code === 'EADDRINUSE'
+      ? `api.port (PORT): ${config.api.host}:${config.api.port} is already in use; set PORT to a free port`
+      : `could not start: ${err.message}`;
+  process.stderr.write(`switchyard: ${why}\n`);
+  process.exit(1);
+});
 const tenants = stack.api?.tenants;
 if (!tenants) throw new Error('the embedded default always runs the API');
 const { tenantId, apiKey, created } = await ensureDefaultTenant(tenants, state);

@@ -3,10 +3,16 @@ import { createLogger, startTracing } from '@switchyard/telemetry';
 import { parseArgs } from 'node:util';
 import { WorkerApp } from './worker-app.ts';
 
-const { values } = parseArgs({ options: { lanes: { type: 'string' } }, strict: true });
+/** A process that cannot start says why in one line (the key to change, for config) and exits 1. */
+function cannotStart(err: unknown): never {
+  const why = err instanceof ConfigError ? err.message : `could not start: ${(err as Error).message}`;
+  process.stderr.write(`switchyard worker: ${why}\n`);
+  process.exit(1);
+}
 
 let config;
 try {
+  const { values } = parseArgs({ options: { lanes: { type: 'string' } }, strict: true });
   config = loadConfig({ env: process.env });
   if (values.lanes) {
     const lanes = values.lanes.split(',').map((l) => l.trim());
@@ -16,11 +22,7 @@ try {
     config.worker.lanes = lanes as ('interactive' | 'batch')[];
   }
 } catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`switchyard worker: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
+  cannotStart(err);
 }
 
 const logger = createLogger({ name: 'switchyard-worker', level: config.log.level });
@@ -31,7 +33,11 @@ const secrets = Object.fromEntries(
     .map((name) => [name, process.env[name]]),
 );
 const app = new WorkerApp({ config, logger, secrets });
-await app.start();
+try {
+  await app.start();
+} catch (err) {
+  cannotStart(err);
+}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -1,3 +1,4 @@
+import { ConfigError } from '@switchyard/config';
 import type { Registry } from '@switchyard/telemetry';
 import { createServer, type Server } from 'node:http';
 import { Counter, Histogram } from 'prom-client';
@@ -73,7 +74,16 @@ export async function startMetricsServer(registry: Registry, host: string, port:
       .catch(() => res.writeHead(500).end());
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `worker.metricsPort: ${host}:${port} is already in use (another worker on this host?); ` +
+                'set another port, or 0 for any free one',
+            )
+          : err,
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   return server;

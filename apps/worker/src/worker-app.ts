@@ -12,6 +12,7 @@ import { jobKeys, JobStore, redisOptions, type JobData, type JobReturn } from '@
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
@@ -93,6 +94,9 @@ export class WorkerApp {
     const { config, logger } = this.opts;
     // Every job's bookkeeping goes through this client: commands issued in the same tick (many
     // jobs run at once) leave in one write instead of one syscall each.
+    // First, so a taken port fails the start before anything connects.
+    const { metricsHost, metricsPort } = config.worker;
+    this.metricsServer = await startMetricsServer(this.registry, metricsHost, metricsPort);
     const commands = this.client('sy-worker', { enableAutoPipelining: true });
     const metrics = new WorkerMetrics(this.registry);
     const egress = await this.startEgress(commands);
@@ -103,13 +107,16 @@ export class WorkerApp {
     await this.startCancelListener();
     this.startFairMover(commands);
     const webhookWorker = this.webhookWorkerFor(w);
-    const { metricsHost, metricsPort } = config.worker;
-    this.metricsServer = await startMetricsServer(this.registry, metricsHost, metricsPort);
     for (const lane of this.workers) void lane.run();
     webhookWorker.run();
     await Promise.all([...this.workers.map((l) => l.waitUntilReady()), webhookWorker.waitUntilReady()]);
     const { concurrency, webhookConcurrency } = config.worker;
-    logger.info({ lanes: config.worker.lanes, concurrency, webhookConcurrency }, 'worker started');
+    const { port } = this.metricsServer.address() as AddressInfo;
+    const metricsUrl = `http://${metricsHost}:${port}/metrics`;
+    logger.info(
+      { lanes: config.worker.lanes, concurrency, webhookConcurrency, metricsUrl },
+      'worker started',
+    );
   }
 
   /** The proxy pool (with this config's proxies) and its prober; the router picks it or direct. */

@@ -24,9 +24,10 @@ function formatIssues(error: z.ZodError, source: string): string {
   const lines = error.issues.map((i) => {
     const key = i.path.map(String).join('.') || '(root)';
     const extra = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
-    return `  - ${key}: ${i.message}${extra}`;
+    return `${key}: ${i.message}${extra}`;
   });
-  return `invalid configuration (${source}):\n${lines.join('\n')}`;
+  // One line, so a process that cannot start says why in one line (every problem, `; `-separated).
+  return `invalid configuration (${source}): ${lines.join('; ')}`;
 }
 
 function readFile(path: string): Record<string, unknown> {
@@ -97,7 +98,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     const port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new ConfigError(
-        `invalid configuration (env):\n  - PORT (api.port): expected a port number, got "${env.PORT}"`,
+        `invalid configuration (env): PORT (api.port): expected a port number, got "${env.PORT}"`,
       );
     }
     section(raw, 'api').port = port;

@@ -99,7 +99,7 @@ export const ConfigSchema = z
          */
         lockDurationMs: positiveInt().min(1_000).default(30_000),
         /** Port of the worker's /metrics server; 0 picks a free one. */
-        metricsPort: z.number().int().min(0).max(65535).default(9464),
+        metricsPort: z.number().int().min(0).max(65535).default(0),
         metricsHost: z.string().default('127.0.0.1'),
         /** Webhook deliveries in flight per worker process (their own queue, never job slots). */
         webhookConcurrency: positiveInt().max(1_000).default(8),
