@@ -5,6 +5,7 @@ export * from './cost.ts';
 export * from './error-codes.ts';
 export * from './jobs.ts';
 export * from './lanes.ts';
+export * from './ops.ts';
 export * from './outcomes.ts';
 export * from './problem.ts';
 export * from './scrape.ts';
