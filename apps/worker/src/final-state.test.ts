@@ -2,7 +2,7 @@ import { Ledger } from '@switchyard/ledger';
 import { TenantLoad } from '@switchyard/admission';
 import { BatchStore } from '@switchyard/batches';
 import { JobSpecSchema } from '@switchyard/contracts';
-import { fingerprint, JobStore, type JobData } from '@switchyard/jobs';
+import { FailureLog, fingerprint, JobStore, type JobData } from '@switchyard/jobs';
 import { webhookEventId, WebhookOutbox } from '@switchyard/webhooks';
 import { createLogger } from '@switchyard/telemetry';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
@@ -22,6 +22,7 @@ let batches: BatchStore;
 let load: TenantLoad;
 let ledger: Ledger;
 let final: FinalState;
+let failures: FailureLog;
 
 beforeAll(async () => {
   handle = await startRedis();
@@ -34,7 +35,8 @@ beforeAll(async () => {
   load = new TenantLoad({ redis, prefix, limits: { maxJobsInFlight: 10, maxJobsQueued: 10 } });
   ledger = new Ledger({ redis, prefix, entryTtlSeconds: RETENTION });
   const logger = createLogger({ name: 'final-state-test', level: 'silent' });
-  final = new FinalState({ load, webhooks: outbox, batches, ledger, logger });
+  failures = new FailureLog({ redis, prefix });
+  final = new FinalState({ load, webhooks: outbox, batches, ledger, failures, logger });
 });
 afterAll(async () => {
   await outbox?.close();
@@ -161,5 +163,27 @@ describe('FinalState: what happens when a job reaches its final state', () => {
     expect(await load.counts(t)).toEqual({ inFlight: 1, queued: 1 });
     expect(await batches.get(t, batchId)).toMatchObject({ counts: { failed: 0, queued_or_running: 1 } });
     expect(await outbox.queue.getJob(webhookEventId('job.finished', id, 1_700_000_000_000))).toBeUndefined();
+  });
+
+  it('a job that failed for good goes on the failure log with its code; a canceled one, a retried one and a succeeded one do not', async () => {
+    const t = tenant();
+    const finishedOn = Date.parse('2026-01-02T03:04:05Z');
+    await final.failed(job(t, 'ji_failed', { finishedOn, failedReason: 'upstream_error: a 500' }));
+    await final.failed(job(t, 'ji_canceled', { finishedOn, failedReason: 'canceled: the job was canceled' }));
+    await final.failed(job(t, 'ji_retried', { failedReason: 'upstream_error: a 500' }));
+    await final.completed(job(t, 'ji_ok', { finishedOn }));
+
+    const mine = (await failures.recent()).filter((f) => f.tenant_id === t);
+    expect(mine).toEqual([
+      {
+        at: '2026-01-02T03:04:05.000Z',
+        code: 'upstream_error',
+        message: 'a 500',
+        job_id: 'ji_failed',
+        tenant_id: t,
+        lane: 'batch',
+        model: 'mock',
+      },
+    ]);
   });
 });

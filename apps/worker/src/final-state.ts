@@ -1,7 +1,7 @@
 import type { Ledger } from '@switchyard/ledger';
 import type { TenantLoad } from '@switchyard/admission';
 import type { BatchJobOutcome, BatchStore } from '@switchyard/batches';
-import { parseFailure, type JobData, type JobReturn } from '@switchyard/jobs';
+import { parseFailure, type FailureLog, type JobData, type JobReturn } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import type { Logger } from '@switchyard/telemetry';
 import type { Job, Worker } from 'bullmq';
@@ -17,13 +17,15 @@ export interface FinalStateOptions {
   batches: Pick<BatchStore, 'recordFinished'>;
   /** Read for the cost of a job that did not succeed (a succeeded one returns its total). */
   ledger: Pick<Ledger, 'jobTotals'>;
+  /** Jobs that failed for good (not canceled), for the ops page. */
+  failures: Pick<FailureLog, 'record'>;
   logger: Logger;
 }
 
 /**
  * What happens when a job reaches its final state: it stops counting against its tenant's
  * limits, its `job.finished` webhook is enqueued (once: the event id is the delivery's job id),
- * and it is counted (once) with its ledger cost on its batch. Each update is tried on its own;
+ * it is counted (once) with its ledger cost on its batch, and a failed one goes on the failure log. Each update is tried on its own;
  * a failed one is logged, never thrown: the job's own outcome is already recorded.
  */
 export class FinalState {
@@ -58,7 +60,22 @@ export class FinalState {
       load.finished(job.data.tenantId, [jobId]).catch(warn('tenant load update failed')),
       job.data.spec.webhook ? webhooks.jobFinished(job).catch(warn('webhook enqueue failed')) : undefined,
       this.countInBatch(job, jobId, status).catch(warn('batch count failed')),
+      status === 'failed' ? this.logFailure(job, jobId).catch(warn('failure log write failed')) : undefined,
     ]);
+  }
+
+  private async logFailure(job: FinishedJob, jobId: string): Promise<void> {
+    const { code, message } = parseFailure(job.failedReason);
+    const { spec, tenantId } = job.data;
+    await this.opts.failures.record({
+      at: new Date(job.finishedOn ?? Date.now()).toISOString(),
+      code,
+      message,
+      job_id: jobId,
+      tenant_id: tenantId,
+      lane: spec.lane,
+      model: spec.type === 'completion' ? spec.request.model : null,
+    });
   }
 
   private async countInBatch(job: FinishedJob, jobId: string, status: BatchJobOutcome): Promise<void> {

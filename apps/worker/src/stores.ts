@@ -2,6 +2,7 @@ import { attemptTtlSeconds, type Config } from '@switchyard/config';
 import { Ledger } from '@switchyard/ledger';
 import { TenantLoad } from '@switchyard/admission';
 import { BatchStore } from '@switchyard/batches';
+import { FailureLog } from '@switchyard/jobs';
 import { WebhookOutbox } from '@switchyard/webhooks';
 import type { Redis } from 'ioredis';
 
@@ -15,6 +16,8 @@ export interface WorkerStores {
   batches: BatchStore;
   /** Per-tenant limits on jobs queued and in flight. */
   load: TenantLoad;
+  /** The last jobs that failed for good (the ops page). */
+  failures: FailureLog;
 }
 
 export function openStores(opts: { redis: Redis; config: Config }): WorkerStores {
@@ -26,5 +29,6 @@ export function openStores(opts: { redis: Redis; config: Config }): WorkerStores
   const outbox = new WebhookOutbox({ redis, prefix, ...config.webhooks, retentionSeconds });
   const batches = new BatchStore({ redis, prefix, retentionSeconds, webhooks: outbox });
   const load = new TenantLoad({ redis, prefix, limits: config.limits });
-  return { ledger, outbox, batches, load };
+  const failures = new FailureLog({ redis, prefix });
+  return { ledger, outbox, batches, load, failures };
 }

@@ -6,6 +6,7 @@ export * from './error-codes.ts';
 export * from './jobs.ts';
 export * from './lanes.ts';
 export * from './ops.ts';
+export * from './ops-page.ts';
 export * from './outcomes.ts';
 export * from './problem.ts';
 export * from './scrape.ts';

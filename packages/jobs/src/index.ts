@@ -1,5 +1,6 @@
 export * from './connection.ts';
 export * from './enqueue.ts';
+export * from './failure-log.ts';
 export * from './fingerprint.ts';
 export * from './job-data.ts';
 export * from './job-ids.ts';

@@ -12,6 +12,7 @@ describe('JobKeys', () => {
     expect(keys.attempts('ji_1')).toBe('sy:attempts:ji_1');
     expect(keys.deltas('ji_1')).toBe('sy:deltas:ji_1');
     expect(keys.retryBudget).toBe('sy:retry-budget');
+    expect(keys.failures).toBe('sy:failures');
   });
 
   it('refuses a prefix that is empty or has spaces or braces', () => {

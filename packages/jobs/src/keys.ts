@@ -23,6 +23,8 @@ export interface JobKeys {
   deltas(jobId: string): string;
   /** Hash: the fleet-wide retry budget of job attempts (lua/retry-budget-1.lua in the worker). */
   readonly retryBudget: string;
+  /** List: the last jobs that failed for good, newest first, capped (failure-log.ts; the ops page). */
+  readonly failures: string;
 }
 
 /** Every key name of jobs, built from the deployment's key prefix (no spaces or braces). */
@@ -36,5 +38,6 @@ export function jobKeys(prefix: string): JobKeys {
     attempts: (jobId) => `${prefix}:attempts:${jobId}`,
     deltas: (jobId) => `${prefix}:deltas:${jobId}`,
     retryBudget: `${prefix}:retry-budget`,
+    failures: `${prefix}:failures`,
   };
 }
