@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { bundleBrowser, hasBrowserCode } from './browser-bundle.mjs';
 
 const [entry, outfile] = process.argv.slice(2);
 if (!entry || !outfile) {
@@ -37,6 +38,8 @@ const result = await build({
       "globalThis.__switchyardLuaRoot = new URL('./lua/', import.meta.url).href;",
       // ... and their worker-thread entries under dist/threads/<package>/ (see threadEntryUrl()).
       "globalThis.__switchyardThreadRoot = new URL('./threads/', import.meta.url).href;",
+      // ... and their browser assets under dist/browser/<package>/ (see opsPageAssetsDir()).
+      "globalThis.__switchyardBrowserRoot = new URL('./browser/', import.meta.url).href;",
     ].join('\n'),
   },
 });
@@ -72,6 +75,14 @@ for (const name of [...bundledPackages].sort()) {
       },
     });
   }
+}
+
+// Browser code (a package's src/browser/main.ts) is served as static files: dist/browser/<package>/.
+const browserDir = join(dirname(outfile), 'browser');
+rmSync(browserDir, { recursive: true, force: true });
+for (const name of [...bundledPackages].sort()) {
+  const dir = join(root, 'packages', name);
+  if (hasBrowserCode(dir)) await bundleBrowser(dir, join(browserDir, name));
 }
 
 // The bundle loads npm packages from the app's own node_modules, so the app must declare every

@@ -5,6 +5,13 @@ import type { Redis } from 'ioredis';
 
 const RETRY_AFTER_SECONDS = 1;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Guard a route outside `/v1/` as `installRedisGuard` guards those. */
+    redis?: boolean;
+  }
+}
+
 const unavailable = (cause?: unknown) =>
   new SwitchyardError('redis_unavailable', undefined, { retryAfterSeconds: RETRY_AFTER_SECONDS, cause });
 

@@ -26,6 +26,8 @@ import { registerProxyRoutes } from './routes/proxies.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
 import { registerChatRoutes } from './routes/chat-completions.ts';
 import { TenantStore } from './tenancy/tenant-store.ts';
+import { registerOpsPage } from './ops-page/register.ts';
+import { interimLanes } from './ops-page/interim-lanes.ts';
 
 export interface ApiServerDeps {
   config: Config;
@@ -100,6 +102,8 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   registerChatRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
   registerAdminRoutes(app, { tenants, auth });
   registerProxyRoutes(app, { pool, auth });
+  // The ops page at /admin (docs/adr/0016-ops-page.md).
+  await registerOpsPage(app, { config, redis, lanes: interimLanes(store), tenants, ledger, pool, batches });
 
   return {
     app,

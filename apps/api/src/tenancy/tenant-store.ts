@@ -30,6 +30,19 @@ function exemptHosts(raw: string | undefined): string[] {
   }
 }
 
+function toTenant(id: string, h: Record<string, string>): Tenant | undefined {
+  if (!h.name) return undefined;
+  return {
+    id,
+    object: 'tenant',
+    name: h.name,
+    daily_budget_usd: h.daily_budget_usd ? Number(h.daily_budget_usd) : null,
+    robots_exempt_hosts: exemptHosts(h[ROBOTS_EXEMPT_HOSTS_FIELD]),
+    webhook_secret_set: Boolean(h[WEBHOOK_SECRET_FIELD]),
+    created_at: h.created_at ?? '',
+  };
+}
+
 /** Tenants and their API keys in Redis. Keys are stored only as hashes. */
 export class TenantStore {
   private readonly redis: Redis;
@@ -67,18 +80,20 @@ export class TenantStore {
   }
 
   async getTenant(id: string): Promise<Tenant | undefined> {
-    const h = await this.redis.hgetall(this.keys.tenant(id));
-    if (!h.name) return undefined;
-    const budget = h.daily_budget_usd ? Number(h.daily_budget_usd) : null;
-    return {
-      id,
-      object: 'tenant',
-      name: h.name,
-      daily_budget_usd: budget,
-      robots_exempt_hosts: exemptHosts(h[ROBOTS_EXEMPT_HOSTS_FIELD]),
-      webhook_secret_set: Boolean(h[WEBHOOK_SECRET_FIELD]),
-      created_at: h.created_at ?? '',
-    };
+    return toTenant(id, await this.redis.hgetall(this.keys.tenant(id)));
+  }
+
+  /** Tenants by id, at most `limit` of them: one SMEMBERS and one pipelined read (the ops page). */
+  async list(limit = 500): Promise<Tenant[]> {
+    const ids = (await this.redis.smembers(this.keys.tenants)).sort().slice(0, limit);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.tenant(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.flatMap((id, i) => {
+      const [err, h] = replies[i] ?? [];
+      const tenant = err ? undefined : toTenant(id, h as Record<string, string>);
+      return tenant ? [tenant] : [];
+    });
   }
 
   async updateTenant(
