@@ -34,6 +34,7 @@ function document(title: string, body: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ASSETS}/${OPS_PAGE_STYLES}">
 </head>
 <body>
@@ -66,7 +67,7 @@ export function opsPage(): string {
 <h1>Switchyard ops</h1>
 <form method="post" action="/admin/logout"><button type="submit">Log out</button></form>
 </header>
-<main id="app"><p id="status">Loading…</p></main>
+<main id="app"><noscript>The ops page needs JavaScript.</noscript></main>
 <script type="module" src="${ASSETS}/${OPS_PAGE_SCRIPT}"></script>`,
   );
 }

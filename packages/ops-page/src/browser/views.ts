@@ -83,8 +83,9 @@ export function poolView(o: OpsOverview): TemplateResult {
   const now = Date.parse(o.at);
   const states = ['available', 'cooling', 'quarantined', 'draining'] as const;
   const counts = states.map((s) => `${o.proxies.filter((p) => p.state === s).length} ${s}`).join(', ');
-  return html`<summary>Proxy pool: ${o.proxies.length} proxies (${counts})</summary>
-    ${o.proxies.length
+  const n = o.proxies.length;
+  return html`<summary>Proxy pool: ${n} ${n === 1 ? 'proxy' : 'proxies'} (${counts})</summary>
+    ${n
       ? html`<table id="pool-table">
           <thead>
             <tr>
