@@ -20,7 +20,9 @@ const UI_TIMEOUT = { timeout: 20_000, interval: 200 };
 
 if (!hasChromium) {
   // In CI the browser test must run: a missing browser fails it (below). Elsewhere it is skipped.
-  console.warn(`ops page browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH or apt-get install chromium)`);
+  console.warn(
+    `ops page browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH or apt-get install chromium)`,
+  );
 }
 const runs = hasChromium || process.env.CI === 'true';
 
@@ -34,11 +36,20 @@ beforeAll(async () => {
   if (!runs) return;
   if (!hasChromium) throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run installs it`);
   // What `pnpm build` does for the page when the API runs from source.
-  execFileSync(process.execPath, ['scripts/browser-bundle.mjs', 'packages/ops-page', 'packages/ops-page/dist'], {
-    cwd: ROOT,
-  });
+  execFileSync(
+    process.execPath,
+    ['scripts/browser-bundle.mjs', 'packages/ops-page', 'packages/ops-page/dist'],
+    {
+      cwd: ROOT,
+    },
+  );
   mock = await startMockLlm({ latencyMs: LATENCY_MS });
-  const broken = { baseUrl: `${mock.url}/v1`, upstreamModel: 'no-such-model', price: MOCK_PRICE, timeoutMs: 5_000 };
+  const broken = {
+    baseUrl: `${mock.url}/v1`,
+    upstreamModel: 'no-such-model',
+    price: MOCK_PRICE,
+    timeoutMs: 5_000,
+  };
   t = await startTestStack({
     mock,
     config: { worker: { concurrency: { interactive: 2, batch: 4 } }, models: { broken } },
@@ -63,7 +74,10 @@ const text = async (selector: string) => ((await page.locator(selector).textCont
 async function logIn(key: string): Promise<number> {
   await page.goto(`${t.url}/admin`);
   await page.fill('#key', key);
-  const [res] = await Promise.all([page.waitForResponse('**/admin/login'), page.click('button[type=submit]')]);
+  const [res] = await Promise.all([
+    page.waitForResponse('**/admin/login'),
+    page.click('button[type=submit]'),
+  ]);
   return res.status();
 }
 
@@ -83,7 +97,8 @@ describe.runIf(runs)('the ops page in a headless browser', () => {
     expect(await lane('interactive', 'active').textContent()).toBe('0');
 
     const { api, tenantId } = await t.tenant();
-    for (let i = 0; i < 8; i++) expect((await api.post('/v1/jobs', completion(`slow ${i}`))).status).toBe(202);
+    for (let i = 0; i < 8; i++)
+      expect((await api.post('/v1/jobs', completion(`slow ${i}`))).status).toBe(202);
 
     // 8 jobs, 2 at a time, 1.5 s each: the page shows 2 running and the rest waiting...
     await expect.poll(() => lane('interactive', 'active').textContent(), UI_TIMEOUT).toBe('2');
@@ -91,12 +106,18 @@ describe.runIf(runs)('the ops page in a headless browser', () => {
     // ... and then nothing left, with what the tenant spent today.
     await expect.poll(() => lane('interactive', 'ready').textContent(), UI_TIMEOUT).toBe('0');
     await expect.poll(() => lane('interactive', 'active').textContent(), UI_TIMEOUT).toBe('0');
-    await expect.poll(() => text(`[data-tenant="${tenantId}"] [data-field="spend"]`), UI_TIMEOUT).not.toBe('$0');
+    await expect
+      .poll(() => text(`[data-tenant="${tenantId}"] [data-field="spend"]`), UI_TIMEOUT)
+      .not.toBe('$0');
     expect(await text(`[data-tenant="${tenantId}"] [data-field="models"]`)).toContain(MOCK_MODEL);
   });
 
   it('opens the pool table and shows a proxy added through the admin API', async () => {
-    const added = await t.admin.post('/v1/admin/proxies', { id: 'px-page-1', url: 'http://127.0.0.1:9', maxConcurrency: 4 });
+    const added = await t.admin.post('/v1/admin/proxies', {
+      id: 'px-page-1',
+      url: 'http://127.0.0.1:9',
+      maxConcurrency: 4,
+    });
     expect(added.status).toBe(201);
     await expect.poll(() => text('#pool summary'), UI_TIMEOUT).toContain('1 proxy (1 available');
     expect(await page.locator('#pool-table').isVisible()).toBe(false);
@@ -112,9 +133,16 @@ describe.runIf(runs)('the ops page in a headless browser', () => {
 
   it('groups a failed job under its error code and follows a batch to completion', async () => {
     const { api } = await t.tenant();
-    const failed = await api.post<{ id: string }>('/v1/jobs', completion('fails', { request: { model: 'broken', messages: [{ role: 'user', content: 'x' }] } }));
+    const failed = await api.post<{ id: string }>(
+      '/v1/jobs',
+      completion('fails', { request: { model: 'broken', messages: [{ role: 'user', content: 'x' }] } }),
+    );
     expect(failed.status).toBe(202);
-    const lines = [0, 1, 2].map((i) => ({ custom_id: `doc-${i}`, type: 'completion', request: completion(`b${i}`).request }));
+    const lines = [0, 1, 2].map((i) => ({
+      custom_id: `doc-${i}`,
+      type: 'completion',
+      request: completion(`b${i}`).request,
+    }));
     const batch = await api.post<{ id: string }>('/v1/batches', lines);
     expect(batch.status).toBe(202);
 
@@ -129,7 +157,8 @@ describe.runIf(runs)('the ops page in a headless browser', () => {
 
   it('saves a screenshot of the page with work in flight, and the page logged no error (CSP included)', async () => {
     const { api } = await t.tenant();
-    for (let i = 0; i < 6; i++) expect((await api.post('/v1/jobs', completion(`shot ${i}`))).status).toBe(202);
+    for (let i = 0; i < 6; i++)
+      expect((await api.post('/v1/jobs', completion(`shot ${i}`))).status).toBe(202);
     await expect.poll(() => lane('interactive', 'active').textContent(), UI_TIMEOUT).toBe('2');
     mkdirSync(`${ROOT}artifacts`, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -55,7 +55,7 @@ const HOOKS = ['onRequest', 'preHandler'] as const;
  */
 export function installRedisGuard(app: FastifyInstance, redis: Redis): void {
   app.addHook('onRoute', (route: RouteOptions) => {
-    const config = route.config as { redis?: boolean } | undefined;
+    const config = route.config;
     if (!route.url.startsWith('/v1/') && config?.redis !== true) return;
     route.handler = guard(redis, route.handler as AsyncStep);
     for (const hook of HOOKS) {

@@ -1,4 +1,4 @@
-import type { FailureGroup, FailureRecord, Lane } from '@switchyard/contracts';
+import type { FailureGroup, FailureRecord } from '@switchyard/contracts';
 import type { Redis } from 'ioredis';
 import { jobKeys } from './keys.ts';
 

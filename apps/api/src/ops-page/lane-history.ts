@@ -36,7 +36,12 @@ export class LaneHistory {
     const report = await this.#lanes.report();
     const sample: LaneSample = {
       t: minute * MINUTE_MS,
-      lanes: report.lanes.map((l) => ({ lane: l.lane, ready: l.ready, active: l.active, delayed: l.delayed.total })),
+      lanes: report.lanes.map((l) => ({
+        lane: l.lane,
+        ready: l.ready,
+        active: l.active,
+        delayed: l.delayed.total,
+      })),
     };
     await this.#redis
       .multi()

@@ -48,7 +48,9 @@ export async function registerOpsPage(app: FastifyInstance, deps: OpsPageDeps): 
   });
 
   const sample = () =>
-    void history.tick().catch((err: unknown) => app.log.warn({ err }, 'lanes sample for the ops page failed'));
+    void history
+      .tick()
+      .catch((err: unknown) => app.log.warn({ err }, 'lanes sample for the ops page failed'));
   let timer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     sample();

@@ -74,7 +74,8 @@ export async function registerOpsPageRoutes(app: FastifyInstance, deps: OpsPageR
       maxAge: Math.floor((sessions as AdminSessions).ttlMs / 1000),
     });
     req.log.info({ expiresAt: new Date(expiresAt).toISOString() }, 'ops page login');
-    if (wantsJson(req)) return reply.send({ object: 'admin_session', expires_at: new Date(expiresAt).toISOString() });
+    if (wantsJson(req))
+      return reply.send({ object: 'admin_session', expires_at: new Date(expiresAt).toISOString() });
     return reply.code(303).header('location', '/admin').send();
   }
 
@@ -85,9 +86,16 @@ export async function registerOpsPageRoutes(app: FastifyInstance, deps: OpsPageR
       reply.headers(PAGE_HEADERS);
     });
     if (existsSync(join(deps.assetsDir, OPS_PAGE_SCRIPT))) {
-      await scope.register(fastifyStatic, { root: deps.assetsDir, prefix: '/admin/assets/', decorateReply: false });
+      await scope.register(fastifyStatic, {
+        root: deps.assetsDir,
+        prefix: '/admin/assets/',
+        decorateReply: false,
+      });
     } else {
-      app.log.warn({ assetsDir: deps.assetsDir }, 'the ops page is not built (pnpm build): /admin serves no script');
+      app.log.warn(
+        { assetsDir: deps.assetsDir },
+        'the ops page is not built (pnpm build): /admin serves no script',
+      );
     }
 
     scope.get('/admin', async (req, reply) =>

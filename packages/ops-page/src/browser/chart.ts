@@ -51,7 +51,12 @@ export class LaneChart {
       axes: [{}, { label: 'jobs' }],
       series: [
         {},
-        ...SERIES.map((s) => ({ label: `${s.lane} ${s.field}`, stroke: s.color, dash: [...s.dash], width: 2 })),
+        ...SERIES.map((s) => ({
+          label: `${s.lane} ${s.field}`,
+          stroke: s.color,
+          dash: [...s.dash],
+          width: 2,
+        })),
       ],
     };
     this.#plot = new uPlot(opts, data, this.#el);

@@ -11,7 +11,10 @@ const OVERVIEW_URL = '/admin/api/overview';
 type Status = { ok: true; at: string } | { ok: false; text: string };
 
 function section(id: string, title: string, body: TemplateResult | typeof nothing): TemplateResult {
-  return html`<section id=${`${id}-section`}><h2>${title}</h2>${body}</section>`;
+  return html`<section id=${`${id}-section`}>
+    <h2>${title}</h2>
+    ${body}
+  </section>`;
 }
 
 function page(o: OpsOverview | undefined, status: Status): TemplateResult {

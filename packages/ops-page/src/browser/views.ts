@@ -22,7 +22,9 @@ function laneRow(l: LaneSignals): TemplateResult {
     <td data-field="active">${l.active}</td>
     <td data-field="delayed" title=${why}>${d.total}</td>
     <td data-field="oldest-ready">${age(l.oldest_ready_age_s)}</td>
-    <td data-field="finished">${rate(l.finished_per_second.last_1m)} / ${rate(l.finished_per_second.last_5m)}</td>
+    <td data-field="finished">
+      ${rate(l.finished_per_second.last_1m)} / ${rate(l.finished_per_second.last_5m)}
+    </td>
     <td data-field="workers">${l.workers} (${l.slots} slots)</td>
   </tr>`;
 }
@@ -31,16 +33,25 @@ export function lanesView(o: OpsOverview): TemplateResult {
   return html`<table id="lanes">
     <thead>
       <tr>
-        <th>Lane</th><th>Ready</th><th>Active</th><th>Delayed</th><th>Oldest ready</th>
-        <th title="jobs finished per second, last 1 min / 5 min">Finished/s (1m / 5m)</th><th>Workers</th>
+        <th>Lane</th>
+        <th>Ready</th>
+        <th>Active</th>
+        <th>Delayed</th>
+        <th>Oldest ready</th>
+        <th title="jobs finished per second, last 1 min / 5 min">Finished/s (1m / 5m)</th>
+        <th>Workers</th>
       </tr>
     </thead>
-    <tbody>${o.lanes.lanes.map(laneRow)}</tbody>
+    <tbody>
+      ${o.lanes.lanes.map(laneRow)}
+    </tbody>
   </table>`;
 }
 
 function workerRow(w: WorkerInfo): TemplateResult {
-  const slots = Object.entries(w.concurrency).map(([lane, n]) => `${lane} ${n}`).join(', ');
+  const slots = Object.entries(w.concurrency)
+    .map(([lane, n]) => `${lane} ${n}`)
+    .join(', ');
   return html`<tr data-worker=${w.id}>
     <td>${w.host}:${w.pid}</td>
     <td>${slots}</td>
@@ -56,9 +67,18 @@ export function workersView(o: OpsOverview): TemplateResult {
   if (!workers.length) return html`<p class="empty">No live worker.</p>`;
   return html`<table id="workers">
     <thead>
-      <tr><th>Worker</th><th>Slots</th><th>In flight</th><th>Started</th><th>Heartbeat</th><th>Metrics</th></tr>
+      <tr>
+        <th>Worker</th>
+        <th>Slots</th>
+        <th>In flight</th>
+        <th>Started</th>
+        <th>Heartbeat</th>
+        <th>Metrics</th>
+      </tr>
     </thead>
-    <tbody>${workers.map(workerRow)}</tbody>
+    <tbody>
+      ${workers.map(workerRow)}
+    </tbody>
   </table>`;
 }
 
@@ -85,17 +105,27 @@ export function poolView(o: OpsOverview): TemplateResult {
   const counts = states.map((s) => `${o.proxies.filter((p) => p.state === s).length} ${s}`).join(', ');
   const n = o.proxies.length;
   return html`<summary>Proxy pool: ${n} ${n === 1 ? 'proxy' : 'proxies'} (${counts})</summary>
-    ${n
-      ? html`<table id="pool-table">
-          <thead>
-            <tr>
-              <th>Proxy</th><th>URL</th><th>State</th><th>In flight</th><th>Faults in a row</th>
-              <th>Quarantined for</th><th>Cooling hosts</th><th>Banned hosts</th>
-            </tr>
-          </thead>
-          <tbody>${o.proxies.map((p) => proxyRow(p, now))}</tbody>
-        </table>`
-      : html`<p class="empty">No proxy configured (scrapes go direct).</p>`}`;
+    ${
+      n
+        ? html`<table id="pool-table">
+            <thead>
+              <tr>
+                <th>Proxy</th>
+                <th>URL</th>
+                <th>State</th>
+                <th>In flight</th>
+                <th>Faults in a row</th>
+                <th>Quarantined for</th>
+                <th>Cooling hosts</th>
+                <th>Banned hosts</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${o.proxies.map((p) => proxyRow(p, now))}
+            </tbody>
+          </table>`
+        : html`<p class="empty">No proxy configured (scrapes go direct).</p>`
+    }`;
 }
 
 function budgetCell(t: TenantSpend): TemplateResult {
@@ -121,9 +151,17 @@ export function tenantsView(o: OpsOverview): TemplateResult {
   if (!o.tenants.length) return html`<p class="empty">No tenant yet.</p>`;
   return html`<table id="tenants">
     <thead>
-      <tr><th>Tenant</th><th>Spent today (UTC)</th><th>Daily budget</th><th>Retry share</th><th>By model</th></tr>
+      <tr>
+        <th>Tenant</th>
+        <th>Spent today (UTC)</th>
+        <th>Daily budget</th>
+        <th>Retry share</th>
+        <th>By model</th>
+      </tr>
     </thead>
-    <tbody>${o.tenants.map(tenantRow)}</tbody>
+    <tbody>
+      ${o.tenants.map(tenantRow)}
+    </tbody>
   </table>`;
 }
 
@@ -144,9 +182,18 @@ export function failuresView(o: OpsOverview): TemplateResult {
   return html`<p class="dim">The last ${window} jobs that failed for good, by error code.</p>
     <table id="failures">
       <thead>
-        <tr><th>Code</th><th>Jobs</th><th>Last at</th><th>Last job</th><th>Where</th><th>Message</th></tr>
+        <tr>
+          <th>Code</th>
+          <th>Jobs</th>
+          <th>Last at</th>
+          <th>Last job</th>
+          <th>Where</th>
+          <th>Message</th>
+        </tr>
       </thead>
-      <tbody>${groups.map(failureRow)}</tbody>
+      <tbody>
+        ${groups.map(failureRow)}
+      </tbody>
     </table>`;
 }
 
@@ -156,7 +203,9 @@ function batchRow(b: BatchProgress): TemplateResult {
     <td class="mono">${b.id}</td>
     <td class="mono">${b.tenant_id}</td>
     <td data-field="status">${b.status}</td>
-    <td data-field="progress"><progress max=${Math.max(1, b.total)} value=${done}></progress> ${done} / ${b.total}</td>
+    <td data-field="progress">
+      <progress max=${Math.max(1, b.total)} value=${done}></progress> ${done} / ${b.total}
+    </td>
     <td>${b.succeeded} ok · ${b.failed} failed · ${b.canceled} canceled</td>
     <td>${clock(b.created_at)}</td>
   </tr>`;
@@ -166,8 +215,17 @@ export function batchesView(o: OpsOverview): TemplateResult {
   if (!o.batches.length) return html`<p class="empty">No recent batch.</p>`;
   return html`<table id="batches">
     <thead>
-      <tr><th>Batch</th><th>Tenant</th><th>Status</th><th>Progress</th><th>Jobs</th><th>Created</th></tr>
+      <tr>
+        <th>Batch</th>
+        <th>Tenant</th>
+        <th>Status</th>
+        <th>Progress</th>
+        <th>Jobs</th>
+        <th>Created</th>
+      </tr>
     </thead>
-    <tbody>${o.batches.map(batchRow)}</tbody>
+    <tbody>
+      ${o.batches.map(batchRow)}
+    </tbody>
   </table>`;
 }
