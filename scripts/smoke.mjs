@@ -29,7 +29,7 @@ while (!out.includes('Try it:')) {
   }
   await new Promise((r) => setTimeout(r, 100));
 }
-const { apiKey } = JSON.parse(readFileSync(join(dataDir, 'standalone.json'), 'utf8'));
+const { apiKey, adminKey } = JSON.parse(readFileSync(join(dataDir, 'standalone.json'), 'utf8'));
 const res = await fetch(`http://127.0.0.1:${port}/v1/jobs`, {
   method: 'POST',
   headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', prefer: 'wait=10' },
@@ -40,10 +40,33 @@ const res = await fetch(`http://127.0.0.1:${port}/v1/jobs`, {
   }),
 });
 const job = await res.json();
+const opsPage = await checkOpsPage(`http://127.0.0.1:${port}`, adminKey);
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 if (res.status !== 200 || job.status !== 'succeeded') {
   console.error('smoke: the demo job did not succeed', res.status, job);
   process.exit(1);
 }
+if (opsPage) {
+  console.error(`smoke: the ops page at /admin ${opsPage}`);
+  process.exit(1);
+}
 console.log(`smoke: pnpm start's bundle ran a demo job to succeeded (cost ${job.cost.usd} USD)`);
+
+/** The bundle serves the ops page: login with the admin key, its built script, its data. */
+async function checkOpsPage(base, key) {
+  const login = await fetch(`${base}/admin/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key }),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+  if (login.status !== 200 || !cookie) return `refused the admin key (${login.status})`;
+  const script = await fetch(`${base}/admin/assets/main.js`);
+  if (script.status !== 200 || !(script.headers.get('content-type') ?? '').includes('javascript'))
+    return `did not serve its script (${script.status})`;
+  const data = await fetch(`${base}/admin/api/overview`, { headers: { cookie } });
+  const overview = await data.json();
+  if (data.status !== 200 || overview.object !== 'ops_overview') return `did not answer its data (${data.status})`;
+  return undefined;
+}

@@ -101,6 +101,7 @@ const banner = [
   `    -d '{"type":"completion","lane":"interactive","request":{"model":"switchyard-demo","messages":[{"role":"user","content":"Hello, Switchyard"}]}}'`,
   '',
   `API docs: ${stack.url}/docs`,
+  `Ops page: ${stack.url}/admin (log in with the adminKey saved in ${join(dataDir, 'standalone.json')})`,
   '',
 ].join('\n');
 process.stdout.write(banner);
