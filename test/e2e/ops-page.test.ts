@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completion } from './support/api.ts';
+import { Api, completion } from './support/api.ts';
 import { MOCK_MODEL, MOCK_PRICE, startTestStack, type TestStack } from './support/stack.ts';
 import { startMockLlm, type MockLlm } from '@switchyard/mock-upstream';
 
@@ -156,10 +156,20 @@ describe.runIf(runs)('the ops page in a headless browser', () => {
   });
 
   it('saves a screenshot of the page with work in flight, and the page logged no error (CSP included)', async () => {
-    const { api } = await t.tenant();
+    const tenant = await t.admin.post<{ id: string }>('/v1/admin/tenants', {
+      name: 'acme',
+      daily_budget_usd: 0.001,
+    });
+    const key = await t.admin.post<{ key: string }>(`/v1/admin/tenants/${tenant.body.id}/keys`, {
+      scopes: ['jobs:write', 'jobs:read'],
+    });
+    const api = new Api(t.url, key.body.key);
     for (let i = 0; i < 6; i++)
       expect((await api.post('/v1/jobs', completion(`shot ${i}`))).status).toBe(202);
     await expect.poll(() => lane('interactive', 'active').textContent(), UI_TIMEOUT).toBe('2');
+    const budget = page.locator(`[data-tenant="${tenant.body.id}"] [data-field="budget"]`);
+    await expect.poll(() => budget.textContent(), UI_TIMEOUT).toContain('$0.001');
+    expect(await budget.locator('meter').getAttribute('max')).toBe('0.001');
     mkdirSync(`${ROOT}artifacts`, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);

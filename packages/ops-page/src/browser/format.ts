@@ -1,8 +1,11 @@
 /** Formatters for the page: pure, so they read the same in every browser. */
 
+/** Dollars: cents from $0.01 up, three significant digits below (a completion costs fractions of a cent). */
 export function usd(v: number): string {
   if (v === 0) return '$0';
-  if (Math.abs(v) < 0.01) return `$${v.toFixed(6)}`;
+  if (v < 0.000001) return '<$0.000001';
+  // Three significant digits; JavaScript writes numbers from 1e-6 up without an exponent.
+  if (v < 0.01) return `$${Number(v.toPrecision(3))}`;
   return `$${v.toFixed(2)}`;
 }
 
