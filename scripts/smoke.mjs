@@ -67,6 +67,7 @@ async function checkOpsPage(base, key) {
     return `did not serve its script (${script.status})`;
   const data = await fetch(`${base}/admin/api/overview`, { headers: { cookie } });
   const overview = await data.json();
-  if (data.status !== 200 || overview.object !== 'ops_overview') return `did not answer its data (${data.status})`;
+  if (data.status !== 200 || overview.object !== 'ops_overview')
+    return `did not answer its data (${data.status})`;
   return undefined;
 }
