@@ -48,6 +48,8 @@ export class LaneChart {
       width: Math.max(320, this.#el.clientWidth || 720),
       height: 220,
       scales: { x: { time: true } },
+      // Labels only: the table above the chart has the live figures.
+      legend: { live: false },
       axes: [{}, { label: 'jobs' }],
       series: [
         {},
