@@ -1,4 +1,4 @@
-import { attemptTtlSeconds, type Config } from '@switchyard/config';
+import { attemptTtlSeconds, redisUnreachable, type Config } from '@switchyard/config';
 import type { JobSpec } from '@switchyard/contracts';
 import {
   createHttpProbe,
@@ -8,7 +8,7 @@ import {
   ProxyProber,
 } from '@switchyard/proxy-pool';
 import { FairMover, FairShare } from '@switchyard/admission';
-import { jobKeys, JobStore, redisOptions, type JobData, type JobReturn } from '@switchyard/jobs';
+import { jobKeys, JobStore, redisOptions, whenReady, type JobData, type JobReturn } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
@@ -98,6 +98,9 @@ export class WorkerApp {
     const { metricsHost, metricsPort } = config.worker;
     this.metricsServer = await startMetricsServer(this.registry, metricsHost, metricsPort);
     const commands = this.client('sy-worker', { enableAutoPipelining: true });
+    await whenReady(commands, config.redis.startupWaitMs).catch((err: unknown) => {
+      throw redisUnreachable(config, err);
+    });
     const metrics = new WorkerMetrics(this.registry);
     const egress = await this.startEgress(commands);
     const w: Wiring = { commands, metrics, ...openStores({ redis: commands, config }) };

@@ -65,6 +65,12 @@ export const ConfigSchema = z
           .string()
           .regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, - and _')
           .default('sy'),
+        /**
+         * How long a starting API or worker waits for Redis before it exits 1 saying it cannot
+         * reach it (an orchestrator restarts it; a process that answered 503 forever would hide the
+         * fault).
+         */
+        startupWaitMs: positiveInt().default(30_000),
       })
       .prefault({}),
     api: z
