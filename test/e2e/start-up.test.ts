@@ -33,7 +33,14 @@ function runMain(
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [main], {
-      env: { ...process.env, SWITCHYARD_CONFIG: configPath, REDIS_URL: '', PORT: '', LOG_LEVEL: 'warn', ...env },
+      env: {
+        ...process.env,
+        SWITCHYARD_CONFIG: configPath,
+        REDIS_URL: '',
+        PORT: '',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

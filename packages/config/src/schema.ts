@@ -107,6 +107,11 @@ export const ConfigSchema = z
         /** Port of the worker's /metrics server; 0 picks a free one. */
         metricsPort: z.number().int().min(0).max(65535).default(0),
         metricsHost: z.string().default('127.0.0.1'),
+        /**
+         * How often a worker writes its heartbeat (id, host, lanes, concurrency, jobs in flight)
+         * to Redis; `GET /v1/admin/lanes` lists workers heard from within three of these.
+         */
+        heartbeatMs: positiveInt().min(100).default(5_000),
         /** Webhook deliveries in flight per worker process (their own queue, never job slots). */
         webhookConcurrency: positiveInt().max(1_000).default(8),
       })
