@@ -32,6 +32,7 @@ function lanes(ready: () => number) {
         delayed: { total: 2, retrying: 2, fair_share: 0, egress: 0, host: 0 },
         oldest_ready_age_s: null,
         finished_per_second: { last_1m: 0, last_5m: 0 },
+        finished_per_minute: [],
         workers: 1,
         slots: 4,
       });
