@@ -110,6 +110,11 @@ describe.runIf(runs)('the ops page in a headless browser', () => {
       .poll(() => text(`[data-tenant="${tenantId}"] [data-field="spend"]`), UI_TIMEOUT)
       .not.toBe('$0');
     expect(await text(`[data-tenant="${tenantId}"] [data-field="models"]`)).toContain(MOCK_MODEL);
+    // The worker's heartbeat, and the hour's charts drawn (queue states and jobs finished a minute).
+    expect(await page.locator('#workers tr[data-worker]').count()).toBe(1);
+    expect(await lane('interactive', 'workers').textContent()).toBe('1 (2 slots)');
+    expect(await page.locator('#queue-chart canvas').count()).toBe(1);
+    expect(await page.locator('#throughput-chart canvas').count()).toBe(1);
   });
 
   it('opens the pool table and shows a proxy added through the admin API', async () => {

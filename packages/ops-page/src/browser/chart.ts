@@ -1,17 +1,24 @@
 import type { LaneSample, OpsOverview } from '@switchyard/contracts';
 import uPlot from 'uplot';
 
-const SERIES = [
-  { lane: 'interactive', field: 'ready', color: '#2563eb', dash: [] },
-  { lane: 'interactive', field: 'active', color: '#16a34a', dash: [] },
-  { lane: 'interactive', field: 'delayed', color: '#d97706', dash: [] },
-  { lane: 'batch', field: 'ready', color: '#2563eb', dash: [6, 4] },
-  { lane: 'batch', field: 'active', color: '#16a34a', dash: [6, 4] },
-  { lane: 'batch', field: 'delayed', color: '#d97706', dash: [6, 4] },
-] as const;
+const MINUTE_MS = 60_000;
+const HEIGHT = 200;
+const COLORS = { interactive: '#2563eb', batch: '#9333ea' } as const;
+const DASH = { ready: [], active: [8, 4], delayed: [2, 4] } as const;
+
+interface Series {
+  label: string;
+  color: string;
+  dash: readonly number[];
+}
+
+/** The queue chart: ready, active and delayed jobs of each lane, from the minute samples. */
+const QUEUE_SERIES = (['interactive', 'batch'] as const).flatMap((lane) =>
+  (['ready', 'active', 'delayed'] as const).map((field) => ({ lane, field })),
+);
 
 /** The last hour's samples plus the live figures, as uPlot's columns (x in epoch seconds). */
-export function chartData(overview: OpsOverview): uPlot.AlignedData {
+export function queueData(overview: OpsOverview): uPlot.AlignedData {
   const live: LaneSample = {
     t: Date.parse(overview.at),
     lanes: overview.lanes.lanes.map((l) => ({
@@ -22,49 +29,96 @@ export function chartData(overview: OpsOverview): uPlot.AlignedData {
     })),
   };
   const samples = [...overview.history.filter((s) => s.t < live.t), live];
-  const x = samples.map((s) => s.t / 1000);
-  const columns = SERIES.map(({ lane, field }) =>
+  const columns = QUEUE_SERIES.map(({ lane, field }) =>
     samples.map((s) => s.lanes.find((l) => l.lane === lane)?.[field] ?? null),
   );
-  return [x, ...columns];
+  return [samples.map((s) => s.t / 1000), ...columns];
 }
 
-/** The lanes chart: ready, active and delayed jobs of each lane over the last hour. */
-export class LaneChart {
-  #plot: uPlot | undefined;
-  readonly #el: HTMLElement;
+/** Jobs finished in each of the last 60 full minutes, per lane, oldest first. */
+export function throughputData(overview: OpsOverview): uPlot.AlignedData {
+  const lastFull = Math.floor(Date.parse(overview.at) / MINUTE_MS) - 1;
+  const lanes = (['interactive', 'batch'] as const).map(
+    (lane) => overview.lanes.lanes.find((l) => l.lane === lane)?.finished_per_minute ?? [],
+  );
+  const minutes = Math.max(0, ...lanes.map((l) => l.length));
+  const x = Array.from({ length: minutes }, (_, i) => ((lastFull - (minutes - 1 - i)) * MINUTE_MS) / 1000);
+  return [x, ...lanes.map((l) => x.map((_, i) => l[minutes - 1 - i] ?? 0))];
+}
 
-  constructor(el: HTMLElement) {
+/** A time-series chart that keeps its canvas across refreshes. */
+class TimeChart {
+  #plot: uPlot | undefined;
+
+  readonly #el: HTMLElement;
+  readonly #series: Series[];
+  readonly #yLabel: string;
+
+  constructor(el: HTMLElement, series: Series[], yLabel: string) {
     this.#el = el;
+    this.#series = series;
+    this.#yLabel = yLabel;
   }
 
-  update(overview: OpsOverview): void {
-    const data = chartData(overview);
-    if (this.#plot) {
-      this.#plot.setData(data);
-      return;
-    }
+  update(data: uPlot.AlignedData): void {
+    if (this.#plot) return this.#plot.setData(data);
     const opts: uPlot.Options = {
-      width: Math.max(320, this.#el.clientWidth || 720),
-      height: 220,
+      width: this.#width(),
+      height: HEIGHT,
       scales: { x: { time: true } },
-      // Labels only: the table above the chart has the live figures.
+      // Labels only: the tables have the live figures.
       legend: { live: false },
-      axes: [{}, { label: 'jobs' }],
+      axes: [{}, { label: this.#yLabel }],
       series: [
         {},
-        ...SERIES.map((s) => ({
-          label: `${s.lane} ${s.field}`,
-          stroke: s.color,
-          dash: [...s.dash],
-          width: 2,
-        })),
+        ...this.#series.map((s) => ({ label: s.label, stroke: s.color, dash: [...s.dash], width: 2 })),
       ],
     };
     this.#plot = new uPlot(opts, data, this.#el);
   }
 
   resize(): void {
-    this.#plot?.setSize({ width: Math.max(320, this.#el.clientWidth), height: 220 });
+    this.#plot?.setSize({ width: this.#width(), height: HEIGHT });
+  }
+
+  #width(): number {
+    return Math.max(320, this.#el.clientWidth || 720);
+  }
+}
+
+/** The lanes' two charts over the last hour: queued jobs by state, and jobs finished per minute. */
+export class LaneCharts {
+  readonly #queue: TimeChart;
+  readonly #throughput: TimeChart;
+
+  constructor(queueEl: HTMLElement, throughputEl: HTMLElement) {
+    this.#queue = new TimeChart(
+      queueEl,
+      QUEUE_SERIES.map(({ lane, field }) => ({
+        label: `${lane} ${field}`,
+        color: COLORS[lane],
+        dash: DASH[field],
+      })),
+      'jobs',
+    );
+    this.#throughput = new TimeChart(
+      throughputEl,
+      (['interactive', 'batch'] as const).map((lane) => ({
+        label: `${lane} finished`,
+        color: COLORS[lane],
+        dash: [],
+      })),
+      'jobs / min',
+    );
+  }
+
+  update(overview: OpsOverview): void {
+    this.#queue.update(queueData(overview));
+    this.#throughput.update(throughputData(overview));
+  }
+
+  resize(): void {
+    this.#queue.resize();
+    this.#throughput.resize();
   }
 }

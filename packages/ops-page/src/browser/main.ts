@@ -1,6 +1,6 @@
 import type { OpsOverview } from '@switchyard/contracts';
 import { html, nothing, render, type TemplateResult } from 'lit-html';
-import { LaneChart } from './chart.ts';
+import { LaneCharts } from './chart.ts';
 import { clock } from './format.ts';
 import { batchesView, failuresView, lanesView, poolView, tenantsView, workersView } from './views.ts';
 
@@ -24,7 +24,16 @@ function page(o: OpsOverview | undefined, status: Status): TemplateResult {
     <section id="lanes-section">
       <h2>Lanes</h2>
       ${show(lanesView)}
-      <div id="lanes-chart" aria-label="ready, active and delayed jobs over the last hour"></div>
+      <div class="charts">
+        <figure>
+          <figcaption>Jobs ready, active and delayed (a sample a minute)</figcaption>
+          <div id="queue-chart"></div>
+        </figure>
+        <figure>
+          <figcaption>Jobs finished per minute</figcaption>
+          <div id="throughput-chart"></div>
+        </figure>
+      </div>
     </section>
     ${section('workers', 'Workers', show(workersView))}
     <section id="pool-section"><details id="pool">${show(poolView)}</details></section>
@@ -37,7 +46,7 @@ class OpsPage {
   #overview: OpsOverview | undefined;
   #status: Status = { ok: false, text: 'Loading…' };
   readonly #root: HTMLElement;
-  #chart: LaneChart | undefined;
+  #charts: LaneCharts | undefined;
 
   constructor(root: HTMLElement) {
     this.#root = root;
@@ -60,12 +69,13 @@ class OpsPage {
   draw(): void {
     render(page(this.#overview, this.#status), this.#root);
     if (!this.#overview) return;
-    const el = this.#root.querySelector<HTMLElement>('#lanes-chart');
-    if (el) (this.#chart ??= new LaneChart(el)).update(this.#overview);
+    const queue = this.#root.querySelector<HTMLElement>('#queue-chart');
+    const throughput = this.#root.querySelector<HTMLElement>('#throughput-chart');
+    if (queue && throughput) (this.#charts ??= new LaneCharts(queue, throughput)).update(this.#overview);
   }
 
   resize(): void {
-    this.#chart?.resize();
+    this.#charts?.resize();
   }
 }
 
