@@ -90,6 +90,16 @@ describe('ops page: logging in', () => {
     expect(await json.body.json()).toMatchObject({ code: 'forbidden' });
   });
 
+  it('the form parser and the cookie stay under /admin: a form body on /v1 is still 415', async () => {
+    const res = await request(`${t.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenantKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'type=completion',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(await res.body.json()).toMatchObject({ code: 'unsupported_media_type' });
+  });
+
   it('logging out clears the cookie', async () => {
     const res = await request(`${t.url}/admin/logout`, { method: 'POST' });
     expect(res.statusCode).toBe(303);

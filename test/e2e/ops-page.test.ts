@@ -32,42 +32,6 @@ let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
-  if (!runs) return;
-  if (!hasChromium) throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run installs it`);
-  // What `pnpm build` does for the page when the API runs from source.
-  execFileSync(
-    process.execPath,
-    ['scripts/browser-bundle.mjs', 'packages/ops-page', 'packages/ops-page/dist'],
-    {
-      cwd: ROOT,
-    },
-  );
-  mock = await startMockLlm({ latencyMs: LATENCY_MS });
-  const broken = {
-    baseUrl: `${mock.url}/v1`,
-    upstreamModel: 'no-such-model',
-    price: MOCK_PRICE,
-    timeoutMs: 5_000,
-  };
-  t = await startTestStack({
-    mock,
-    config: { worker: { concurrency: { interactive: 2, batch: 4 } }, models: { broken } },
-  });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-  await mock?.close();
-});
-
 const lane = (name: string, field: string) => page.locator(`[data-lane="${name}"] [data-field="${field}"]`);
 const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
 
@@ -81,7 +45,45 @@ async function logIn(key: string): Promise<number> {
   return res.status();
 }
 
+// In CI a missing browser is a failure, never a skip.
+it.runIf(process.env.CI === 'true')('CI has a Chromium for the ops page browser test', () => {
+  expect(
+    existsSync(CHROMIUM),
+    `no Chromium at ${CHROMIUM}: .ci/run installs it (apt-get install chromium)`,
+  ).toBe(true);
+});
+
 describe.runIf(runs)('the ops page in a headless browser', () => {
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run installs it`);
+    // What `pnpm build` does for the page when the API runs from source.
+    const bundle = ['scripts/browser-bundle.mjs', 'packages/ops-page', 'packages/ops-page/dist'];
+    execFileSync(process.execPath, bundle, { cwd: ROOT });
+    mock = await startMockLlm({ latencyMs: LATENCY_MS });
+    const broken = {
+      baseUrl: `${mock.url}/v1`,
+      upstreamModel: 'no-such-model',
+      price: MOCK_PRICE,
+      timeoutMs: 5_000,
+    };
+    t = await startTestStack({
+      mock,
+      config: { worker: { concurrency: { interactive: 2, batch: 4 } }, models: { broken } },
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await mock?.close();
+  });
+
   it('refuses a tenant key on the login form and says why', async () => {
     const { key } = await t.tenant();
     expect(await logIn(key)).toBe(403);
