@@ -61,13 +61,23 @@ describe('ops page: logging in', () => {
     expect(attributes).toContain('HttpOnly');
     expect(attributes).toContain('SameSite=Strict');
     expect(attributes).toContain('Path=/admin');
-    expect(attributes).not.toContain('Secure'); // plain http here; https requests get Secure
+    expect(attributes).not.toContain('Secure'); // plain http here
 
     const page = await request(`${t.url}/admin`, { headers: { cookie: `${COOKIE}=${token}` } });
     expect(await page.body.text()).toContain('<script type="module" src="/admin/assets/main.js">');
     const data = await overview({ cookie: `${COOKIE}=${token}` });
     expect(data.status).toBe(200);
     expect(data.body).toMatchObject({ object: 'ops_overview', lanes: { object: 'lanes' } });
+  });
+
+  it('behind a TLS-terminating proxy (X-Forwarded-Proto: https) the cookie is Secure', async () => {
+    const res = await request(`${t.url}/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ key: t.adminKey }),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(sessionCookie(res.headers['set-cookie']).attributes).toContain('Secure');
   });
 
   it('a tenant API key (even one with the admin scope) is refused with 403 and says so on the form', async () => {

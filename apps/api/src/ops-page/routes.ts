@@ -34,6 +34,16 @@ function keyFrom(body: unknown): string {
   return typeof key === 'string' ? key.trim() : '';
 }
 
+/**
+ * Whether the browser reached us over https: directly, or through a TLS-terminating proxy that says
+ * so. Trusting the header is safe here: a forged one only makes the forger's own cookie Secure.
+ */
+function overHttps(req: FastifyRequest): boolean {
+  const forwarded = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return req.protocol === 'https' || first === 'https';
+}
+
 const wantsJson = (req: FastifyRequest) => (req.headers['content-type'] ?? '').includes('application/json');
 
 /**
@@ -70,7 +80,7 @@ export async function registerOpsPageRoutes(app: FastifyInstance, deps: OpsPageR
       httpOnly: true,
       sameSite: 'strict',
       path: '/admin',
-      secure: req.protocol === 'https',
+      secure: overHttps(req),
       maxAge: Math.floor((sessions as AdminSessions).ttlMs / 1000),
     });
     req.log.info({ expiresAt: new Date(expiresAt).toISOString() }, 'ops page login');
