@@ -60,10 +60,16 @@ export async function roundTrip(opts: { quick: boolean; inProcessWorker?: boolea
     const viaPortkey = portkey.headers(`${mock.url}/v1`);
     const portkeyUrl = `${portkey.url}/v1/chat/completions`;
     const auth = { 'content-type': 'application/json', authorization: `Bearer ${bench.key}` };
+    /** Sequential chat calls: the job id and the client's send and receive times (Date.now ms). */
+    const traced: { id: string; sent: number; received: number }[] = [];
+    let tracing = false;
     const post = async (url: string, headers: Record<string, string>, body: string) => {
+      const sent = Date.now();
       const res = await request(url, { method: 'POST', headers, body, dispatcher: agent });
       const json = (await res.body.json()) as { status?: string; choices?: unknown[] };
       if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}`);
+      const id = res.headers['x-switchyard-job-id'];
+      if (tracing && typeof id === 'string') traced.push({ id, sent, received: Date.now() });
       return json;
     };
     const upstreamBody = JSON.stringify({ ...completionRequest('benchmark me', 'mock-small') });
@@ -102,9 +108,12 @@ export async function roundTrip(opts: { quick: boolean; inProcessWorker?: boolea
     for (let i = 0; i < n; i++) {
       seq.direct.push(await timeIt(direct));
       seq.portkey.push(await timeIt(gateway));
+      tracing = true;
       seq.chat.push(await timeIt(chat));
+      tracing = false;
       seq.job.push(await timeIt(job));
     }
+    const hops = await hopBreakdown(admin, bench.config.redis.prefix, traced, summarize(seq.direct).mean);
     // 16 concurrent clients: direct, Portkey and Switchyard phases alternate, 4 rounds each.
     const phases = { direct, portkey: gateway, chat };
     const conc = {
@@ -120,24 +129,27 @@ export async function roundTrip(opts: { quick: boolean; inProcessWorker?: boolea
         conc.seconds[name] += (performance.now() - t0) / 1000;
       }
     }
-    return report({
-      quick: opts.quick,
-      worker: opts.inProcessWorker ? 'in the same process' : 'in its own process',
-      n,
-      concurrentN,
-      portkeyVersion: portkey.version,
-      seqDirect: summarize(seq.direct),
-      seqPortkey: summarize(seq.portkey),
-      seqChat: summarize(seq.chat),
-      seqJob: summarize(seq.job),
-      concDirect: summarize(conc.direct),
-      concPortkey: summarize(conc.portkey),
-      concChat: summarize(conc.chat),
-      concDirectPerSecond: concurrentN / conc.seconds.direct,
-      concPortkeyPerSecond: concurrentN / conc.seconds.portkey,
-      concChatPerSecond: concurrentN / conc.seconds.chat,
-      redis: await redisVersion(admin),
-    });
+    return [
+      report({
+        quick: opts.quick,
+        worker: opts.inProcessWorker ? 'in the same process' : 'in its own process',
+        n,
+        concurrentN,
+        portkeyVersion: portkey.version,
+        seqDirect: summarize(seq.direct),
+        seqPortkey: summarize(seq.portkey),
+        seqChat: summarize(seq.chat),
+        seqJob: summarize(seq.job),
+        concDirect: summarize(conc.direct),
+        concPortkey: summarize(conc.portkey),
+        concChat: summarize(conc.chat),
+        concDirectPerSecond: concurrentN / conc.seconds.direct,
+        concPortkeyPerSecond: concurrentN / conc.seconds.portkey,
+        concChatPerSecond: concurrentN / conc.seconds.chat,
+        redis: await redisVersion(admin),
+      }),
+      hopReport(hops, opts.quick, await redisVersion(admin)),
+    ];
   } finally {
     if (worker) await stopProcess(worker);
     if (portkey) await stopProcess(portkey);
@@ -147,6 +159,87 @@ export async function roundTrip(opts: { quick: boolean; inProcessWorker?: boolea
     await mock.close();
     await redis.stop();
   }
+}
+
+/** The hops of a sequential chat completion, in ms (means over the traced calls). */
+interface Hops {
+  n: number;
+  /** Client send → the job stored (its BullMQ timestamp): HTTP, auth, admission, the add. */
+  submit: number;
+  /** Stored → a worker took it (processedOn): the pickup. */
+  pickup: number;
+  /** Taken → finished (finishedOn), less a direct call to the mock: the worker's own work. */
+  worker: number;
+  /** The direct call's mean, for reference (part of the taken → finished time). */
+  upstream: number;
+  /** Finished → the client has the answer: the completion event, the API's read, the response. */
+  respond: number;
+  total: number;
+}
+
+/**
+ * Where a sequential chat completion's time goes, from the job's own timestamps (ms, one machine's
+ * clock: the API's `timestamp`, the worker's `processedOn` and `finishedOn`) and the client's send
+ * and receive times; means over many calls, so the millisecond truncation averages out.
+ */
+async function hopBreakdown(
+  admin: Redis,
+  prefix: string,
+  traced: { id: string; sent: number; received: number }[],
+  directMean: number,
+): Promise<Hops> {
+  const p = admin.pipeline();
+  for (const t of traced)
+    p.hmget(`${prefix}:{interactive}:${t.id}`, 'timestamp', 'processedOn', 'finishedOn');
+  const rows = ((await p.exec()) ?? []).map(([, r]) => (r as string[]).map(Number));
+  const sums = { submit: 0, pickup: 0, taken: 0, respond: 0, total: 0 };
+  let n = 0;
+  traced.forEach((t, i) => {
+    const [added, taken, finished] = rows[i] ?? [];
+    if (!added || !taken || !finished) return;
+    n++;
+    sums.submit += added - t.sent;
+    sums.pickup += taken - added;
+    sums.taken += finished - taken;
+    sums.respond += t.received - finished;
+    sums.total += t.received - t.sent;
+  });
+  const mean = (x: number) => x / Math.max(n, 1);
+  return {
+    n,
+    submit: mean(sums.submit),
+    pickup: mean(sums.pickup),
+    worker: mean(sums.taken) - directMean,
+    upstream: directMean,
+    respond: mean(sums.respond),
+    total: mean(sums.total),
+  };
+}
+
+function hopReport(h: Hops, quick: boolean, redis: string): ScenarioReport {
+  const added = h.total - h.upstream;
+  const row = (name: string, v: number) => [name, ms(v), `${Math.round((100 * v) / Math.max(added, 1e-9))}%`];
+  return {
+    id: 'interactive-hops',
+    title: 'Interactive hops: where a sequential chat completion spends the time Switchyard adds',
+    command: 'node test/bench/round-trip.ts',
+    setup:
+      `Means over the ${h.n} sequential POST /v1/chat/completions calls of the overhead run, from each job's ` +
+      'BullMQ timestamps (added, processedOn, finishedOn: ms, one clock) and the client’s send and receive ' +
+      'times. The worker hop is taken → finished less the mean direct call to the mock.',
+    columns: ['hop', 'mean', 'share of the added time'],
+    rows: [
+      row('submit: client → job stored (HTTP, auth, rate limit, budget, admission, add)', h.submit),
+      row('pickup: stored → a worker took it', h.pickup),
+      row('worker: taken → finished, less the upstream call', h.worker),
+      row('respond: finished → client has the answer (event, read, response)', h.respond),
+      ['added in all (total less the direct call)', ms(added), '100%'],
+    ],
+    targets: [],
+    quick,
+    machine: machine(redis),
+    raw: h,
+  };
 }
 
 function report(r: {
