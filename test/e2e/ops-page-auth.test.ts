@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { until } from './support/wait.ts';
 
 // The ops page's login and its data endpoint, over real HTTP against a real API and Redis (no
 // browser: test/e2e/ops-page.test.ts drives the page itself in Chromium).
@@ -137,6 +138,18 @@ describe('ops page: its data endpoint', () => {
     ];
     // (A genuinely expired token is refused too: apps/api/src/ops-page/session.test.ts.)
     for (const bad of tampered) expect((await overview({ cookie: `${COOKIE}=${bad}` })).status).toBe(401);
+  });
+
+  it('has the lanes sample the API took on start, for the chart', async () => {
+    const admin = { authorization: `Bearer ${t.adminKey}` };
+    const history = await until('a lanes sample', async () => {
+      const h = (await overview(admin)).body.history as { t: number; lanes: { lane: string }[] }[];
+      return h.length ? h : undefined;
+    });
+    const first = history[0]?.t ?? 0;
+    expect(first % 60_000).toBe(0); // one sample a minute, stamped with its minute
+    expect(Date.now() - first).toBeLessThan(120_000);
+    expect(history[0]?.lanes.map((l) => l.lane)).toEqual(['interactive', 'batch']);
   });
 
   it('takes the admin bearer key; refuses a tenant key with 403', async () => {
