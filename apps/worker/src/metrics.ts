@@ -5,8 +5,10 @@ import { Counter, Histogram } from 'prom-client';
 
 /** Per-attempt metrics of this worker process. */
 export class WorkerMetrics {
-  readonly attempts: Counter<'lane' | 'kind' | 'outcome'>;
-  readonly attemptSeconds: Histogram<'lane' | 'kind' | 'outcome'>;
+  readonly attempts: Counter<'lane' | 'kind' | 'model' | 'outcome'>;
+  readonly attemptSeconds: Histogram<'lane' | 'kind' | 'model' | 'outcome'>;
+  readonly retryBudget: Counter<'lane' | 'result'>;
+  readonly costUsd: Counter<'tenant' | 'model'>;
   readonly delayedForEgress: Counter<'lane' | 'reason'>;
   readonly delayedForHost: Counter<'lane' | 'reason'>;
   readonly robotsFetches: Counter<'result'>;
@@ -17,15 +19,27 @@ export class WorkerMetrics {
     const registers = [registry];
     this.attempts = new Counter({
       name: 'switchyard_attempts_total',
-      help: 'Upstream attempts by lane, job kind and outcome class',
-      labelNames: ['lane', 'kind', 'outcome'],
+      help: 'Upstream attempts by lane, job kind, model (the configured name; `(scrape)` for scrapes) and outcome class',
+      labelNames: ['lane', 'kind', 'model', 'outcome'],
       registers,
     });
     this.attemptSeconds = new Histogram({
       name: 'switchyard_attempt_duration_seconds',
-      help: 'Duration of upstream attempts',
-      labelNames: ['lane', 'kind', 'outcome'],
+      help: 'Duration of upstream attempts by lane, job kind, model (`(scrape)` for scrapes) and outcome class',
+      labelNames: ['lane', 'kind', 'model', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.retryBudget = new Counter({
+      name: 'switchyard_retry_budget_decisions_total',
+      help: 'Retries and fallbacks asked of the fleet-wide retry budget, by lane and answer: allowed, or refused (the budget is spent and the job fails with retry_budget_exhausted)',
+      labelNames: ['lane', 'result'],
+      registers,
+    });
+    this.costUsd = new Counter({
+      name: 'switchyard_cost_usd_total',
+      help: 'USD of the attempts this worker wrote to the ledger, by tenant and model (`(scrape)` for scrapes), for dashboards (the ledger has the exact nano-USD); one series per tenant and model used, so its cardinality follows the tenant count',
+      labelNames: ['tenant', 'model'],
       registers,
     });
     this.delayedForEgress = new Counter({

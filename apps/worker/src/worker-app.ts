@@ -10,7 +10,7 @@ import {
 import { FairMover, FairShare } from '@switchyard/admission';
 import { jobKeys, JobStore, redisOptions, type JobData, type JobReturn } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
-import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
+import { createRegistry, registerRedisUp, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
@@ -27,6 +27,7 @@ import { DeltaRelays } from './delta-relay.ts';
 import { DirectEgress } from './egress.ts';
 import { EgressRouter } from './egress-router.ts';
 import { FinalState } from './final-state.ts';
+import { MeteredLedger } from './metered-ledger.ts';
 import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress, poolPacing } from './pool-egress.ts';
 import { ScrapePoliteness } from './politeness.ts';
@@ -99,6 +100,7 @@ export class WorkerApp {
     this.metricsServer = await startMetricsServer(this.registry, metricsHost, metricsPort);
     const commands = this.client('sy-worker', { enableAutoPipelining: true });
     const metrics = new WorkerMetrics(this.registry);
+    registerRedisUp(this.registry, commands);
     const egress = await this.startEgress(commands);
     const w: Wiring = { commands, metrics, ...openStores({ redis: commands, config }) };
     this.outbox = w.outbox;
@@ -168,7 +170,7 @@ export class WorkerApp {
         ...config.jobs.retryBudget,
         onError: (err) => logger.warn({ err }, 'retry budget unavailable'),
       }),
-      ledger: w.ledger,
+      ledger: new MeteredLedger(w.ledger, w.metrics),
       load: w.load,
       relays: new DeltaRelays({ redis, prefix }),
       metrics: w.metrics,
