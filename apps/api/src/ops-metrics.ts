@@ -52,7 +52,8 @@ export function registerOpsMetrics(registry: Registry, deps: OpsMetricsDeps): vo
       const rows = await snapshot();
       if (!rows) return;
       this.reset();
-      for (const r of rows) if (r.budgetNanos !== undefined) this.set({ tenant: r.tenantId }, r.budgetNanos / 1e9);
+      for (const r of rows)
+        if (r.budgetNanos !== undefined) this.set({ tenant: r.tenantId }, r.budgetNanos / 1e9);
     },
   });
 }

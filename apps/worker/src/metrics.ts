@@ -1,5 +1,6 @@
 import { ConfigError } from '@switchyard/config';
-import type { Registry } from '@switchyard/telemetry';
+import { modelKey, type AttemptEntry, type Ledger, type RecordResult } from '@switchyard/ledger';
+import { registerRedisUp, type RedisProbe, type Registry } from '@switchyard/telemetry';
 import { createServer, type Server } from 'node:http';
 import { Counter, Histogram } from 'prom-client';
 
@@ -15,8 +16,10 @@ export class WorkerMetrics {
   readonly webhookAttempts: Counter<'type' | 'outcome'>;
   readonly webhooksGivenUp: Counter<'type' | 'reason'>;
 
-  constructor(registry: Registry) {
+  /** Registers them on `registry`, with `switchyard_redis_up` for the process's `redis` client. */
+  constructor(registry: Registry, redis: RedisProbe) {
     const registers = [registry];
+    registerRedisUp(registry, redis);
     this.attempts = new Counter({
       name: 'switchyard_attempts_total',
       help: 'Upstream attempts by lane, job kind, model (the configured name; `(scrape)` for scrapes) and outcome class',
@@ -72,6 +75,29 @@ export class WorkerMetrics {
       labelNames: ['type', 'reason'],
       registers,
     });
+  }
+}
+
+/**
+ * The ledger as the processor writes to it, counting what each new entry cost in
+ * `switchyard_cost_usd_total{tenant,model}`. Only entries the ledger answers `recorded` count, so a
+ * replayed write (a re-run, a retried script call) is counted once, as it is billed once.
+ */
+export class MeteredLedger implements Pick<Ledger, 'record'> {
+  readonly #ledger: Pick<Ledger, 'record'>;
+  readonly #metrics: WorkerMetrics;
+
+  constructor(ledger: Pick<Ledger, 'record'>, metrics: WorkerMetrics) {
+    this.#ledger = ledger;
+    this.#metrics = metrics;
+  }
+
+  async record(entry: AttemptEntry): Promise<RecordResult> {
+    const result = await this.#ledger.record(entry);
+    if (result.status === 'recorded' && entry.costNanos > 0) {
+      this.#metrics.costUsd.inc({ tenant: entry.tenantId, model: modelKey(entry) }, entry.costNanos / 1e9);
+    }
+    return result;
   }
 }
 

@@ -10,7 +10,7 @@ import {
 import { FairMover, FairShare } from '@switchyard/admission';
 import { jobKeys, JobStore, redisOptions, type JobData, type JobReturn } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
-import { createRegistry, registerRedisUp, type Logger, type Registry } from '@switchyard/telemetry';
+import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
@@ -27,8 +27,7 @@ import { DeltaRelays } from './delta-relay.ts';
 import { DirectEgress } from './egress.ts';
 import { EgressRouter } from './egress-router.ts';
 import { FinalState } from './final-state.ts';
-import { MeteredLedger } from './metered-ledger.ts';
-import { startMetricsServer, WorkerMetrics } from './metrics.ts';
+import { MeteredLedger, startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress, poolPacing } from './pool-egress.ts';
 import { ScrapePoliteness } from './politeness.ts';
 import { ProcessExtractor } from './executors/scrape.ts';
@@ -99,8 +98,7 @@ export class WorkerApp {
     const { metricsHost, metricsPort } = config.worker;
     this.metricsServer = await startMetricsServer(this.registry, metricsHost, metricsPort);
     const commands = this.client('sy-worker', { enableAutoPipelining: true });
-    const metrics = new WorkerMetrics(this.registry);
-    registerRedisUp(this.registry, commands);
+    const metrics = new WorkerMetrics(this.registry, commands);
     const egress = await this.startEgress(commands);
     const w: Wiring = { commands, metrics, ...openStores({ redis: commands, config }) };
     this.outbox = w.outbox;

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { parse, parseAllDocuments } from 'yaml';
+
+/**
+ * The metric names the operations files use (the Grafana dashboard's panel queries, the alert
+ * rules, the KEDA triggers), and a check of them against live `/metrics` text, so a renamed
+ * metric breaks a test instead of a dashboard.
+ */
+
+const file = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+
+export const DASHBOARD = 'infra/grafana/switchyard.json';
+export const ALERTS = 'infra/prometheus/alerts.yml';
+export const KEDA = 'infra/k8s/keda.yaml';
+
+/** Our metrics and the default process metrics (packages/telemetry) that queries may name. */
+const METRIC_NAME = /\b(?:switchyard|process|nodejs)_[a-zA-Z0-9_]*[a-zA-Z0-9]/g;
+const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'] as const;
+
+/** Metric names in a PromQL expression. */
+export function metricNamesIn(expr: string): string[] {
+  return [...new Set(expr.match(METRIC_NAME) ?? [])];
+}
+
+export interface DashboardPanel {
+  type: string;
+  title: string;
+  id: number;
+  datasource?: { type?: string; uid?: string };
+  targets?: { expr?: string; refId?: string; datasource?: { uid?: string } }[];
+  gridPos?: { h: number; w: number; x: number; y: number };
+}
+
+export interface Dashboard {
+  schemaVersion: number;
+  title: string;
+  uid: string;
+  panels: DashboardPanel[];
+  templating: { list: { name: string; type: string; query?: string }[] };
+}
+
+export interface AlertRule {
+  alert?: string;
+  expr?: string;
+  for?: string;
+  labels?: { severity?: string };
+  annotations?: { summary?: string; description?: string };
+}
+
+export interface ScaledObject {
+  kind: string;
+  metadata: { name: string };
+  spec: {
+    scaleTargetRef: { name: string };
+    minReplicaCount?: number;
+    maxReplicaCount?: number;
+    triggers: {
+      type: string;
+      name?: string;
+      metricType?: string;
+      metadata: { query: string; threshold: string; serverAddress: string };
+    }[];
+  };
+}
+
+export const dashboard = (): Dashboard => JSON.parse(file(DASHBOARD)) as Dashboard;
+export const alertRules = (): AlertRule[] =>
+  (parse(file(ALERTS)) as { groups: { rules: AlertRule[] }[] }).groups.flatMap((g) => g.rules);
+export const scaledObjects = (): ScaledObject[] =>
+  parseAllDocuments(file(KEDA))
+    .map((d) => d.toJS() as ScaledObject)
+    .filter((d) => d.kind === 'ScaledObject');
+
+/** Every query of the three files, with where it is used (`file: panel / rule / trigger`). */
+export function operationsQueries(): { where: string; expr: string }[] {
+  const panels = dashboard().panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ where: `${DASHBOARD}: panel "${p.title}"`, expr: t.expr ?? '' })),
+  );
+  const alerts = alertRules().map((r) => ({ where: `${ALERTS}: ${r.alert ?? '?'}`, expr: r.expr ?? '' }));
+  const keda = scaledObjects().flatMap((o) =>
+    o.spec.triggers.map((t) => ({
+      where: `${KEDA}: ${o.metadata.name} ${t.name ?? t.type}`,
+      expr: t.metadata.query,
+    })),
+  );
+  return [...panels, ...alerts, ...keda];
+}
+
+/** Metric name → where it is used, over `queries`. */
+export function usedMetrics(queries: { where: string; expr: string }[]): Map<string, string[]> {
+  const used = new Map<string, string[]>();
+  for (const { where, expr } of queries) {
+    for (const name of metricNamesIn(expr)) {
+      const places = used.get(name) ?? [];
+      if (!places.includes(where)) places.push(where);
+      used.set(name, places);
+    }
+  }
+  return used;
+}
+
+/** The metric families of Prometheus text: name → type, from its `# TYPE` lines. */
+export function families(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) out.set(m[1] ?? '', m[2] ?? '');
+  return out;
+}
+
+/** Whether a query's name is a family, or a histogram's (or summary's) series of one. */
+export function exposes(fams: Map<string, string>, name: string): boolean {
+  if (fams.has(name)) return true;
+  const suffix = HISTOGRAM_SUFFIXES.find((s) => name.endsWith(s));
+  if (!suffix) return false;
+  const type = fams.get(name.slice(0, -suffix.length));
+  return type === 'histogram' || (type === 'summary' && suffix !== '_bucket');
+}
+
+/** The used names no family of `fams` exposes, each with where it is used. */
+export function missingMetrics(used: Map<string, string[]>, fams: Map<string, string>): string[] {
+  return [...used]
+    .filter(([name]) => !exposes(fams, name))
+    .map(([name, where]) => `${name} (used by ${where.join('; ')})`);
+}
