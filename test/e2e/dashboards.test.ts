@@ -10,6 +10,7 @@ import {
   metricNamesIn,
   missingMetrics,
   operationsQueries,
+  promqlErrors,
   scaledObjects,
   usedMetrics,
 } from './support/metric-names.ts';
@@ -111,6 +112,21 @@ describe('dashboards, alerts and KEDA name live metrics', () => {
   });
 });
 
+describe('the queries of infra/', () => {
+  it('every panel, alert and KEDA query is valid PromQL', () => {
+    const bad = operationsQueries()
+      .filter((q) => promqlErrors(q.expr).length > 0 || q.expr.trim() === '')
+      .map((q) => `${q.where}: ${q.expr}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('the syntax check finds an unbalanced query', () => {
+    expect(promqlErrors('sum by (lane (rate(switchyard_attempts_total[5m]))')).not.toEqual([]);
+    expect(promqlErrors('rate(switchyard_attempts_total[5m)')).not.toEqual([]);
+    expect(promqlErrors('sum by (lane) (rate(switchyard_attempts_total[5m]))')).toEqual([]);
+  });
+});
+
 describe('the metric-name check itself', () => {
   const text = [
     '# TYPE switchyard_attempts_total counter',
@@ -144,12 +160,17 @@ describe('the metric-name check itself', () => {
     ]);
   });
 
-  it('reads metric names, not functions, labels or label values', () => {
+  it('reads every metric name, not functions, labels or label values', () => {
     expect(
       metricNamesIn(
         'max by (lane) (switchyard_lane_delayed_jobs{lane="batch",reason="fair_share"}) + max(process_resident_memory_bytes)',
       ),
     ).toEqual(['switchyard_lane_delayed_jobs', 'process_resident_memory_bytes']);
+    expect(
+      metricNamesIn(
+        'histogram_quantile(0.99, sum by (le) (rate(http_seconds_bucket{job="api"}[5m]))) > on() up',
+      ),
+    ).toEqual(['http_seconds_bucket', 'up']);
   });
 });
 

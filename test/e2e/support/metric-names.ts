@@ -1,3 +1,4 @@
+import { parser } from '@prometheus-io/lezer-promql';
 import { readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 
@@ -13,13 +14,21 @@ export const DASHBOARD = 'infra/grafana/switchyard.json';
 export const ALERTS = 'infra/prometheus/alerts.yml';
 export const KEDA = 'infra/k8s/keda.yaml';
 
-/** Our metrics and the default process metrics (packages/telemetry) that queries may name. */
-const METRIC_NAME = /\b(?:switchyard|process|nodejs)_[a-zA-Z0-9_]*[a-zA-Z0-9]/g;
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'] as const;
 
-/** Metric names in a PromQL expression. */
+/**
+ * Metric names in a PromQL expression: every vector selector's name, read with Prometheus's own
+ * PromQL grammar (so functions, label names and values are never taken for one).
+ */
 export function metricNamesIn(expr: string): string[] {
-  return [...new Set(expr.match(METRIC_NAME) ?? [])];
+  const names = new Set<string>();
+  parser.parse(expr).iterate({
+    enter: (node) => {
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector')
+        names.add(expr.slice(node.from, node.to));
+    },
+  });
+  return [...names];
 }
 
 export interface DashboardPanel {
@@ -120,4 +129,15 @@ export function missingMetrics(used: Map<string, string[]>, fams: Map<string, st
   return [...used]
     .filter(([name]) => !exposes(fams, name))
     .map(([name, where]) => `${name} (used by ${where.join('; ')})`);
+}
+
+/** Offsets where Prometheus's own PromQL grammar (the one its web UI uses) finds a syntax error. */
+export function promqlErrors(expr: string): number[] {
+  const at: number[] = [];
+  parser.parse(expr).iterate({
+    enter: (node) => {
+      if (node.type.isError) at.push(node.from);
+    },
+  });
+  return at;
 }
