@@ -42,7 +42,9 @@ async function waitFor(body: unknown): Promise<JobRecord> {
 }
 
 beforeAll(async () => {
-  t = await startTestStack({ config: { jobs: { maxAttempts: 2 } } });
+  // A budget of one retry per window: the failing completion's first retry is allowed, its
+  // second refused, so both answers of the budget have a series.
+  t = await startTestStack({ config: { jobs: { maxAttempts: 3, retryBudget: { ratio: 0, floor: 1 } } } });
   site = await startMockSite();
   // A tenant with a daily budget, so the budget gauges have a series to show.
   const created = await t.admin.post<{ id: string }>('/v1/admin/tenants', {
@@ -62,7 +64,9 @@ beforeAll(async () => {
   };
   expect((await waitFor(scrape)).status).toBe('succeeded');
   t.mock.setFaults({ error5xx: 1 });
-  expect((await waitFor(completion('fails'))).status).toBe('failed');
+  const failed = await waitFor(completion('fails'));
+  expect(failed.status).toBe('failed');
+  expect(failed.error?.code).toBe('retry_budget_exhausted');
   t.mock.setFaults({});
   const metricsUrl = /"metricsUrl":"([^"]+)"/.exec(t.logs.join(''))?.[1];
   if (!metricsUrl) throw new Error('the worker logged no metricsUrl');
@@ -87,9 +91,12 @@ describe('dashboards, alerts and KEDA name live metrics', () => {
     expect(workerText).toMatch(/^switchyard_attempts_total\{[^}]*model="\(scrape\)"[^}]*outcome="ok"/m);
     expect(workerText).toMatch(/^switchyard_attempts_total\{[^}]*model="mock"[^}]*outcome="upstream_fault"/m);
     expect(workerText).toMatch(/^switchyard_attempt_duration_seconds_bucket\{[^}]*model="mock"/m);
-    // The failing completion's retry was asked of the budget (and allowed).
+    // The failing completion asked the retry budget twice: allowed, then refused (what alerts).
     expect(workerText).toMatch(
-      /^switchyard_retry_budget_decisions_total\{[^}]*result="allowed"[^}]*\} [1-9]/m,
+      /^switchyard_retry_budget_decisions_total\{lane="interactive",result="allowed"[^}]*\} 1$/m,
+    );
+    expect(workerText).toMatch(
+      /^switchyard_retry_budget_decisions_total\{lane="interactive",result="refused"[^}]*\} 1$/m,
     );
     // Cost by tenant and model, from the ledger writes.
     const cost = new RegExp(
