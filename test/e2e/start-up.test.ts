@@ -18,10 +18,29 @@ function configFile(config: Record<string, unknown>): string {
 }
 
 /** Runs the worker to its exit; its exit code and what it wrote to stderr. */
-function runWorker(configPath: string): Promise<{ code: number | null; stderr: string }> {
+function runWorker(
+  configPath: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
+  return runMain(WORKER_MAIN, configPath, env);
+}
+
+/** Runs an app's main to its exit; its exit code and what it wrote to stderr. */
+function runMain(
+  main: string,
+  configPath: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WORKER_MAIN], {
-      env: { ...process.env, SWITCHYARD_CONFIG: configPath, REDIS_URL: '', LOG_LEVEL: 'warn' },
+    const child = spawn(process.execPath, [main], {
+      env: {
+        ...process.env,
+        SWITCHYARD_CONFIG: configPath,
+        REDIS_URL: '',
+        PORT: '',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -80,6 +99,62 @@ describe('worker processes start anywhere, and say why when they cannot', () => 
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^switchyard worker: .*worker\.metricsPort/);
+  });
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as { port: number };
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+describe('a process that cannot reach Redis or lacks a provider key says so in one line', () => {
+  for (const [app, main] of [
+    ['worker', WORKER_MAIN],
+    ['api', API_MAIN],
+  ] as const) {
+    it(`the ${app}: Redis unreachable after redis.startupWaitMs is one line naming REDIS_URL, and exit 1`, async () => {
+      const port = await closedPort();
+      const path = configFile({
+        redis: { url: `redis://:s3cret@127.0.0.1:${port}`, startupWaitMs: 600 },
+        api: { port: 0 },
+        worker: { metricsPort: 0 },
+      });
+      const r = await runMain(main, path);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `switchyard ${app}: redis.url (REDIS_URL): cannot reach redis://:***@127.0.0.1:${port} within 600 ms ` +
+          `(connect ECONNREFUSED 127.0.0.1:${port}); start Redis or fix the URL (redis.startupWaitMs sets the wait)\n`,
+      );
+    });
+  }
+
+  it('the worker: a configured model whose key variable is unset is one line naming it, and exit 1', async () => {
+    const redis = await startRedis();
+    try {
+      const path = configFile({
+        redis: { url: redis.url, prefix: redis.prefix },
+        worker: { metricsPort: 0 },
+        models: {
+          'gpt-4o-mini': {
+            baseUrl: 'https://api.openai.com/v1',
+            upstreamModel: 'gpt-4o-mini',
+            apiKeyEnv: 'SY_TEST_UNSET_PROVIDER_KEY',
+          },
+        },
+      });
+      const r = await runWorker(path, { SY_TEST_UNSET_PROVIDER_KEY: '' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        'switchyard worker: models.gpt-4o-mini.apiKeyEnv: the environment variable SY_TEST_UNSET_PROVIDER_KEY ' +
+          'is not set; export it, or remove the model from the config\n',
+      );
+    } finally {
+      await redis.stop();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@switchyard/config';
+import { ConfigError, loadConfig, redisUnreachable } from '@switchyard/config';
 import { createRedis, whenReady } from '@switchyard/jobs';
 import { createLogger, startTracing } from '@switchyard/telemetry';
 import { buildApiServer } from './server.ts';
@@ -19,10 +19,13 @@ const tracing = startTracing('switchyard-api');
 const redis = createRedis(config.redis.url, { role: 'api', name: 'sy-api' });
 const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
 try {
-  // Requests get 503 until Redis is ready: wait a little so a normal start answers the first one.
-  await Promise.all([whenReady(redis, 10_000), whenReady(eventsRedis, 10_000)]);
+  // A process that cannot reach Redis says so and exits 1, and its orchestrator restarts it; one
+  // that listened anyway would answer 503 to everything while looking alive.
+  const wait = config.redis.startupWaitMs;
+  await Promise.all([whenReady(redis, wait), whenReady(eventsRedis, wait)]);
 } catch (err) {
-  logger.warn({ err }, 'Redis is not ready yet; listening anyway (503 and /readyz failing until it is)');
+  process.stderr.write(`switchyard api: ${redisUnreachable(config, err).message}\n`);
+  process.exit(1);
 }
 const server = await buildApiServer({ config, logger, redis, eventsRedis });
 try {

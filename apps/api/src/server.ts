@@ -15,6 +15,8 @@ import { installRedisGuard } from './redis-guard.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 import { registerOpsMetrics } from './ops-metrics.ts';
+import { registerLaneMetrics } from './ops/lane-metrics.ts';
+import { LaneMonitor } from './ops/lane-monitor.ts';
 import { installTracing } from './tracing.ts';
 import { TenantRateLimit } from './rate-limit.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
@@ -22,6 +24,7 @@ import { registerBatchRoutes } from './routes/batches.ts';
 import { registerFileRoutes } from './routes/files.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerJobEventRoutes } from './routes/job-events.ts';
+import { registerLaneRoutes } from './routes/lanes.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerProxyRoutes } from './routes/proxies.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
@@ -40,6 +43,8 @@ export interface ApiServerDeps {
 export interface ApiServer {
   app: FastifyInstance;
   tenants: TenantStore;
+  /** The lanes and live workers, as `GET /v1/admin/lanes` reports them. */
+  lanes: LaneMonitor;
   close(): Promise<void>;
 }
 
@@ -102,10 +107,14 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   registerChatRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
   registerAdminRoutes(app, { tenants, auth });
   registerProxyRoutes(app, { pool, auth });
+  const lanes = new LaneMonitor({ redis, prefix, store, fair, heartbeatMs: config.worker.heartbeatMs });
+  registerLaneMetrics(registry, lanes);
+  registerLaneRoutes(app, { lanes, auth });
 
   return {
     app,
     tenants,
+    lanes,
     async close() {
       await app.close();
       await waiter.close();

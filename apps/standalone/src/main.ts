@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type ConfigInput } from '@switchyard/config';
+import { ConfigError, loadConfig, missingProviderKey, type ConfigInput } from '@switchyard/config';
 import { startMockLlm } from '@switchyard/mock-upstream';
 import { createLogger, startTracing } from '@switchyard/telemetry';
 import { join } from 'node:path';
@@ -71,6 +71,11 @@ try {
 }
 config.api.adminKey = ensureAdminKey(config.api.adminKey, state);
 
+const missing = missingProviderKey(config, env);
+if (missing) {
+  process.stderr.write(`switchyard: ${missing}\n`);
+  process.exit(1);
+}
 const secrets = Object.fromEntries(
   Object.values(config.models).flatMap((m) => (m.apiKeyEnv ? [[m.apiKeyEnv, env[m.apiKeyEnv]]] : [])),
 );
@@ -79,7 +84,9 @@ const stack = await startStack({ config, logger, secrets }).catch((err: NodeJS.E
   const why =
     err.code === 'EADDRINUSE'
       ? `api.port (PORT): ${config.api.host}:${config.api.port} is already in use; set PORT to a free port`
-      : `could not start: ${err.message}`;
+      : err instanceof ConfigError
+        ? err.message
+        : `could not start: ${err.message}`;
   process.stderr.write(`switchyard: ${why}\n`);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import { buildApiServer, type ApiServer } from '@switchyard/api';
-import type { Config } from '@switchyard/config';
+import { redisUnreachable, type Config } from '@switchyard/config';
 import { createRedis, whenReady } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
 import { WorkerApp } from '@switchyard/worker';
@@ -23,9 +23,6 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** How long the stack waits for Redis before it gives up starting. */
-const READY_TIMEOUT_MS = 30_000;
-
 /** API and worker in one process, sharing nothing but Redis: the embedded default and e2e tests. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const { config, logger } = opts;
@@ -44,7 +41,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
       clients.push(redis, eventsRedis);
       // Listening before the client is ready would answer the first requests 503.
-      await Promise.all([whenReady(redis, READY_TIMEOUT_MS), whenReady(eventsRedis, READY_TIMEOUT_MS)]);
+      const wait = config.redis.startupWaitMs;
+      await Promise.all([whenReady(redis, wait), whenReady(eventsRedis, wait)]).catch((err: unknown) => {
+        throw redisUnreachable(config, err);
+      });
       api = await buildApiServer({ config, logger: logger.child({ app: 'api' }), redis, eventsRedis });
       const address = await api.app.listen({ host: config.api.host, port: config.api.port });
       url = address.replace('[::1]', 'localhost');

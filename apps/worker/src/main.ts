@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@switchyard/config';
+import { ConfigError, loadConfig, missingProviderKey } from '@switchyard/config';
 import { createLogger, startTracing } from '@switchyard/telemetry';
 import { parseArgs } from 'node:util';
 import { WorkerApp } from './worker-app.ts';
@@ -21,6 +21,8 @@ try {
       throw new ConfigError(`--lanes: expected interactive and/or batch, got "${values.lanes}"`);
     config.worker.lanes = lanes as ('interactive' | 'batch')[];
   }
+  const missing = missingProviderKey(config, process.env);
+  if (missing) throw new ConfigError(missing);
 } catch (err) {
   cannotStart(err);
 }

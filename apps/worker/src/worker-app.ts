@@ -1,4 +1,4 @@
-import { attemptTtlSeconds, type Config } from '@switchyard/config';
+import { redisUnreachable, type Config } from '@switchyard/config';
 import type { JobSpec } from '@switchyard/contracts';
 import {
   createHttpProbe,
@@ -8,7 +8,15 @@ import {
   ProxyProber,
 } from '@switchyard/proxy-pool';
 import { FairMover, FairShare } from '@switchyard/admission';
-import { jobKeys, JobStore, redisOptions, type JobData, type JobReturn } from '@switchyard/jobs';
+import {
+  FINISHED_MINUTES_KEPT,
+  jobKeys,
+  JobStore,
+  redisOptions,
+  whenReady,
+  type JobData,
+  type JobReturn,
+} from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
@@ -18,24 +26,19 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { backoffStrategy } from './attempt/errors.ts';
-import { AttemptProcessor } from './attempt/processor.ts';
-import { AttemptState } from './attempt-state.ts';
-import { CancelFlags } from './cancel-flags.ts';
+import type { AttemptProcessor } from './attempt/processor.ts';
+import { buildProcessor } from './build-processor.ts';
 import { CancelListener } from './cancel-listener.ts';
 import { connectProbe } from './connect-probe.ts';
-import { DeltaRelays } from './delta-relay.ts';
 import { DirectEgress } from './egress.ts';
 import { EgressRouter } from './egress-router.ts';
 import { FinalState } from './final-state.ts';
-import { MeteredLedger, startMetricsServer, WorkerMetrics } from './metrics.ts';
+import { startMetricsServer, WorkerMetrics } from './metrics.ts';
 import { PoolEgress, poolPacing } from './pool-egress.ts';
-import { ScrapePoliteness } from './politeness.ts';
 import { ProcessExtractor } from './executors/scrape.ts';
-import { RetryBudget } from './retry-budget.ts';
-import { ScrapeCache } from './scrape-cache.ts';
 import { openStores, type WorkerStores } from './stores.ts';
-import { Upstreams } from './upstreams.ts';
 import { WebhookWorker } from './webhook-worker.ts';
+import { WorkerPresence } from './presence.ts';
 
 export interface WorkerAppOptions {
   config: Config;
@@ -73,6 +76,8 @@ export class WorkerApp {
   /** The pool this worker leases from (also used by tests and the standalone launcher). */
   pool: ProxyPool | undefined;
   private closing: Promise<void> | undefined;
+  /** This process in the fleet's worker list (`GET /v1/admin/lanes`). */
+  readonly presence = new WorkerPresence();
 
   constructor(opts: WorkerAppOptions) {
     this.opts = opts;
@@ -98,12 +103,15 @@ export class WorkerApp {
     const { metricsHost, metricsPort } = config.worker;
     this.metricsServer = await startMetricsServer(this.registry, metricsHost, metricsPort);
     const commands = this.client('sy-worker', { enableAutoPipelining: true });
+    await whenReady(commands, config.redis.startupWaitMs).catch((err: unknown) => {
+      throw redisUnreachable(config, err);
+    });
     const metrics = new WorkerMetrics(this.registry, commands);
     const egress = await this.startEgress(commands);
     const w: Wiring = { commands, metrics, ...openStores({ redis: commands, config }) };
     this.outbox = w.outbox;
     const finalState = new FinalState({ ...w, webhooks: w.outbox, logger });
-    this.addLaneWorkers(this.processor(w, egress), finalState);
+    this.addLaneWorkers(buildProcessor({ ...this.opts, extractor: this.extractor }, w, egress), finalState);
     await this.startCancelListener();
     this.startFairMover(commands);
     const webhookWorker = this.webhookWorkerFor(w);
@@ -113,6 +121,7 @@ export class WorkerApp {
     const { concurrency, webhookConcurrency } = config.worker;
     const { port } = this.metricsServer.address() as AddressInfo;
     const metricsUrl = `http://${metricsHost}:${port}/metrics`;
+    await this.presence.start({ redis: commands, config, logger, metricsUrl });
     logger.info(
       { lanes: config.worker.lanes, concurrency, webhookConcurrency, metricsUrl },
       'worker started',
@@ -151,44 +160,13 @@ export class WorkerApp {
     return new EgressRouter({ config, direct, pool: this.poolEgress });
   }
 
-  private processor(w: Wiring, egress: EgressRouter): AttemptProcessor {
-    const { config, logger, secrets } = this.opts;
-    const { commands: redis } = w;
-    const { prefix } = config.redis;
-    return new AttemptProcessor({
-      logger,
-      policy: { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
-      upstreams: new Upstreams({ config, secrets, extractor: this.extractor }),
-      egress,
-      cancels: new CancelFlags({ redis, prefix }),
-      attempts: new AttemptState({ redis, prefix, ttlSeconds: attemptTtlSeconds(config) }),
-      budget: new RetryBudget({
-        redis,
-        prefix,
-        ...config.jobs.retryBudget,
-        onError: (err) => logger.warn({ err }, 'retry budget unavailable'),
-      }),
-      ledger: new MeteredLedger(w.ledger, w.metrics),
-      load: w.load,
-      relays: new DeltaRelays({ redis, prefix }),
-      metrics: w.metrics,
-      politeness: new ScrapePoliteness({
-        redis,
-        prefix,
-        scrape: config.scrape,
-        leaseMarginMs: config.pool.leaseMarginMs,
-        logger,
-      }),
-      scrapeCache: new ScrapeCache({ redis, prefix, maxTtlSeconds: config.scrape.cache.maxTtlSeconds }),
-    });
-  }
-
   /** One BullMQ Worker per served lane, each with its own concurrency and connection. */
   private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState): void {
     const { config, logger } = this.opts;
     const { prefix } = config.redis;
+    const run = this.presence.counted(processor.process);
     for (const lane of config.worker.lanes) {
-      const worker = new Worker<JobData, JobReturn>(jobKeys(prefix).queueName(lane), processor.process, {
+      const worker = new Worker<JobData, JobReturn>(jobKeys(prefix).queueName(lane), run, {
         connection: this.client(`sy-worker-${lane}`),
         prefix,
         concurrency: config.worker.concurrency[lane],
@@ -199,6 +177,9 @@ export class WorkerApp {
         // authority's back; the attempt counter already stops re-runs at the attempt limit
         // ("interrupted on its last allowed attempt"), so BullMQ's own limit is only a backstop.
         maxStalledCount: 100,
+        // Finished jobs per minute, kept inside BullMQ's finishing script (no extra round trip):
+        // the lanes report's throughput.
+        metrics: { maxDataPoints: FINISHED_MINUTES_KEPT },
         autorun: false,
       });
       worker.on('error', (err) => logger.warn({ lane, err: { message: err.message } }, 'worker error'));
@@ -272,6 +253,8 @@ export class WorkerApp {
       const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
       const inTime = await Promise.race([graceful, expired]);
       clearTimeout(timer);
+      // Abandoned jobs are still this process's until their locks expire: it leaves the list then.
+      await this.presence.stop(inTime);
       if (!inTime) {
         logger.warn('grace period over; abandoning unfinished jobs to be re-run elsewhere');
         for (const c of this.clients) c.disconnect();

@@ -64,6 +64,15 @@ export class FairShare {
     if (ids.length) await this.redis.hdel(this.keys.inflight, ...ids);
   }
 
+  /** Jobs held in tenants' backlogs (BullMQ counts them as delayed): one ZCARD per such tenant. */
+  async heldCount(): Promise<number> {
+    const tenants = await this.redis.smembers(this.keys.members);
+    if (tenants.length === 0) return 0;
+    const p = this.redis.pipeline();
+    for (const t of tenants) p.zcard(this.keys.backlogPrefix + t);
+    return ((await p.exec()) ?? []).reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
+  }
+
   /** Releases ids a crashed mover took but never released. */
   async sweep(queue: Queue, olderThanMs: number, now = Date.now()): Promise<number> {
     const all = await this.redis.hgetall(this.keys.inflight);

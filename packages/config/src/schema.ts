@@ -65,6 +65,12 @@ export const ConfigSchema = z
           .string()
           .regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, - and _')
           .default('sy'),
+        /**
+         * How long a starting API or worker waits for Redis before it exits 1 saying it cannot
+         * reach it (an orchestrator restarts it; a process that answered 503 forever would hide the
+         * fault).
+         */
+        startupWaitMs: positiveInt().default(30_000),
       })
       .prefault({}),
     api: z
@@ -101,6 +107,11 @@ export const ConfigSchema = z
         /** Port of the worker's /metrics server; 0 picks a free one. */
         metricsPort: z.number().int().min(0).max(65535).default(0),
         metricsHost: z.string().default('127.0.0.1'),
+        /**
+         * How often a worker writes its heartbeat (id, host, lanes, concurrency, jobs in flight)
+         * to Redis; `GET /v1/admin/lanes` lists workers heard from within three of these.
+         */
+        heartbeatMs: positiveInt().min(100).default(5_000),
         /** Webhook deliveries in flight per worker process (their own queue, never job slots). */
         webhookConcurrency: positiveInt().max(1_000).default(8),
       })

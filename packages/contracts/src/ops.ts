@@ -29,6 +29,8 @@ export interface LaneSignals {
   oldest_ready_age_s: number | null;
   /** Jobs that finished (succeeded or failed) per second, over the last full 1 and 5 minutes. */
   finished_per_second: { last_1m: number; last_5m: number };
+  /** Jobs finished in each of the last 60 full minutes, newest first (for a chart). */
+  finished_per_minute: number[];
   /** Live worker processes serving this lane, and their summed concurrency on it. */
   workers: number;
   slots: number;
@@ -56,6 +58,6 @@ export interface LanesReport {
   /** When the figures were read (ISO). */
   at: string;
   lanes: LaneSignals[];
-  /** Live workers (a heartbeat in the last `worker.heartbeatTimeoutMs`), newest first. */
+  /** Live workers (heard from within three `worker.heartbeatMs`), most recently started first. */
   workers: WorkerInfo[];
 }

@@ -40,22 +40,30 @@ export function createRedis(url: string, opts: ConnectionOptions, onError?: (err
 
 /**
  * Resolves once the client can take commands; rejects after `timeoutMs` (the client goes on
- * reconnecting). An `api`-role client answers 503 until then, so servers wait for this before
- * they listen.
+ * reconnecting) with the last connection error in the message. An `api`-role client answers 503
+ * until then, so servers wait for this before they listen.
  */
 export async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (isReady(redis)) return;
-  await new Promise<void>((resolve, reject) => {
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      reject(new Error(`Redis was not ready within ${timeoutMs} ms`));
-    }, timeoutMs);
-    redis.once('ready', onReady);
-  });
+  let lastError = '';
+  const onError = (err: Error) => (lastError = err.message);
+  redis.on('error', onError);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        const why = lastError ? ` (${lastError})` : '';
+        reject(new Error(`Redis was not ready within ${timeoutMs} ms${why}`));
+      }, timeoutMs);
+      redis.once('ready', onReady);
+    });
+  } finally {
+    redis.off('error', onError);
+  }
 }
 
 /** True when commands can be sent now; the API answers 503 instead of queueing them. */

@@ -7,3 +7,4 @@ export * from './job-record.ts';
 export * from './job-store.ts';
 export * from './job-waiter.ts';
 export * from './keys.ts';
+export * from './lane-signals.ts';

@@ -12,6 +12,9 @@ describe('JobKeys', () => {
     expect(keys.attempts('ji_1')).toBe('sy:attempts:ji_1');
     expect(keys.deltas('ji_1')).toBe('sy:deltas:ji_1');
     expect(keys.retryBudget).toBe('sy:retry-budget');
+    expect(keys.delayedFor('batch', 'host')).toBe('sy:lane:{batch}:delayed-for:host');
+    expect(keys.workers).toBe('sy:workers');
+    expect(keys.workerBeats).toBe('sy:workers:beats');
   });
 
   it('refuses a prefix that is empty or has spaces or braces', () => {

@@ -23,7 +23,19 @@ export interface JobKeys {
   deltas(jobId: string): string;
   /** Hash: the fleet-wide retry budget of job attempts (lua/retry-budget-1.lua in the worker). */
   readonly retryBudget: string;
+  /**
+   * Zset of a lane's jobs delayed for `reason` without spending an attempt (jobId -> when it is
+   * due, ms): what `GET /v1/admin/lanes` breaks the delayed count down by. In the lane's slot.
+   */
+  delayedFor(lane: Lane, reason: DelayReason): string;
+  /** Hash: worker id -> its last heartbeat (JSON of `WorkerInfo`). */
+  readonly workers: string;
+  /** Zset: worker id -> time of its last heartbeat (ms). */
+  readonly workerBeats: string;
 }
+
+/** Why a job was delayed without spending an attempt: no proxy capacity, or host politeness. */
+export type DelayReason = 'egress' | 'host';
 
 /** Every key name of jobs, built from the deployment's key prefix (no spaces or braces). */
 export function jobKeys(prefix: string): JobKeys {
@@ -36,5 +48,8 @@ export function jobKeys(prefix: string): JobKeys {
     attempts: (jobId) => `${prefix}:attempts:${jobId}`,
     deltas: (jobId) => `${prefix}:deltas:${jobId}`,
     retryBudget: `${prefix}:retry-budget`,
+    delayedFor: (lane, reason) => `${prefix}:lane:{${lane}}:delayed-for:${reason}`,
+    workers: `${prefix}:workers`,
+    workerBeats: `${prefix}:workers:beats`,
   };
 }

@@ -53,6 +53,14 @@ export const adminPaths = {
       responses: { '204': { description: 'Revoked' }, ...errors(401, 403, 404, 503) },
     },
   },
+  '/v1/admin/lanes': {
+    get: {
+      summary:
+        'Per lane: jobs ready, active and delayed (retrying, fair_share, egress, host), the oldest ready ' +
+        "job's age, jobs finished per second over 1 and 5 minutes; and the live workers (admin)",
+      responses: { '200': { description: 'LanesReport' }, ...errors(401, 403, 503) },
+    },
+  },
   '/v1/admin/proxies': {
     get: {
       summary: 'The proxy pool with health (admin; `?format=table` for text)',

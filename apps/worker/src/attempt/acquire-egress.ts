@@ -21,5 +21,6 @@ export async function acquireEgress(run: JobRun, token: string | undefined): Pro
   // metric counts every one of them.
   deps.logger.debug({ jobId, lane: spec.lane, reason, retryAfterMs }, 'egress pool exhausted; job delayed');
   await run.job.moveToDelayed(decision.until, token);
+  await deps.delays?.note(spec.lane, 'egress', jobId, decision.until);
   throw new DelayedError();
 }

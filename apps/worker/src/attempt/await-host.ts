@@ -81,6 +81,7 @@ async function stop(
   if (spec.type === 'scrape')
     deps.politeness?.noteDelay(new URL(spec.request.url).hostname, { jobId, reason, until: decision.until });
   await run.job.moveToDelayed(decision.until, token);
+  await deps.delays?.note(spec.lane, 'host', jobId, decision.until);
   throw new DelayedError();
 }
 

@@ -1,5 +1,6 @@
 import type { Ledger } from '@switchyard/ledger';
 import type { TenantLoad } from '@switchyard/admission';
+import type { LaneDelays } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
 import type { AttemptState } from '../attempt-state.ts';
 import type { CancelFlags } from '../cancel-flags.ts';
@@ -31,6 +32,8 @@ export interface ProcessorDeps {
   /** Per-tenant job limits: a job stops counting as queued when its first attempt starts. */
   load?: Pick<TenantLoad, 'started'>;
   metrics?: WorkerMetrics;
+  /** Notes why a job is delayed without an attempt, for the lanes report (absent: not noted). */
+  delays?: Pick<LaneDelays, 'note'>;
   /** Scrapes: robots.txt and per-host politeness, shared by the fleet (absent: neither). */
   politeness?: ScrapePoliteness;
   /** Stored scrape results for `max_age_s` reuse, per tenant. */

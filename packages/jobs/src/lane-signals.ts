@@ -1,0 +1,176 @@
+import type { Lane, WorkerInfo } from '@switchyard/contracts';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobKeys, type DelayReason, type JobKeys } from './keys.ts';
+
+/** BullMQ's score in a lane's `prioritized` zset: priority × 2³² + a counter (FIFO per priority). */
+const PRIORITY_SPAN = 0x100000000;
+/** Job priorities (contracts: 1 runs first, 10 last). */
+const PRIORITIES = Array.from({ length: 10 }, (_, i) => i + 1);
+const MINUTE = 60_000;
+
+/** How many per-minute points BullMQ keeps of finished jobs (the lane workers' `metrics` option). */
+export const FINISHED_MINUTES_KEPT = 60;
+
+/**
+ * Notes jobs a worker delays without spending an attempt (no egress, host politeness), so the
+ * lanes report can say why jobs are delayed. One ZADD per delay, scored by when the job is due: a
+ * job past its due time no longer counts, so nothing has to be removed when it runs again.
+ */
+export class LaneDelays {
+  private readonly redis: Redis;
+  private readonly keys: JobKeys;
+
+  constructor(opts: { redis: Redis; prefix: string }) {
+    this.redis = opts.redis;
+    this.keys = jobKeys(opts.prefix);
+  }
+
+  async note(lane: Lane, reason: DelayReason, jobId: string, until: number): Promise<void> {
+    await this.redis.zadd(this.keys.delayedFor(lane, reason), until, jobId);
+  }
+
+  /** Jobs of the lane delayed for `reason` and not yet due; drops entries due an hour ago. */
+  async count(lane: Lane, reason: DelayReason, now = Date.now()): Promise<number> {
+    const key = this.keys.delayedFor(lane, reason);
+    const [[, n]] = (await this.redis
+      .multi()
+      .zcount(key, `(${now}`, '+inf')
+      .zremrangebyscore(key, '-inf', now - 3_600_000)
+      .exec()) as [[Error | null, number]];
+    return n;
+  }
+}
+
+/** BullMQ's per-minute metrics of a queue (`Queue.getMetrics`). */
+export interface MinuteMetrics {
+  meta: { count: number; prevTS: number; prevCount: number };
+  /** Newest first: `data[k]` counts the minute `k + 1` before the minute of `meta.prevTS`. */
+  data: number[];
+}
+
+/**
+ * Jobs finished in each of the `minutes` full minutes before `now`'s minute, newest first, from
+ * BullMQ's metrics: points are only written when a job finishes in a new minute, so the jobs since
+ * `prevTS` (`count - prevCount`) belong to its minute, and minutes with no job are zero.
+ */
+export function finishedPerMinute(m: MinuteMetrics, now: number, minutes: number): number[] {
+  const out = new Array<number>(minutes).fill(0);
+  if (!m.meta.prevTS) return out;
+  const nowMinute = Math.floor(now / MINUTE);
+  const prevMinute = Math.floor(m.meta.prevTS / MINUTE);
+  const put = (minute: number, n: number) => {
+    const i = nowMinute - 1 - minute;
+    if (i >= 0 && i < minutes) out[i] = (out[i] ?? 0) + n;
+  };
+  put(prevMinute, m.meta.count - m.meta.prevCount);
+  m.data.forEach((n, k) => put(prevMinute - 1 - k, n));
+  return out;
+}
+
+/** What one lane's BullMQ queue says, read in two round trips. */
+export interface QueueFigures {
+  ready: number;
+  active: number;
+  delayed: number;
+  /** Submission time (ms) of the longest-waiting ready job, or null when none is ready. */
+  oldestReadyAt: number | null;
+  /** Jobs finished (completed + failed) per full minute, newest first, for the last hour. */
+  finishedPerMinute: number[];
+}
+
+/**
+ * Reads a lane's queue figures: counts, the oldest ready job, and finished jobs per minute.
+ * `client` is a connection to the queue's Redis (the caller's, so reads share its pipeline).
+ */
+export async function readQueueFigures(queue: Queue, client: Redis, now = Date.now()): Promise<QueueFigures> {
+  const heads = client.pipeline();
+  // The next job of each priority is the oldest of that priority; ready jobs without a priority
+  // (none today) wait in the `wait` list, oldest at its tail.
+  for (const p of PRIORITIES)
+    heads.zrangebyscore(
+      queue.toKey('prioritized'),
+      p * PRIORITY_SPAN,
+      (p + 1) * PRIORITY_SPAN - 1,
+      'LIMIT',
+      0,
+      1,
+    );
+  heads.lindex(queue.toKey('wait'), -1);
+  const [counts, headReplies, completed, failed] = await Promise.all([
+    queue.getJobCounts('wait', 'prioritized', 'delayed', 'active'),
+    heads.exec(),
+    queue.getMetrics('completed', 0, FINISHED_MINUTES_KEPT - 1),
+    queue.getMetrics('failed', 0, FINISHED_MINUTES_KEPT - 1),
+  ]);
+  const ids = (headReplies ?? [])
+    .map(([, r]) => (Array.isArray(r) ? r[0] : r) as string | null | undefined)
+    .filter((id): id is string => typeof id === 'string');
+  let oldestReadyAt: number | null = null;
+  if (ids.length > 0) {
+    const stamps = client.pipeline();
+    for (const id of ids) stamps.hget(queue.toKey(id), 'timestamp');
+    for (const [, ts] of (await stamps.exec()) ?? []) {
+      const at = Number(ts);
+      // A job taken (and finished) between the two reads has no hash or a later state: skip it.
+      if (ts && Number.isFinite(at) && (oldestReadyAt === null || at < oldestReadyAt)) oldestReadyAt = at;
+    }
+  }
+  const done = finishedPerMinute(completed, now, FINISHED_MINUTES_KEPT);
+  const fails = finishedPerMinute(failed, now, FINISHED_MINUTES_KEPT);
+  return {
+    ready: (counts.wait ?? 0) + (counts.prioritized ?? 0),
+    active: counts.active ?? 0,
+    delayed: counts.delayed ?? 0,
+    oldestReadyAt,
+    finishedPerMinute: done.map((n, i) => n + (fails[i] ?? 0)),
+  };
+}
+
+/**
+ * Worker processes announce themselves here: each writes a heartbeat every `worker.heartbeatMs`
+ * and removes it when it stops; one not heard from for three heartbeats is gone (crashed or cut
+ * off) and is dropped the next time the list is read.
+ */
+export class WorkerRegistry {
+  private readonly redis: Redis;
+  private readonly keys: JobKeys;
+
+  constructor(opts: { redis: Redis; prefix: string }) {
+    this.redis = opts.redis;
+    this.keys = jobKeys(opts.prefix);
+  }
+
+  async beat(info: Omit<WorkerInfo, 'last_heartbeat_at'>, now = Date.now()): Promise<void> {
+    const record: WorkerInfo = { ...info, last_heartbeat_at: new Date(now).toISOString() };
+    await this.redis
+      .multi()
+      .hset(this.keys.workers, info.id, JSON.stringify(record))
+      .zadd(this.keys.workerBeats, now, info.id)
+      .exec();
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.redis.multi().hdel(this.keys.workers, id).zrem(this.keys.workerBeats, id).exec();
+  }
+
+  /** Workers heard from within `timeoutMs`, most recently started first. */
+  async live(timeoutMs: number, now = Date.now()): Promise<WorkerInfo[]> {
+    const since = now - timeoutMs;
+    const [ids, gone] = await Promise.all([
+      this.redis.zrangebyscore(this.keys.workerBeats, since, '+inf'),
+      this.redis.zrangebyscore(this.keys.workerBeats, '-inf', `(${since}`),
+    ]);
+    if (gone.length > 0)
+      await this.redis
+        .multi()
+        .hdel(this.keys.workers, ...gone)
+        .zrem(this.keys.workerBeats, ...gone)
+        .exec();
+    if (ids.length === 0) return [];
+    const records = await this.redis.hmget(this.keys.workers, ...ids);
+    return records
+      .flatMap((r) => (r ? [JSON.parse(r) as WorkerInfo] : []))
+      .sort((a, b) => b.started_at.localeCompare(a.started_at) || a.id.localeCompare(b.id));
+  }
+}
