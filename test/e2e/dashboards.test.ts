@@ -1,5 +1,6 @@
 import type { JobRecord } from '@switchyard/contracts';
 import { startMockSite, type MockSite } from '@switchyard/mock-upstream';
+import { startProxyFleet, type ProxyFleet } from '@switchyard/test-kit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, completion } from './support/api.ts';
@@ -12,18 +13,27 @@ import {
   operationsQueries,
   promqlErrors,
   scaledObjects,
+  selectorsIn,
+  unmatchedLabels,
   usedMetrics,
 } from './support/metric-names.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { until } from './support/wait.ts';
+import { WebhookReceiver } from './support/webhook-receiver.ts';
 
 /**
- * The Grafana dashboard, the alert rules and the KEDA triggers name metrics by string; a rename in
- * the code would leave them silently empty. Here a real stack (API + worker, real Redis, the mock
- * model and site over HTTP) runs a completion, a scrape and a failing completion, and every
- * metric those files name must be a family on the live /metrics of the API or the worker.
+ * The Grafana dashboard, the alert rules and the KEDA triggers name metrics and labels by string;
+ * a rename in the code would leave them silently empty. Here a real stack (API + worker, real
+ * Redis, the mock model and site over HTTP, scrapes through a real forward proxy) runs what makes
+ * every series they read appear: a completion, a scrape, a completion that fails past the retry
+ * budget, a scrape no proxy can serve (pool exhausted), and a webhook given up. Then every metric
+ * those files name must be a family on the live /metrics of the API or the worker, and every
+ * label they match or group by must be on its series.
  */
 let t: TestStack;
 let site: MockSite;
+let fleet: ProxyFleet;
+let receiver: WebhookReceiver;
 let api: Api;
 let tenantId: string;
 let apiText: string;
@@ -41,40 +51,67 @@ async function waitFor(body: unknown): Promise<JobRecord> {
   return res.body;
 }
 
+const scrapeJob = (url: string, extra: Record<string, unknown> = {}) => ({
+  type: 'scrape',
+  lane: 'interactive',
+  request: { url },
+  ...extra,
+});
+
 beforeAll(async () => {
-  // A budget of one retry per window: the failing completion's first retry is allowed, its
-  // second refused, so both answers of the budget have a series.
-  t = await startTestStack({ config: { jobs: { maxAttempts: 3, retryBudget: { ratio: 0, floor: 1 } } } });
+  fleet = await startProxyFleet({ count: 1, firstHostOctet: 201 });
+  receiver = await WebhookReceiver.start();
   site = await startMockSite();
-  // A tenant with a daily budget, so the budget gauges have a series to show.
+  const [proxy] = fleet.proxies;
+  t = await startTestStack({
+    config: {
+      // A budget of one retry per window: the failing completion's first retry is allowed, its
+      // second refused, so both answers of the budget have a series.
+      jobs: { maxAttempts: 3, retryBudget: { ratio: 0, floor: 1 } },
+      // Scrapes leave through the pool's one proxy, priced, so scrapes cost something.
+      scrape: { egress: 'pool' },
+      proxies: [{ id: 'p1', url: proxy?.url ?? '', tags: ['dc'], maxConcurrency: 4, pricePerGbUsd: 100 }],
+      webhooks: { maxAttempts: 1, backoffMs: 50, timeoutMs: 3_000 },
+    },
+  });
+  // A tenant with a daily budget (so the budget gauges have a series) and a webhook secret.
   const created = await t.admin.post<{ id: string }>('/v1/admin/tenants', {
     name: 'dash',
     daily_budget_usd: 5,
   });
   tenantId = created.body.id;
+  expect((await t.admin.post(`/v1/admin/tenants/${tenantId}/webhook-secret`, {})).status).toBe(201);
   const key = await t.admin.post<{ key: string }>(`/v1/admin/tenants/${tenantId}/keys`, {
     scopes: ['jobs:write', 'jobs:read'],
   });
   api = new Api(t.url, key.body.key);
   expect((await waitFor(completion('dashboards'))).status).toBe('succeeded');
-  const scrape = {
-    type: 'scrape',
-    lane: 'interactive',
-    request: { url: `${site.url}/fixtures/article.html` },
-  };
-  expect((await waitFor(scrape)).status).toBe('succeeded');
+  expect((await waitFor(scrapeJob(`${site.url}/fixtures/article.html`))).status).toBe('succeeded');
   t.mock.setFaults({ error5xx: 1 });
   const failed = await waitFor(completion('fails'));
   expect(failed.status).toBe('failed');
   expect(failed.error?.code).toBe('retry_budget_exhausted');
   t.mock.setFaults({});
+  // No proxy has this tag: the lease is answered exhausted and the job waits (delayed, not failed).
+  const stuck = scrapeJob(`${site.url}/fixtures/docs.html`, { proxy: { tags: ['nowhere'] } });
+  expect((await api.post('/v1/jobs', stuck)).status).toBe(202);
+  // A receiver that answers 503, with one delivery attempt: the event is given up.
+  const hook = receiver.on('/down', () => ({ status: 503 }));
+  expect((await waitFor(completion('hooked', { webhook: { url: hook } }))).status).toBe('succeeded');
   const metricsUrl = /"metricsUrl":"([^"]+)"/.exec(t.logs.join(''))?.[1];
   if (!metricsUrl) throw new Error('the worker logged no metricsUrl');
-  [apiText, workerText] = await Promise.all([scrapeMetrics(`${t.url}/metrics`), scrapeMetrics(metricsUrl)]);
+  workerText = await until('an exhausted lease and a webhook given up on the worker', async () => {
+    const text = await scrapeMetrics(metricsUrl);
+    const seen = ['switchyard_pool_exhausted_total{', 'switchyard_webhooks_given_up_total{'];
+    return seen.every((s) => text.includes(s)) ? text : undefined;
+  });
+  apiText = await scrapeMetrics(`${t.url}/metrics`);
 });
 afterAll(async () => {
-  await site?.close();
   await t?.close();
+  await site?.close();
+  await receiver?.close();
+  await fleet?.stop();
 });
 
 describe('dashboards, alerts and KEDA name live metrics', () => {
@@ -83,6 +120,13 @@ describe('dashboards, alerts and KEDA name live metrics', () => {
     expect(used.size).toBeGreaterThan(20);
     const live = new Map([...families(workerText), ...families(apiText)]);
     expect(missingMetrics(used, live), 'metrics named in infra/ but not exposed').toEqual([]);
+  });
+
+  it('every label a query matches or groups by is on the live series (a renamed label breaks a panel too)', () => {
+    expect(
+      unmatchedLabels(operationsQueries(), `${apiText}\n${workerText}`),
+      'labels named in infra/ but not exposed',
+    ).toEqual([]);
   });
 
   it('the labelled series the panels group by appear once jobs ran', () => {
@@ -104,6 +148,11 @@ describe('dashboards, alerts and KEDA name live metrics', () => {
       'm',
     );
     expect(Number(cost.exec(workerText)?.[1])).toBeGreaterThan(0);
+    const scrapeCost = new RegExp(
+      `^switchyard_cost_usd_total\\{tenant="${tenantId}",model="\\(scrape\\)"[^}]*\\} (\\S+)$`,
+      'm',
+    );
+    expect(Number(scrapeCost.exec(workerText)?.[1])).toBeGreaterThan(0);
     // The tenant's budget and spend today, read by the API at scrape time.
     expect(apiText).toMatch(
       new RegExp(`^switchyard_tenant_daily_budget_usd\\{tenant="${tenantId}"[^}]*\\} 5$`, 'm'),
@@ -151,6 +200,35 @@ describe('the metric-name check itself', () => {
       },
     ]);
     expect(missingMetrics(used, families(text))).toEqual(['switchyard_queue_depth (used by alert Old)']);
+  });
+
+  it('names a renamed label or label value, and where it is used', () => {
+    const live = [
+      'switchyard_attempts_total{lane="batch",kind="completion",model="m",outcome="ok",app="worker"} 3',
+      'switchyard_attempt_duration_seconds_bucket{lane="batch",model="m",le="0.5",app="worker"} 1',
+    ].join('\n');
+    const queries = [
+      { where: 'ok', expr: 'sum by (model, instance) (rate(switchyard_attempts_total{lane="batch"}[5m]))' },
+      {
+        where: 'ok',
+        expr: 'histogram_quantile(0.9, sum by (le, model) (rate(switchyard_attempt_duration_seconds_bucket[5m])))',
+      },
+      { where: 'typo', expr: 'sum(rate(switchyard_attempts_total{lane="bacth"}[5m]))' },
+      { where: 'renamed', expr: 'sum by (model_name) (rate(switchyard_attempts_total[5m]))' },
+      { where: 'unseen', expr: 'sum by (lane) (rate(switchyard_pool_exhausted_total[5m]))' },
+    ];
+    expect(unmatchedLabels(queries, live)).toEqual([
+      'switchyard_attempts_total: no series has lane="bacth" (used by typo)',
+      'switchyard_attempts_total: no series has the label model_name it is grouped by (used by renamed)',
+      'switchyard_pool_exhausted_total: no series to check its labels against (used by unseen)',
+    ]);
+    expect(selectorsIn('max by (lane) (switchyard_lane_ready_jobs{lane="batch"})')).toEqual([
+      {
+        metric: 'switchyard_lane_ready_jobs',
+        matchers: [{ label: 'lane', op: '=', value: 'batch' }],
+        groupedBy: ['lane'],
+      },
+    ]);
   });
 
   it('takes _bucket, _sum and _count only from histograms', () => {

@@ -141,3 +141,92 @@ export function promqlErrors(expr: string): number[] {
   });
   return at;
 }
+
+export interface Selector {
+  metric: string;
+  /** Label matchers: `lane="batch"` is { label: 'lane', op: '=', value: 'batch' }. */
+  matchers: { label: string; op: string; value: string }[];
+  /** Labels an enclosing `by (...)` groups this selector's series by. */
+  groupedBy: string[];
+}
+
+/** Every vector selector of a PromQL expression, with its matchers and the labels it is grouped by. */
+export function selectorsIn(expr: string): Selector[] {
+  const text = (n: { from: number; to: number }) => expr.slice(n.from, n.to);
+  const out: Selector[] = [];
+  parser.parse(expr).iterate({
+    enter: (ref) => {
+      if (ref.name !== 'VectorSelector') return;
+      const node = ref.node;
+      const metric = node.getChild('Identifier');
+      if (!metric) return;
+      const matchers = (node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []).map(
+        (m) => {
+          const value = m.getChild('StringLiteral');
+          return {
+            label: text(m.getChild('LabelName') ?? m),
+            op: text(m.getChild('MatchOp') ?? m),
+            value: value ? (JSON.parse(text(value)) as string) : '',
+          };
+        },
+      );
+      const groupedBy: string[] = [];
+      for (let up = node.parent; up; up = up.parent) {
+        if (up.name !== 'AggregateExpr') continue;
+        const modifier = up.getChild('AggregateModifier');
+        if (!modifier?.getChild('By')) continue;
+        for (const l of modifier.getChild('GroupingLabels')?.getChildren('LabelName') ?? [])
+          groupedBy.push(text(l));
+      }
+      out.push({ metric: text(metric), matchers, groupedBy: [...new Set(groupedBy)] });
+    },
+  });
+  return out;
+}
+
+/** Samples of Prometheus text: metric name and labels of every series line. */
+export function samples(text: string): { metric: string; labels: Record<string, string> }[] {
+  const out: { metric: string; labels: Record<string, string> }[] = [];
+  for (const m of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? \S+/gm)) {
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1] ?? ''] = l[2] ?? '';
+    out.push({ metric: m[1] ?? '', labels });
+  }
+  return out;
+}
+
+/** Labels Prometheus adds to every series when it scrapes a target. */
+const TARGET_LABELS = new Set(['instance', 'job']);
+
+/**
+ * What the queries ask of series the live text does not have: an equality matcher no sample
+ * satisfies (`lane="bacth"`), a label no sample carries (`by (modle)`), each with where it is used.
+ */
+export function unmatchedLabels(queries: { where: string; expr: string }[], text: string): string[] {
+  const live = samples(text);
+  const problems = new Set<string>();
+  for (const { where, expr } of queries) {
+    for (const s of selectorsIn(expr)) {
+      const series = live.filter(
+        (x) =>
+          x.metric === s.metric || HISTOGRAM_SUFFIXES.some((suffix) => x.metric === `${s.metric}${suffix}`),
+      );
+      const bad = (what: string) => problems.add(`${s.metric}: ${what} (used by ${where})`);
+      if (series.length === 0) {
+        if (s.matchers.length > 0 || s.groupedBy.length > 0) bad('no series to check its labels against');
+        continue;
+      }
+      for (const m of s.matchers) {
+        if (!series.some((x) => m.label in x.labels)) bad(`no series has the label ${m.label}`);
+        else if (m.op === '=' && !series.some((x) => x.labels[m.label] === m.value))
+          bad(`no series has ${m.label}="${m.value}"`);
+      }
+      for (const label of s.groupedBy) {
+        if (TARGET_LABELS.has(label)) continue;
+        if (!series.some((x) => label in x.labels)) bad(`no series has the label ${label} it is grouped by`);
+      }
+    }
+  }
+  return [...problems];
+}
