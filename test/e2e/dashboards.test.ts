@@ -85,13 +85,14 @@ beforeAll(async () => {
     scopes: ['jobs:write', 'jobs:read'],
   });
   api = new Api(t.url, key.body.key);
-  expect((await waitFor(completion('dashboards'))).status).toBe('succeeded');
-  expect((await waitFor(scrapeJob(`${site.url}/fixtures/article.html`))).status).toBe('succeeded');
+  // First, while no other job has spent the budget's one retry.
   t.mock.setFaults({ error5xx: 1 });
   const failed = await waitFor(completion('fails'));
   expect(failed.status).toBe('failed');
   expect(failed.error?.code).toBe('retry_budget_exhausted');
   t.mock.setFaults({});
+  expect((await waitFor(completion('dashboards'))).status).toBe('succeeded');
+  expect((await waitFor(scrapeJob(`${site.url}/fixtures/article.html`))).status).toBe('succeeded');
   // No proxy has this tag: the lease is answered exhausted and the job waits (delayed, not failed).
   const stuck = scrapeJob(`${site.url}/fixtures/docs.html`, { proxy: { tags: ['nowhere'] } });
   expect((await api.post('/v1/jobs', stuck)).status).toBe(202);
