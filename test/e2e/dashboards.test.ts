@@ -103,8 +103,9 @@ beforeAll(async () => {
   if (!metricsUrl) throw new Error('the worker logged no metricsUrl');
   workerText = await until('an exhausted lease and a webhook given up on the worker', async () => {
     const text = await scrapeMetrics(metricsUrl);
-    const seen = ['switchyard_pool_exhausted_total{', 'switchyard_webhooks_given_up_total{'];
-    return seen.every((s) => text.includes(s)) ? text : undefined;
+    const counted = (name: string) => new RegExp(`^${name}\\{[^}]*\\} [1-9]`, 'm').test(text);
+    const seen = ['switchyard_pool_exhausted_total', 'switchyard_webhooks_given_up_total'].every(counted);
+    return seen ? text : undefined;
   });
   apiText = await scrapeMetrics(`${t.url}/metrics`);
 });

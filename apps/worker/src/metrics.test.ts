@@ -23,6 +23,22 @@ const entry = (over: Partial<AttemptEntry>): AttemptEntry => ({
   ...over,
 });
 
+describe('counters the alerts fire on', () => {
+  it('start at 0 for every lane and reason, so the first refusal or give-up is an increase', async () => {
+    const registry = createRegistry('worker');
+    new WorkerMetrics(registry, { status: 'ready', ping: () => Promise.resolve('PONG') });
+    const text = await registry.metrics();
+    for (const lane of ['interactive', 'batch'])
+      expect(text).toContain(
+        `switchyard_retry_budget_decisions_total{lane="${lane}",result="refused",app="worker"} 0`,
+      );
+    expect(text).toContain(
+      'switchyard_webhooks_given_up_total{type="job.finished",reason="attempts_exhausted",app="worker"} 0',
+    );
+    expect(text.match(/^switchyard_webhooks_given_up_total\{/gm)).toHaveLength(8);
+  });
+});
+
 describe('switchyard_cost_usd_total', () => {
   it('counts what each attempt written to the ledger cost, once, by tenant and model', async () => {
     const registry = createRegistry('worker');

@@ -1,8 +1,18 @@
 import { ConfigError } from '@switchyard/config';
+import { LANES, WEBHOOK_EVENT_TYPES } from '@switchyard/contracts';
 import { modelKey, type AttemptEntry, type Ledger, type RecordResult } from '@switchyard/ledger';
 import { registerRedisUp, type RedisProbe, type Registry } from '@switchyard/telemetry';
 import { createServer, type Server } from 'node:http';
 import { Counter, Histogram } from 'prom-client';
+
+/** Why a webhook event is given up (`switchyard_webhooks_given_up_total{reason}`). */
+export const WEBHOOK_GIVE_UP_REASONS = [
+  'attempts_exhausted',
+  'no_secret',
+  'expired',
+  'target_forbidden',
+] as const;
+export type WebhookGiveUpReason = (typeof WEBHOOK_GIVE_UP_REASONS)[number];
 
 /** Per-attempt metrics of this worker process. */
 export class WorkerMetrics {
@@ -75,6 +85,12 @@ export class WorkerMetrics {
       labelNames: ['type', 'reason'],
       registers,
     });
+    // The counters alerts fire on start at 0: Prometheus's increase() cannot see the first event
+    // of a series that appears with it.
+    for (const lane of LANES)
+      for (const result of ['allowed', 'refused']) this.retryBudget.inc({ lane, result }, 0);
+    for (const type of WEBHOOK_EVENT_TYPES)
+      for (const reason of WEBHOOK_GIVE_UP_REASONS) this.webhooksGivenUp.inc({ type, reason }, 0);
   }
 }
 
