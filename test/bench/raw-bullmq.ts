@@ -1,7 +1,8 @@
 /**
- * The raw BullMQ baseline, as the benchmark programs drive it: plain `Queue.addBulk` (default job
- * options) and a no-op Worker in its own process (raw-bullmq-worker.ts), on the same Redis as
- * the Switchyard run it is compared with.
+ * The raw BullMQ baselines, as the benchmark programs drive them: plain `Queue.addBulk` (default
+ * job options) and a Worker in its own process (raw-bullmq-worker.ts): a no-op one (the floor), or
+ * the hand-written one that calls the upstream (what users would write instead of Switchyard), on
+ * the same Redis as the Switchyard run it is compared with.
  */
 import { BATCH_CHUNK_SIZE } from '@switchyard/batches';
 import { Queue } from 'bullmq';
@@ -22,10 +23,13 @@ export async function startRawWorker(opts: {
   queue: string;
   concurrency: number;
   holdMs?: number;
+  /** The hand-written worker: POST each job's `request` here and return the answer. */
+  call?: string;
 }): Promise<RawWorker> {
   const script = new URL('raw-bullmq-worker.ts', import.meta.url).pathname;
   const args = ['--url', opts.url, '--prefix', RAW_PREFIX, '--queue', opts.queue];
   args.push('--concurrency', String(opts.concurrency), '--hold-ms', String(opts.holdMs ?? 0));
+  if (opts.call) args.push('--call', opts.call);
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)),

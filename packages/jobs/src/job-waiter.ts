@@ -8,20 +8,45 @@ type Wake = () => void;
 
 const WATCHED = ['active', 'waiting', 'delayed', 'completed', 'failed', 'stalled', 'removed'] as const;
 
+/** A batch-lane reader with nobody waiting on the lane closes after this long. */
+const IDLE_CLOSE_MS = 30_000;
+
 /**
- * Lets requests wait for jobs to finish (`Prefer: wait`). One QueueEvents stream reader per lane
- * per process fans completion events out to waiters, instead of one listener per request.
+ * Lets requests wait for jobs to finish (`Prefer: wait`, job event streams). One QueueEvents
+ * stream reader per lane per process fans events out to waiters, instead of one listener per
+ * request. The interactive lane's reader always runs (its events are the API's own traffic); the
+ * batch lane's runs only while someone waits on a batch job, so an API replica does not read a
+ * million-job batch's events that nobody asked for.
  */
 export class JobWaiter {
-  private readonly events: Record<Lane, QueueEvents>;
+  private readonly opts: { connection: Redis; prefix: string; idleCloseMs?: number };
+  private readonly events: Partial<Record<Lane, Promise<QueueEvents>>> = {};
   private readonly waiters = new Map<string, Set<Wake>>();
   private readonly watchers = new Map<string, Set<(event: string) => void>>();
+  /** Waits and watches per lane; a lane with none may close its reader. */
+  private readonly interest: Record<Lane, number> = { interactive: 0, batch: 0 };
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   /** `connection` should be a `worker`-role client (it blocks and must ride out outages). */
-  constructor(opts: { connection: Redis; prefix: string }) {
-    const keys = jobKeys(opts.prefix);
-    const make = (lane: Lane) => {
-      const qe = new QueueEvents(keys.queueName(lane), { connection: opts.connection, prefix: opts.prefix });
+  constructor(opts: { connection: Redis; prefix: string; idleCloseMs?: number }) {
+    this.opts = opts;
+    void this.reader('interactive');
+  }
+
+  /**
+   * The lane's reader, started when missing. It reads from the stream's last entry at the time it
+   * starts, so an event written once this resolves cannot be missed.
+   */
+  private reader(lane: Lane): Promise<QueueEvents> {
+    const existing = this.events[lane];
+    if (existing) return existing;
+    if (this.closed) return Promise.reject(new Error('the job waiter is closed'));
+    const started = (async () => {
+      const { connection, prefix } = this.opts;
+      const name = jobKeys(prefix).queueName(lane);
+      const last = await connection.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
+      const qe = new QueueEvents(name, { connection, prefix, lastEventId: last[0]?.[0] ?? '0-0' });
       qe.on('error', () => undefined);
       const wake = ({ jobId }: { jobId: string }) => {
         const set = this.waiters.get(jobId);
@@ -37,12 +62,41 @@ export class JobWaiter {
         });
       }
       return qe;
-    };
-    this.events = { interactive: make('interactive'), batch: make('batch') };
+    })();
+    this.events[lane] = started;
+    // A reader that could not start (Redis down) is started again by the next caller.
+    started.catch(() => {
+      if (this.events[lane] === started) delete this.events[lane];
+    });
+    return started;
   }
 
+  /** Counts a wait or watch on the lane; the returned function ends it. */
+  private hold(lane: Lane): () => void {
+    this.interest[lane]++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.interest[lane]--;
+      if (lane === 'batch' && this.interest.batch === 0) this.closeBatchWhenIdle();
+    };
+  }
+
+  private closeBatchWhenIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      const batch = this.events.batch;
+      if (this.interest.batch > 0 || !batch) return;
+      delete this.events.batch;
+      void batch.then((qe) => qe.close()).catch(() => undefined);
+    }, this.opts.idleCloseMs ?? IDLE_CLOSE_MS);
+    this.idleTimer.unref();
+  }
+
+  /** Resolves once the interactive lane's reader runs (the batch lane's starts on demand). */
   async ready(): Promise<void> {
-    await Promise.all(LANES.map((l) => this.events[l].waitUntilReady()));
+    await (await this.reader('interactive')).waitUntilReady();
   }
 
   /**
@@ -55,7 +109,8 @@ export class JobWaiter {
     isFinished: () => Promise<boolean>,
     signal?: AbortSignal,
   ): Promise<boolean> {
-    if (!laneOfJobId(jobId) || timeoutMs <= 0) return false;
+    const lane = laneOfJobId(jobId);
+    if (!lane || timeoutMs <= 0) return false;
     let wake!: Wake;
     const woken = new Promise<true>((resolve) => (wake = () => resolve(true)));
     let set = this.waiters.get(jobId);
@@ -63,12 +118,15 @@ export class JobWaiter {
     set.add(wake);
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => wake();
+    const release = this.hold(lane);
     try {
+      await this.reader(lane);
       if (await isFinished()) return true;
       signal?.addEventListener('abort', onAbort, { once: true });
       const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
       return await Promise.race([woken, timedOut]);
     } finally {
+      release();
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       const s = this.waiters.get(jobId);
@@ -79,19 +137,35 @@ export class JobWaiter {
 
   /**
    * Calls `listener` with each lifecycle event of the job (active, waiting, delayed, completed,
-   * failed, ...) seen by this process. Returns the unsubscribe function.
+   * failed, ...) seen by this process, and with `subscribed` once the lane's reader runs (read the
+   * job again then: it may have moved on before). Returns the unsubscribe function.
    */
   watch(jobId: string, listener: (event: string) => void): () => void {
+    const lane = laneOfJobId(jobId) ?? 'batch';
     let set = this.watchers.get(jobId);
     if (!set) this.watchers.set(jobId, (set = new Set()));
     set.add(listener);
+    const release = this.hold(lane);
+    this.reader(lane).then(
+      () => set.has(listener) && listener('subscribed'),
+      () => undefined,
+    );
     return () => {
+      release();
       set.delete(listener);
       if (set.size === 0) this.watchers.delete(jobId);
     };
   }
 
   async close(): Promise<void> {
-    await Promise.all(LANES.map((l) => this.events[l].close()));
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    const readers = LANES.map((l) => this.events[l]);
+    await Promise.all(
+      readers.map(async (r) => {
+        const qe = await r?.catch(() => undefined);
+        await qe?.close();
+      }),
+    );
   }
 }
