@@ -14,6 +14,7 @@ import { frameworkErrors, installErrorHandling } from './errors.ts';
 import { installRedisGuard } from './redis-guard.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
+import { registerOpsMetrics } from './ops-metrics.ts';
 import { registerLaneMetrics } from './ops/lane-metrics.ts';
 import { LaneMonitor } from './ops/lane-monitor.ts';
 import { installTracing } from './tracing.ts';
@@ -92,6 +93,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   await app.register(swagger, { mode: 'static', specification: { document: openApiDocument() as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerQueueMetrics(registry, store);
+  registerOpsMetrics(registry, { redis, tenants, ledger }); // Redis up, tenants' spend vs budget (alerts)
   registerOpsRoutes(app, { config, redis, auth, registry });
   registerJobRoutes(app, { config, store, waiter, auth, ledger, tenants });
   // The API only announces batches that completed before they were finalized; workers do the rest.

@@ -8,7 +8,7 @@ import { CancelFlags } from './cancel-flags.ts';
 import { DeltaRelays } from './delta-relay.ts';
 import type { EgressRouter } from './egress-router.ts';
 import type { ProcessExtractor } from './executors/scrape.ts';
-import type { WorkerMetrics } from './metrics.ts';
+import { MeteredLedger, type WorkerMetrics } from './metrics.ts';
 import { ScrapePoliteness } from './politeness.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { ScrapeCache } from './scrape-cache.ts';
@@ -42,7 +42,7 @@ export function buildProcessor(
       ...config.jobs.retryBudget,
       onError: (err) => logger.warn({ err }, 'retry budget unavailable'),
     }),
-    ledger: w.ledger,
+    ledger: new MeteredLedger(w.ledger, w.metrics),
     load: w.load,
     relays: new DeltaRelays({ redis, prefix }),
     metrics: w.metrics,

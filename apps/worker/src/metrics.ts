@@ -1,31 +1,58 @@
 import { ConfigError } from '@switchyard/config';
-import type { Registry } from '@switchyard/telemetry';
+import { LANES, WEBHOOK_EVENT_TYPES } from '@switchyard/contracts';
+import { modelKey, type AttemptEntry, type Ledger, type RecordResult } from '@switchyard/ledger';
+import { registerRedisUp, type RedisProbe, type Registry } from '@switchyard/telemetry';
 import { createServer, type Server } from 'node:http';
 import { Counter, Histogram } from 'prom-client';
 
+/** Why a webhook event is given up (`switchyard_webhooks_given_up_total{reason}`). */
+export const WEBHOOK_GIVE_UP_REASONS = [
+  'attempts_exhausted',
+  'no_secret',
+  'expired',
+  'target_forbidden',
+] as const;
+export type WebhookGiveUpReason = (typeof WEBHOOK_GIVE_UP_REASONS)[number];
+
 /** Per-attempt metrics of this worker process. */
 export class WorkerMetrics {
-  readonly attempts: Counter<'lane' | 'kind' | 'outcome'>;
-  readonly attemptSeconds: Histogram<'lane' | 'kind' | 'outcome'>;
+  readonly attempts: Counter<'lane' | 'kind' | 'model' | 'outcome'>;
+  readonly attemptSeconds: Histogram<'lane' | 'kind' | 'model' | 'outcome'>;
+  readonly retryBudget: Counter<'lane' | 'result'>;
+  readonly costUsd: Counter<'tenant' | 'model'>;
   readonly delayedForEgress: Counter<'lane' | 'reason'>;
   readonly delayedForHost: Counter<'lane' | 'reason'>;
   readonly robotsFetches: Counter<'result'>;
   readonly webhookAttempts: Counter<'type' | 'outcome'>;
   readonly webhooksGivenUp: Counter<'type' | 'reason'>;
 
-  constructor(registry: Registry) {
+  /** Registers them on `registry`, with `switchyard_redis_up` for the process's `redis` client. */
+  constructor(registry: Registry, redis: RedisProbe) {
     const registers = [registry];
+    registerRedisUp(registry, redis);
     this.attempts = new Counter({
       name: 'switchyard_attempts_total',
-      help: 'Upstream attempts by lane, job kind and outcome class',
-      labelNames: ['lane', 'kind', 'outcome'],
+      help: 'Upstream attempts by lane, job kind, model (the configured name; `(scrape)` for scrapes) and outcome class',
+      labelNames: ['lane', 'kind', 'model', 'outcome'],
       registers,
     });
     this.attemptSeconds = new Histogram({
       name: 'switchyard_attempt_duration_seconds',
-      help: 'Duration of upstream attempts',
-      labelNames: ['lane', 'kind', 'outcome'],
+      help: 'Duration of upstream attempts by lane, job kind, model (`(scrape)` for scrapes) and outcome class',
+      labelNames: ['lane', 'kind', 'model', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.retryBudget = new Counter({
+      name: 'switchyard_retry_budget_decisions_total',
+      help: 'Retries and fallbacks asked of the fleet-wide retry budget, by lane and answer: allowed, or refused (the budget is spent and the job fails with retry_budget_exhausted)',
+      labelNames: ['lane', 'result'],
+      registers,
+    });
+    this.costUsd = new Counter({
+      name: 'switchyard_cost_usd_total',
+      help: 'USD of the attempts this worker wrote to the ledger, by tenant and model (`(scrape)` for scrapes), for dashboards (the ledger has the exact nano-USD); one series per tenant and model used, so its cardinality follows the tenant count',
+      labelNames: ['tenant', 'model'],
       registers,
     });
     this.delayedForEgress = new Counter({
@@ -58,6 +85,35 @@ export class WorkerMetrics {
       labelNames: ['type', 'reason'],
       registers,
     });
+    // The counters alerts fire on start at 0: Prometheus's increase() cannot see the first event
+    // of a series that appears with it.
+    for (const lane of LANES)
+      for (const result of ['allowed', 'refused']) this.retryBudget.inc({ lane, result }, 0);
+    for (const type of WEBHOOK_EVENT_TYPES)
+      for (const reason of WEBHOOK_GIVE_UP_REASONS) this.webhooksGivenUp.inc({ type, reason }, 0);
+  }
+}
+
+/**
+ * The ledger as the processor writes to it, counting what each new entry cost in
+ * `switchyard_cost_usd_total{tenant,model}`. Only entries the ledger answers `recorded` count, so a
+ * replayed write (a re-run, a retried script call) is counted once, as it is billed once.
+ */
+export class MeteredLedger implements Pick<Ledger, 'record'> {
+  readonly #ledger: Pick<Ledger, 'record'>;
+  readonly #metrics: WorkerMetrics;
+
+  constructor(ledger: Pick<Ledger, 'record'>, metrics: WorkerMetrics) {
+    this.#ledger = ledger;
+    this.#metrics = metrics;
+  }
+
+  async record(entry: AttemptEntry): Promise<RecordResult> {
+    const result = await this.#ledger.record(entry);
+    if (result.status === 'recorded' && entry.costNanos > 0) {
+      this.#metrics.costUsd.inc({ tenant: entry.tenantId, model: modelKey(entry) }, entry.costNanos / 1e9);
+    }
+    return result;
   }
 }
 

@@ -11,7 +11,7 @@ import type { Logger } from '@switchyard/telemetry';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
-import type { WorkerMetrics } from './metrics.ts';
+import type { WebhookGiveUpReason, WorkerMetrics } from './metrics.ts';
 import { failureCode, postWebhook } from './webhook-sender.ts';
 
 /** A delivery attempt that did not get a 2xx; BullMQ retries it with backoff. */
@@ -94,7 +94,7 @@ export class WebhookWorker {
     return this.worker.close();
   }
 
-  private drop(d: WebhookDelivery, reason: string, message: string): void {
+  private drop(d: WebhookDelivery, reason: WebhookGiveUpReason, message: string): void {
     this.opts.metrics?.webhooksGivenUp.inc({ type: d.type, reason });
     this.opts.logger.warn(ids(d), message);
   }

@@ -106,7 +106,7 @@ export class WorkerApp {
     await whenReady(commands, config.redis.startupWaitMs).catch((err: unknown) => {
       throw redisUnreachable(config, err);
     });
-    const metrics = new WorkerMetrics(this.registry);
+    const metrics = new WorkerMetrics(this.registry, commands);
     const egress = await this.startEgress(commands);
     const w: Wiring = { commands, metrics, ...openStores({ redis: commands, config }) };
     this.outbox = w.outbox;

@@ -60,6 +60,7 @@ export function normalizeEntry(e: AttemptEntry): AttemptEntry {
   };
 }
 
+/** The model an entry is grouped under in usage (and in the workers' metrics). */
 export function modelKey(e: Pick<AttemptEntry, 'kind' | 'model'>): string {
   if (e.kind === 'scrape') return SCRAPE_MODEL_KEY;
   return e.model ?? UNKNOWN_MODEL_KEY;

@@ -113,6 +113,21 @@ export class TenantStore {
     return this.getTenant(id);
   }
 
+  /**
+   * Up to `max` tenant ids (SSCAN, so a large tenant set is read in steps, never in one reply);
+   * which ones, past `max`, is Redis's set order.
+   */
+  async tenantIds(max: number): Promise<string[]> {
+    const ids = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.sscan(this.keys.tenants, cursor, 'COUNT', 200);
+      for (const id of batch) if (ids.size < max) ids.add(id);
+      cursor = next;
+    } while (cursor !== '0' && ids.size < max);
+    return [...ids];
+  }
+
   /** The tenant's daily budget in nano-USD, or undefined when it has none. */
   async dailyBudgetNanos(id: string): Promise<number | undefined> {
     const v = await this.redis.hget(this.keys.tenant(id), 'daily_budget_usd');

@@ -1,4 +1,4 @@
-import type { AttemptEntry } from '@switchyard/ledger';
+import { modelKey, type AttemptEntry } from '@switchyard/ledger';
 import { SpanKind, SpanStatusCode, startSpan, type Logger, type Span } from '@switchyard/telemetry';
 import type { AttemptStart } from '../attempt-state.ts';
 import type { DeltaRelay } from '../delta-relay.ts';
@@ -111,7 +111,9 @@ export class Attempt implements AttemptSlot {
   /** Counts the attempt in the metrics and marks its span with the outcome. */
   observe(outcome: string): void {
     const { metrics } = this.run.deps;
-    const labels = { lane: this.run.spec.lane, kind: this.run.spec.type, outcome };
+    const { lane, type: kind } = this.run.spec;
+    // Grouped as the ledger groups usage: the configured model name, `(scrape)` for scrapes.
+    const labels = { lane, kind, model: modelKey({ kind, model: this.model }), outcome };
     metrics?.attempts.inc(labels);
     metrics?.attemptSeconds.observe(labels, this.elapsedMs() / 1000);
     this.span.setAttribute('switchyard.outcome', outcome);

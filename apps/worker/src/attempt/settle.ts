@@ -27,8 +27,11 @@ export async function settle(attempt: Attempt, failure: Classified): Promise<Err
   };
   let decision = decideRetry(input);
   // Asking the budget counts a retry against it, so it is asked only when the job would run again.
-  if (decision.action === 'ask_budget')
-    decision = decideRetry({ ...input, budgetAllows: await deps.budget.allowRetry() });
+  if (decision.action === 'ask_budget') {
+    const allowed = await deps.budget.allowRetry();
+    deps.metrics?.retryBudget.inc({ lane: run.spec.lane, result: allowed ? 'allowed' : 'refused' });
+    decision = decideRetry({ ...input, budgetAllows: allowed });
+  }
   const { outcome, code } = failure;
   const spent = decision.action === 'fail' && decision.reason === 'retry_budget';
   attempt.log.warn(
