@@ -1,12 +1,15 @@
 import type { Queue } from 'bullmq';
-import type { FairShare } from './fair-share.ts';
+import type { FairRefill, FairShare } from './fair-share.ts';
 
 export interface FairMoverOptions {
   fair: FairShare;
   queue: Queue;
   /** Ready jobs to keep in the batch lane (a little more than the fleet's batch concurrency). */
   buffer: number;
+  /** Between rounds while no tenant has a backlog (ms); default 50. */
   intervalMs?: number;
+  /** Between rounds while jobs are held (ms); default 5: each round moves what ran meanwhile. */
+  busyMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -15,7 +18,7 @@ export class FairMover {
   private readonly opts: FairMoverOptions;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private round: Promise<void> | undefined;
+  private looping: Promise<void> | undefined;
   private lastSweep = 0;
 
   constructor(opts: FairMoverOptions) {
@@ -24,36 +27,44 @@ export class FairMover {
 
   /** One refill: how many are ready now, and take the difference. Returns how many it moved. */
   async refill(): Promise<number> {
-    const counts = await this.opts.queue.getJobCounts('wait', 'prioritized');
-    const deficit = this.opts.buffer - (counts.wait ?? 0) - (counts.prioritized ?? 0);
-    if (deficit <= 0) return 0;
-    const ids = await this.opts.fair.take(deficit);
-    await this.opts.fair.release(this.opts.queue, ids);
-    return ids.length;
+    return (await this.round()).moved;
+  }
+
+  private round(): Promise<FairRefill> {
+    return this.opts.fair.refill(this.opts.queue, this.opts.buffer);
+  }
+
+  /**
+   * When the next round runs: at once when this one moved half the buffer or more (the lane
+   * drains fast), soon while jobs are held (one script call moves what ran meanwhile, instead of
+   * one call per job or two), slowly when nothing is held.
+   */
+  private pause({ moved, held }: FairRefill): number {
+    if (moved * 2 >= this.opts.buffer) return 0;
+    return held ? (this.opts.busyMs ?? 5) : (this.opts.intervalMs ?? 50);
   }
 
   start(): void {
     this.running = true;
     const loop = async () => {
-      let moved = 0;
+      let wait = this.opts.intervalMs ?? 50;
       try {
         if (Date.now() - this.lastSweep > 10_000) {
           this.lastSweep = Date.now();
           await this.opts.fair.sweep(this.opts.queue, 30_000);
         }
-        moved = await this.refill();
+        wait = this.pause(await this.round());
       } catch (err) {
         this.opts.onError?.(err);
       }
-      if (this.running)
-        this.timer = setTimeout(() => (this.round = loop()), moved > 0 ? 0 : (this.opts.intervalMs ?? 50));
+      if (this.running) this.timer = setTimeout(() => (this.looping = loop()), wait);
     };
-    this.round = loop();
+    this.looping = loop();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    await this.round;
+    await this.looping;
   }
 }

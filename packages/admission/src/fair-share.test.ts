@@ -1,7 +1,7 @@
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FairShare } from './fair-share.ts';
 import { admissionKeys, type AdmissionKeys } from './keys.ts';
 
@@ -69,6 +69,61 @@ describe('fair share (fair-hold-3.lua, fair-take-3.lua)', () => {
     expect(await queue.getJobState('j2')).toBe('delayed');
     expect(await fair.sweep(queue, -1)).toBe(1);
     expect(await queue.getJobState('j2')).toMatch(/wait|prioritized/);
+    await queue.close();
+  });
+
+  it('a refill tops the lane up to the buffer, round-robin across tenants, promoting in one step', async () => {
+    const own = `${handle.prefix}r`;
+    const fair = new FairShare({ redis, prefix: own });
+    const queue = new Queue('{batch}', { connection: redis, prefix: own });
+    const add = (id: string, priority: number) => queue.add('x', {}, { jobId: id, delay: 60_000, priority });
+    for (let i = 0; i < 5; i++) await add(`a${i}`, 5);
+    for (let i = 0; i < 2; i++) await add(`b${i}`, 5);
+    await add('gone', 5);
+    await fair.hold('a', held('a', 5));
+    await fair.hold('b', held('b', 2));
+    await fair.hold('c', [{ jobId: 'gone', priority: 5, at: 1 }]);
+    await queue.remove('gone'); // canceled while held: dropped, as a failed promote was
+    await queue.add('y', {}, { jobId: 'ready', priority: 5 }); // one already ready counts
+
+    expect(await fair.refill(queue, 5)).toEqual({ moved: 3, held: true });
+    const ready = async () => (await queue.getJobs(['prioritized'])).map((j) => j.id).sort();
+    expect(await ready()).toEqual(['a0', 'a1', 'b0', 'ready']);
+    expect(await redis.hlen(admissionKeys(own).fair.inflight)).toBe(0); // nothing left to sweep
+    expect(await queue.getJobCounts('delayed')).toEqual({ delayed: 4 });
+    // As full as the buffer: nothing moves (the dropped id left room for one more).
+    expect(await fair.refill(queue, 4)).toEqual({ moved: 0, held: true });
+    expect(await fair.refill(queue, 5)).toEqual({ moved: 1, held: true });
+
+    await queue.close();
+  });
+
+  it('refilled jobs run in priority order, then in the order they were promoted', async () => {
+    const own = `${handle.prefix}o`;
+    const fair = new FairShare({ redis, prefix: own });
+    const queue = new Queue('{batch}', { connection: redis, prefix: own });
+    for (const [id, priority] of [
+      ['late', 5],
+      ['urgent', 1],
+      ['later', 5],
+    ] as const)
+      await queue.add('x', {}, { jobId: id, delay: 60_000, priority });
+    await fair.hold('p', [
+      { jobId: 'late', priority: 5, at: 1 },
+      { jobId: 'urgent', priority: 1, at: 2 },
+      { jobId: 'later', priority: 5, at: 3 },
+    ]);
+    // A lone tenant gives what the lane lacks in one pop; its backlog is then empty.
+    expect(await fair.refill(queue, 100)).toEqual({ moved: 3, held: false });
+    expect(await redis.llen(admissionKeys(own).fair.ring)).toBe(0);
+    const connection = new Redis(handle.url, { maxRetriesPerRequest: null });
+    const worker = new Worker('{batch}', async () => undefined, { connection, prefix: own, autorun: false });
+    const order: string[] = [];
+    worker.on('completed', (job) => order.push(job.id ?? ''));
+    void worker.run();
+    await vi.waitFor(() => expect(order).toEqual(['urgent', 'late', 'later']));
+    await worker.close();
+    connection.disconnect();
     await queue.close();
   });
 });

@@ -10,6 +10,14 @@ export interface HeldJob {
   at: number;
 }
 
+/** What one refill did. */
+export interface FairRefill {
+  /** Jobs promoted from delayed to ready. */
+  moved: number;
+  /** Some tenant still has a backlog. */
+  held: boolean;
+}
+
 /**
  * Fair share between tenants inside the batch lane (see docs/adr/0005-batch-fair-share.md).
  * Batch jobs are stored in BullMQ as delayed until their deadline, and their ids wait in a
@@ -50,6 +58,21 @@ export class FairShare {
       [f.ring, f.members, f.inflight],
       [n, now, f.backlogPrefix],
     )) as string[];
+  }
+
+  /**
+   * One refill of `queue` (the batch lane, whose keys carry the same `{batch}` hash tag): up to
+   * `buffer` ready jobs, taken round-robin and promoted in one script (`fair-refill-10.lua`).
+   */
+  async refill(queue: Queue, buffer: number): Promise<FairRefill> {
+    const f = this.keys;
+    const q = queue.keys;
+    const [moved, held] = (await this.run(
+      'fair-refill',
+      [f.ring, f.members, q.delayed, q.wait, q.meta, q.prioritized, q.active, q.pc, q.events, q.marker],
+      [buffer, f.backlogPrefix, queue.toKey('')],
+    )) as [number, number];
+    return { moved, held: held === 1 };
   }
 
   /** Moves taken jobs from delayed into the ready queue, then forgets them as in flight. */
