@@ -46,6 +46,26 @@ describe('record-2.lua', () => {
     expect(await t.ledger.daySpendNanos('acme', '2024-03-10')).toBe(720_000);
   });
 
+  it('a job’s first attempt sets its totals in the fields later attempts add to, zeros left out', async () => {
+    t = await openTestLedger();
+    const job = t.ledger.keys('acme').job('job-1');
+    await t.ledger.record(entry({ outputTokens: 0, costNanos: 90_000 }));
+    const first = await t.redis.hgetall(job);
+    expect(Object.keys(first).sort()).toEqual(['attempts', 'cost', 'e:1', 'in']);
+    expect(first).toMatchObject({ attempts: '1', cost: '90000', in: '1200' });
+    expect(await t.ledger.record(entry({ attempt: 2, bytes: 10, costNanos: 5 }))).toEqual({
+      status: 'recorded',
+      jobCostNanos: 90_005,
+    });
+    expect(await t.redis.hgetall(job)).toMatchObject({
+      attempts: '2',
+      cost: '90005',
+      in: '2400',
+      out: '300',
+      bytes: '10',
+    });
+  });
+
   it('job totals count every attempt including failures and interrupted ones', async () => {
     t = await openTestLedger();
     await t.ledger.record(

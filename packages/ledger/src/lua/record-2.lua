@@ -1,6 +1,7 @@
 --[[
   Records one upstream attempt and updates every aggregate it feeds, or nothing at all when that
-  (job, attempt) is already recorded, so a replayed write is harmless. O(1): at most 16 commands.
+  (job, attempt) is already recorded, so a replayed write is harmless. O(1): at most 17 commands,
+  10 for a job's first recorded attempt (the common case: its totals are set, not added to).
 
   KEYS[1] job  hash  e:<attempt> -> the entry (compact JSON), and the job's running totals:
                      attempts, cost (nano-USD), in, out (tokens), bytes
@@ -20,19 +21,32 @@
   caller has it without another round trip.
 ]]
 
-if redis.call('HSETNX', KEYS[1], 'e:' .. ARGV[1], ARGV[2]) == 0 then
-  return { 0, redis.call('HGET', KEYS[1], 'cost') or '0' }
-end
-
 local function add(key, field, amount)
   if amount ~= '0' then redis.call('HINCRBY', key, field, amount) end
 end
 
-redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-local jobCost = redis.call('HINCRBY', KEYS[1], 'cost', ARGV[8])
-add(KEYS[1], 'in', ARGV[5])
-add(KEYS[1], 'out', ARGV[6])
-add(KEYS[1], 'bytes', ARGV[7])
+local jobCost = ARGV[8]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  -- The job's first recorded attempt: its totals are this attempt's, written with the entry in
+  -- one HSET (the fields a later HINCRBY would have created, zeros left out as there).
+  local fields = { 'e:' .. ARGV[1], ARGV[2], 'attempts', '1', 'cost', ARGV[8] }
+  for _, f in ipairs({ { 'in', ARGV[5] }, { 'out', ARGV[6] }, { 'bytes', ARGV[7] } }) do
+    if f[2] ~= '0' then
+      fields[#fields + 1] = f[1]
+      fields[#fields + 1] = f[2]
+    end
+  end
+  redis.call('HSET', KEYS[1], unpack(fields))
+else
+  if redis.call('HSETNX', KEYS[1], 'e:' .. ARGV[1], ARGV[2]) == 0 then
+    return { 0, redis.call('HGET', KEYS[1], 'cost') or '0' }
+  end
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  jobCost = tostring(redis.call('HINCRBY', KEYS[1], 'cost', ARGV[8]))
+  add(KEYS[1], 'in', ARGV[5])
+  add(KEYS[1], 'out', ARGV[6])
+  add(KEYS[1], 'bytes', ARGV[7])
+end
 redis.call('EXPIRE', KEYS[1], ARGV[9])
 
 local group = '|' .. ARGV[4] .. '|' .. ARGV[3]
@@ -47,4 +61,4 @@ add(KEYS[2], 'b' .. group, ARGV[7])
 add(KEYS[2], 'n' .. group, ARGV[8])
 add(KEYS[2], 'spend', ARGV[8])
 redis.call('EXPIRE', KEYS[2], ARGV[10])
-return { 1, tostring(jobCost) }
+return { 1, jobCost }
