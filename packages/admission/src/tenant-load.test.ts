@@ -88,6 +88,13 @@ describe('tenant load (tenant-load-admit-2.lua, tenant-load-start-2.lua)', () =>
     expect(await redis.exists(keys.tenantLoad('e').open)).toBe(0);
   });
 
+  it('a large tracked chunk counts each of its jobs once, a replay of part of it nothing more', async () => {
+    const ids = Array.from({ length: 2500 }, (_, i) => `big${i}`);
+    await load.track('g', ids, later());
+    await load.track('g', [...ids.slice(900, 1100), 'big-new'], later());
+    expect(await load.counts('g')).toEqual({ inFlight: 2501, queued: 2501 });
+  });
+
   it('with both limits off it does no Redis work at all', async () => {
     const off = new TenantLoad({
       redis,

@@ -24,11 +24,15 @@ local maxQueued = tonumber(ARGV[2])
 local inFlight = redis.call('ZCARD', KEYS[1])
 local queued = inFlight - redis.call('ZCARD', KEYS[2])
 
--- Ids already admitted (a repeated call) take no new room.
+-- Ids already admitted (a repeated call) take no new room. One ZMSCORE and one ZADD per slice
+-- of ids, not two commands per job.
+local SLICE = 1000
 local fresh = {}
-for i = 4, #ARGV do
-  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    fresh[#fresh + 1] = ARGV[i]
+for i = 4, #ARGV, SLICE do
+  local last = math.min(i + SLICE - 1, #ARGV)
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, i, last))
+  for j = i, last do
+    if not scores[j - i + 1] then fresh[#fresh + 1] = ARGV[j] end
   end
 end
 if #ARGV >= 4 and #fresh == 0 then
@@ -41,7 +45,12 @@ end
 if maxQueued > 0 and queued + need > maxQueued then
   return { -1, inFlight, queued }
 end
-for _, id in ipairs(fresh) do
-  redis.call('ZADD', KEYS[1], ARGV[3], id)
+for i = 1, #fresh, SLICE do
+  local args = {}
+  for j = i, math.min(i + SLICE - 1, #fresh) do
+    args[#args + 1] = ARGV[3]
+    args[#args + 1] = fresh[j]
+  end
+  redis.call('ZADD', KEYS[1], unpack(args))
 end
 return { 1, inFlight + #fresh, queued + #fresh }
