@@ -15,7 +15,13 @@ export async function startAttempt(
 ): Promise<Attempt> {
   const { deps, jobId, tenantId } = run;
   const started = Date.now();
-  const numbered = await deps.attempts.start(jobId);
+  const numbering = deps.attempts.start(jobId);
+  // A job stops counting as queued against its tenant's limits when its first attempt starts.
+  // Sent with the numbering (one write, no wait for the number): on a later run it is a no-op.
+  void deps.load
+    ?.started(tenantId, jobId)
+    .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'tenant load update failed'));
+  const numbered = await numbering;
   const { n } = numbered;
   const slot: AttemptSlot = {
     ...numbered,
@@ -23,13 +29,7 @@ export async function startAttempt(
     proxyId: grant.proxyId ?? null,
     started,
   };
-  if (n === 1) {
-    deps.budget.countFirst();
-    // A job stops counting as queued against its tenant's limits when its first attempt starts.
-    void deps.load
-      ?.started(tenantId, jobId)
-      .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'tenant load update failed'));
-  }
+  if (n === 1) deps.budget.countFirst();
   // A re-run after a crash: the previous attempt left no entry, so record it as interrupted
   // (idempotent: a recorded attempt is not overwritten).
   if (n > 1) {
