@@ -25,8 +25,14 @@ export class EgressRouter {
   /** The egress of an attempt on `model` (null for a scrape). */
   acquire(spec: JobSpec, model: string | null): Promise<EgressGrant | EgressExhausted> {
     const { config, direct, pool } = this.opts;
-    const mode = spec.type === 'scrape' ? config.scrape.egress : config.models[model ?? '']?.egress;
-    const egress = mode === 'pool' ? pool : direct;
+    const egress = this.viaPool(spec, model) ? pool : direct;
     return egress.acquire({ spec, lane: spec.lane, model, host: targetHost(spec, model, config) });
+  }
+
+  /** An attempt on `model` goes through the pool (a lease that can be refused), not straight out. */
+  viaPool(spec: JobSpec, model: string | null): boolean {
+    const { config } = this.opts;
+    const mode = spec.type === 'scrape' ? config.scrape.egress : config.models[model ?? '']?.egress;
+    return mode === 'pool';
   }
 }

@@ -66,10 +66,12 @@ export class FairShare {
    */
   async refill(queue: Queue, buffer: number): Promise<FairRefill> {
     const f = this.keys;
-    const q = queue.keys;
+    const q = ['delayed', 'wait', 'meta', 'prioritized', 'active', 'pc', 'events', 'marker'].map((k) =>
+      queue.toKey(k),
+    );
     const [moved, held] = (await this.run(
       'fair-refill',
-      [f.ring, f.members, q.delayed, q.wait, q.meta, q.prioritized, q.active, q.pc, q.events, q.marker],
+      [f.ring, f.members, ...q],
       [buffer, f.backlogPrefix, queue.toKey('')],
     )) as [number, number];
     return { moved, held: held === 1 };

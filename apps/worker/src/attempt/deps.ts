@@ -20,7 +20,7 @@ export interface ProcessorDeps {
   /** The models and the web: one call per attempt. */
   upstreams: Pick<Upstreams, 'call' | 'providerOf'>;
   /** The way out of each attempt: direct, or a leased pool proxy. */
-  egress: Pick<EgressRouter, 'acquire'>;
+  egress: Pick<EgressRouter, 'acquire' | 'viaPool'>;
   cancels: Pick<CancelFlags, 'isCanceled'>;
   /** Per-job attempt numbers and the model in use, shared by every worker. */
   attempts: Pick<AttemptState, 'start' | 'modelIndex' | 'nextModel'>;

@@ -9,11 +9,25 @@ import { JobRun } from './job-run.ts';
 import { recordFailure, recordSuccess } from './record-attempt.ts';
 import { reuseStoredScrape, storeForReuse } from './reuse-scrape.ts';
 import { settle } from './settle.ts';
-import { startAttempt } from './start-attempt.ts';
+import { numberAttempt, startAttempt } from './start-attempt.ts';
+
+/**
+ * A completion on one model that goes straight out cannot be delayed between the cancel check and
+ * its attempt (no lease to be refused, no host to wait for, no fallback to look up), so its
+ * numbering is sent with the cancel check: one round trip for both. A job that ends at the check
+ * (canceled, or past its deadline) ends for good and never uses its number.
+ */
+function numbersAtOnce(run: JobRun): boolean {
+  return (
+    run.spec.type === 'completion' &&
+    run.models.length === 1 &&
+    !run.deps.egress.viaPool(run.spec, run.modelAt(0))
+  );
+}
 
 /**
  * The BullMQ processor. One run of a job is at most one upstream attempt, in named steps:
- * `checkBeforeRun` → (`reuseStoredScrape`) → `awaitHost` (scrapes) around `acquireEgress` → `startAttempt` →
+ * `checkBeforeRun` (with `numberAttempt` when `numbersAtOnce`) → (`reuseStoredScrape`) → `awaitHost` (scrapes) around `acquireEgress` → `startAttempt` →
  * `callUpstream` → `recordSuccess`, or
  * `recordFailure` → `settle`, where the retry authority decides what happens next.
  */
@@ -31,11 +45,14 @@ export class AttemptProcessor {
     signal?: AbortSignal,
   ): Promise<JobReturn> => {
     const run = new JobRun(job, this.deps);
+    const numbering = numbersAtOnce(run) ? numberAttempt(run) : undefined;
+    // Its failure is thrown where it is awaited (a job that ends at the check never awaits it).
+    numbering?.catch(() => undefined);
     await checkBeforeRun(run);
     const reused = await reuseStoredScrape(run);
     if (reused) return reused;
     const grant = await awaitHost(run, token, () => acquireEgress(run, token));
-    const attempt = await startAttempt(run, grant, signal);
+    const attempt = await startAttempt(run, grant, signal, numbering);
     try {
       const out = await callUpstream(attempt);
       await storeForReuse(run, out);

@@ -1,26 +1,37 @@
+import type { AttemptStart } from '../attempt-state.ts';
 import { decideStart } from '../retry-authority.ts';
 import type { EgressGrant } from '../egress.ts';
 import { Attempt, ledgerEntry, type AttemptSlot } from './attempt.ts';
 import type { JobRun } from './job-run.ts';
 
 /**
- * Step 3: numbers the attempt (in Redis, so every worker and every re-run agrees), does the
- * first attempt's bookkeeping, writes the ledger entry a crashed predecessor could not, and stops
- * a re-run past the last allowed attempt.
+ * Numbers the next attempt of `run` (in Redis, so every worker and every re-run agrees). The
+ * tenant-load start note goes out with it (one write, no wait for the number): a job stops
+ * counting as queued against its tenant's limits when its first attempt starts; on a later run
+ * the note is a no-op.
+ */
+export function numberAttempt(run: JobRun): Promise<AttemptStart> {
+  const { deps, jobId, tenantId } = run;
+  const numbering = deps.attempts.start(jobId);
+  void deps.load
+    ?.started(tenantId, jobId)
+    .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'tenant load update failed'));
+  return numbering;
+}
+
+/**
+ * Step 3: numbers the attempt (`numberAttempt`, or the numbering the processor sent early), does
+ * the first attempt's bookkeeping, writes the ledger entry a crashed predecessor could not, and
+ * stops a re-run past the last allowed attempt.
  */
 export async function startAttempt(
   run: JobRun,
   grant: EgressGrant,
   signal: AbortSignal | undefined,
+  numbering: Promise<AttemptStart> = numberAttempt(run),
 ): Promise<Attempt> {
-  const { deps, jobId, tenantId } = run;
+  const { deps } = run;
   const started = Date.now();
-  const numbering = deps.attempts.start(jobId);
-  // A job stops counting as queued against its tenant's limits when its first attempt starts.
-  // Sent with the numbering (one write, no wait for the number): on a later run it is a no-op.
-  void deps.load
-    ?.started(tenantId, jobId)
-    .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'tenant load update failed'));
   const numbered = await numbering;
   const { n } = numbered;
   const slot: AttemptSlot = {
