@@ -1,3 +1,4 @@
+import type { JobRecord } from '@switchyard/contracts';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api } from './support/api.ts';
@@ -38,8 +39,15 @@ describe('OpenAI-compatible /v1/chat/completions with the official openai SDK', 
     const jobId = response.headers.get('x-switchyard-job-id');
     expect(jobId).toMatch(/^ji_/);
     expect(Number(response.headers.get('x-switchyard-cost-usd'))).toBeGreaterThan(0);
-    const job = await api.get<{ lane: string; status: string }>(`/v1/jobs/${jobId}`);
+    const job = await api.get<JobRecord>(`/v1/jobs/${jobId}`);
     expect(job.body).toMatchObject({ lane: 'interactive', status: 'succeeded' });
+    // Answered from the completion event: the same figures the stored job has.
+    expect(response.headers.get('x-switchyard-attempts')).toBe(String(job.body.attempts));
+    expect(response.headers.get('x-switchyard-cost-usd')).toBe(job.body.cost.usd.toFixed(9));
+    expect(data.created).toBe(Math.floor(Date.parse(job.body.created_at) / 1000));
+    expect(data.choices[0]?.message.content).toBe(
+      job.body.result?.type === 'completion' ? job.body.result.message.content : undefined,
+    );
   });
 
   it('streams deltas as server-sent events, with usage in the final chunk', async () => {

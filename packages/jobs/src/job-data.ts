@@ -23,6 +23,11 @@ export interface JobReturn {
   result: JobResult;
   /** Total cost of every attempt of the job, failed ones included, in nano-USD (from the ledger). */
   costNanos: number;
+  /**
+   * The attempt that succeeded, so a waiter can answer from the completion event without reading
+   * the job back (absent from jobs finished by older workers).
+   */
+  attempts?: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { costFromNanos, type JobRecord, type JobStatus } from '@switchyard/contracts';
+import { costFromNanos, type JobRecord, type JobSpec, type JobStatus } from '@switchyard/contracts';
 import type { Job, JobState } from 'bullmq';
 import { parseFailure, type JobData, type JobReturn } from './job-data.ts';
 
@@ -48,6 +48,31 @@ export function toJobRecord(
     result: ret?.result ?? null,
     error: failure,
     cost: costFromNanos(costNanos ?? ret?.costNanos ?? 0),
+    metadata: spec.metadata ?? {},
+    webhook: spec.webhook ? { url: spec.webhook.url } : null,
+  };
+}
+
+/**
+ * The record of a job just added that no one has touched yet: what `toJobRecord` reads back from
+ * Redis for it (queued, no attempt, nothing spent), built from what was stored.
+ */
+export function newJobRecord(jobId: string, spec: JobSpec, submittedAt: number, deadline: number): JobRecord {
+  return {
+    id: jobId,
+    object: 'job',
+    type: spec.type,
+    lane: spec.lane,
+    priority: spec.priority,
+    status: 'queued',
+    created_at: new Date(submittedAt).toISOString(),
+    started_at: null,
+    finished_at: null,
+    deadline_at: new Date(deadline).toISOString(),
+    attempts: 0,
+    result: null,
+    error: null,
+    cost: costFromNanos(0),
     metadata: spec.metadata ?? {},
     webhook: spec.webhook ? { url: spec.webhook.url } : null,
   };

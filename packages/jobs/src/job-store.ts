@@ -14,7 +14,7 @@ import { deadlineOf, enqueueJobs, type EnqueueTarget, type JobSettings, type New
 import { fingerprint } from './fingerprint.ts';
 import type { JobData, JobReturn } from './job-data.ts';
 import { idempotentJobId, isJobId, laneOfJobId, newJobId } from './job-ids.ts';
-import { toJobRecord } from './job-record.ts';
+import { newJobRecord, toJobRecord } from './job-record.ts';
 import { jobKeys, type JobKeys } from './keys.ts';
 
 export interface JobStoreOptions extends JobSettings {
@@ -137,9 +137,24 @@ export class JobStore {
       // Not stored (as far as we know): give its room back. Stored after all: it is not counted.
       onNotStored: async () => load?.finished(tenantId, [jobId]).catch(() => undefined),
     });
+    // A random id names no earlier job, so what was stored is the record: no read-back. A keyed
+    // job may be an earlier request's (a replay, or a key whose claim expired before its job).
+    if (idempotencyKey === undefined) return { job: newJobRecord(jobId, spec, now, deadline), replayed };
     const found = await this.find(tenantId, jobId);
     if (!found) throw new SwitchyardError('internal_error', 'the job was stored but could not be read back');
     return { job: found, replayed };
+  }
+
+  /**
+   * Whether the job has ended, in one command instead of a whole record: BullMQ finished it
+   * (succeeded, failed, or canceled by a worker), or it is gone. As `isFinal`: a cancel request
+   * ends a job only once a worker has stopped it.
+   */
+  async isFinished(jobId: string): Promise<boolean> {
+    const lane = isJobId(jobId) ? laneOfJobId(jobId) : undefined;
+    if (!lane) return true;
+    const state = await this.queues[lane].getJobState(jobId);
+    return state === 'completed' || state === 'failed' || state === 'unknown';
   }
 
   /**

@@ -58,7 +58,7 @@ describe('JobWaiter: the batch lane is read only while someone waits on a batch 
     let finished = false;
     const woken = waiter.wait(id, 5_000, async () => finished);
     await waitUntil(async () => (await streamReaders()) === 2);
-    expect(await woken).toBe(true);
+    expect((await woken).finished).toBe(true);
     // Woken by the completion event, not by the 5 s timeout.
     expect(Date.now() - t0).toBeLessThan(3_000);
     finished = true;

@@ -4,7 +4,14 @@ import type { Redis } from 'ioredis';
 import { jobKeys } from './keys.ts';
 import { laneOfJobId } from './job-ids.ts';
 
-type Wake = () => void;
+/** What a waiter learns: the job finished (with its return value when it succeeded), or not. */
+export interface WaitResult {
+  finished: boolean;
+  /** BullMQ's return value from the `completed` event (the worker's `JobReturn`). */
+  returnvalue?: unknown;
+}
+
+type Wake = (result: WaitResult) => void;
 
 const WATCHED = ['active', 'waiting', 'delayed', 'completed', 'failed', 'stalled', 'removed'] as const;
 
@@ -48,14 +55,14 @@ export class JobWaiter {
       const last = await connection.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
       const qe = new QueueEvents(name, { connection, prefix, lastEventId: last[0]?.[0] ?? '0-0' });
       qe.on('error', () => undefined);
-      const wake = ({ jobId }: { jobId: string }) => {
+      const wake = (jobId: string, result: WaitResult) => {
         const set = this.waiters.get(jobId);
         if (!set) return;
         this.waiters.delete(jobId);
-        for (const w of set) w();
+        for (const w of set) w(result);
       };
-      qe.on('completed', wake);
-      qe.on('failed', wake);
+      qe.on('completed', ({ jobId, returnvalue }) => wake(jobId, { finished: true, returnvalue }));
+      qe.on('failed', ({ jobId }) => wake(jobId, { finished: true }));
       for (const event of WATCHED) {
         qe.on(event, ({ jobId }: { jobId: string }) => {
           for (const w of this.watchers.get(jobId) ?? []) w(event);
@@ -100,30 +107,33 @@ export class JobWaiter {
   }
 
   /**
-   * Resolves true when the job finishes (or `isFinished` already says so), false on timeout.
-   * `isFinished` is checked after subscribing, so a job that finished just before cannot be missed.
+   * Resolves `finished: true` when the job finishes (or `isFinished` already says so; then without a
+   * return value), `finished: false` on timeout or abort. `isFinished` is checked once the lane's
+   * reader runs and after subscribing, so a job that finished just before cannot be missed.
    */
   async wait(
     jobId: string,
     timeoutMs: number,
     isFinished: () => Promise<boolean>,
     signal?: AbortSignal,
-  ): Promise<boolean> {
+  ): Promise<WaitResult> {
     const lane = laneOfJobId(jobId);
-    if (!lane || timeoutMs <= 0) return false;
+    if (!lane || timeoutMs <= 0) return { finished: false };
     let wake!: Wake;
-    const woken = new Promise<true>((resolve) => (wake = () => resolve(true)));
+    const woken = new Promise<WaitResult>((resolve) => (wake = resolve));
     let set = this.waiters.get(jobId);
     if (!set) this.waiters.set(jobId, (set = new Set()));
     set.add(wake);
     let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => wake();
+    const onAbort = () => wake({ finished: false });
     const release = this.hold(lane);
     try {
       await this.reader(lane);
-      if (await isFinished()) return true;
+      if (await isFinished()) return { finished: true };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      const timedOut = new Promise<WaitResult>(
+        (resolve) => (timer = setTimeout(() => resolve({ finished: false }), timeoutMs)),
+      );
       return await Promise.race([woken, timedOut]);
     } finally {
       release();

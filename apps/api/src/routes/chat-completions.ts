@@ -1,7 +1,7 @@
 import type { Config } from '@switchyard/config';
 import { DEFAULT_PRIORITY, isFinal, SwitchyardError, type JobRecord } from '@switchyard/contracts';
 import type { Ledger } from '@switchyard/ledger';
-import { jobKeys, type JobStore, type JobWaiter } from '@switchyard/jobs';
+import { jobKeys, type JobReturn, type JobStore, type JobWaiter } from '@switchyard/jobs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
@@ -103,26 +103,43 @@ export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): 
           deadline,
         });
       }
-      let record: JobRecord | undefined = job;
-      if (!isDone(job)) {
-        await waiter.wait(
-          job.id,
-          deadline - Date.now(),
-          async () => isDone(await store.find(tenantId, job.id)),
-          gone.signal,
-        );
-        record = await store.find(tenantId, job.id);
-      }
-      if (!record) throw new SwitchyardError('internal_error', 'the job disappeared');
-      void reply.header('x-switchyard-attempts', String(record.attempts));
-      void reply.header('x-switchyard-cost-usd', record.cost.usd.toFixed(9));
-      if (record.status === 'succeeded') return reply.code(200).send(chatCompletion(record));
-      const code = record.error?.code ?? (isDone(record) ? 'internal_job_error' : 'deadline_exceeded');
-      const { status, body: errBody } = openAiError(
-        code,
-        record.error?.message ?? 'the job did not finish in time',
-      );
-      return reply.code(status).send(errBody);
+      return answerWhenDone({ store, waiter }, reply, tenantId, job, gone.signal);
     },
   );
+}
+
+/**
+ * Waits for a non-streaming job until its deadline and answers it: from the completion event when
+ * it carries the answer (no read of the job), else from the stored job (failures, older workers).
+ */
+async function answerWhenDone(
+  deps: Pick<ChatRoutesDeps, 'store' | 'waiter'>,
+  reply: FastifyReply,
+  tenantId: string,
+  job: JobRecord,
+  signal: AbortSignal,
+) {
+  const { store, waiter } = deps;
+  let record: JobRecord | undefined = job;
+  if (!isDone(job)) {
+    const deadline = Date.parse(job.deadline_at);
+    const waited = await waiter.wait(job.id, deadline - Date.now(), () => store.isFinished(job.id), signal);
+    const done = waited.returnvalue as Partial<JobReturn> | undefined;
+    if (done?.result?.type === 'completion' && typeof done.attempts === 'number') {
+      void reply.header('x-switchyard-attempts', String(done.attempts));
+      void reply.header('x-switchyard-cost-usd', ((done.costNanos ?? 0) / 1e9).toFixed(9));
+      return reply.code(200).send(chatCompletion({ ...job, result: done.result }));
+    }
+    record = await store.find(tenantId, job.id);
+  }
+  if (!record) throw new SwitchyardError('internal_error', 'the job disappeared');
+  void reply.header('x-switchyard-attempts', String(record.attempts));
+  void reply.header('x-switchyard-cost-usd', record.cost.usd.toFixed(9));
+  if (record.status === 'succeeded') return reply.code(200).send(chatCompletion(record));
+  const code = record.error?.code ?? (isDone(record) ? 'internal_job_error' : 'deadline_exceeded');
+  const { status, body: errBody } = openAiError(
+    code,
+    record.error?.message ?? 'the job did not finish in time',
+  );
+  return reply.code(status).send(errBody);
 }

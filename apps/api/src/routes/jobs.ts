@@ -71,10 +71,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     if (seconds === undefined) return record;
     void reply.header('preference-applied', `wait=${seconds}`);
     if (isDone(record)) return record;
-    const finished = await waiter.wait(
+    const { finished } = await waiter.wait(
       record.id,
       seconds * 1000,
-      async () => isDone(await store.find(tenantId, record.id)),
+      () => store.isFinished(record.id),
       abortOnClose(reply),
     );
     if (!finished) return record;

@@ -34,7 +34,7 @@ export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Prom
   }
   const latencyMs = attempt.elapsedMs();
   attempt.log.debug({ outcome: 'ok', latencyMs, bytes: out.bytes, costNanos }, 'attempt succeeded');
-  return { result: out.result, costNanos: jobCostNanos };
+  return { result: out.result, costNanos: jobCostNanos, attempts: attempt.n };
 }
 
 /**

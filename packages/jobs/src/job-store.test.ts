@@ -1,0 +1,70 @@
+import type { JobSpec } from '@switchyard/contracts';
+import { startRedis, type RedisHandle } from '@switchyard/test-kit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobStore } from './job-store.ts';
+
+let handle: RedisHandle;
+let redis: Redis;
+let store: JobStore;
+
+beforeAll(async () => {
+  handle = await startRedis({ dedicated: true });
+  redis = new Redis(handle.url);
+  store = new JobStore({
+    redis,
+    prefix: handle.prefix,
+    idempotencyTtlSeconds: 3_600,
+    retentionSeconds: 3_600,
+    maxAttempts: 3,
+    backoffMs: 100,
+    defaultTimeoutMs: 60_000,
+  });
+});
+afterAll(async () => {
+  await store.close();
+  redis.disconnect();
+  await handle.stop();
+});
+
+const completion = (lane: 'interactive' | 'batch'): JobSpec => ({
+  type: 'completion',
+  lane,
+  priority: 3,
+  request: { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+  metadata: { doc: '7' },
+  webhook: { url: 'https://hooks.example.com/sy' },
+});
+
+describe('JobStore.submit', () => {
+  it('answers a new job with exactly the record a read of the stored job gives, without reading it back', async () => {
+    for (const lane of ['interactive', 'batch'] as const) {
+      const { job, replayed } = await store.submit({ tenantId: 't1', spec: completion(lane) });
+      expect(replayed).toBe(false);
+      expect(job).toEqual(await store.find('t1', job.id));
+    }
+  });
+
+  it('reads a keyed job back, so a replay answers the job first stored', async () => {
+    const first = await store.submit({
+      tenantId: 't1',
+      spec: completion('interactive'),
+      idempotencyKey: 'k1',
+    });
+    const again = await store.submit({
+      tenantId: 't1',
+      spec: completion('interactive'),
+      idempotencyKey: 'k1',
+    });
+    expect(again.replayed).toBe(true);
+    expect(again.job).toEqual(first.job);
+  });
+
+  it('isFinished: a queued job is not, even with a cancel requested (until a worker stops it); a gone one is', async () => {
+    const { job } = await store.submit({ tenantId: 't1', spec: completion('interactive') });
+    expect(await store.isFinished(job.id)).toBe(false);
+    await store.cancel('t1', job.id);
+    expect(await store.isFinished(job.id)).toBe(false);
+    expect(await store.isFinished('ji_0000000000000000000000000000')).toBe(true);
+  });
+});
