@@ -41,11 +41,11 @@ local function each(cmd, key, list)
   return out
 end
 
-local want = tonumber(ARGV[1]) - rcall('LLEN', KEYS[4]) - rcall('ZCARD', KEYS[6])
+-- Nothing held (an idle lane): one command.
 local ringLen = rcall('LLEN', KEYS[1])
-if want <= 0 or ringLen == 0 then
-  return { 0, ringLen > 0 and 1 or 0 }
-end
+if ringLen == 0 then return { 0, 0 } end
+local want = tonumber(ARGV[1]) - rcall('LLEN', KEYS[4]) - rcall('ZCARD', KEYS[6])
+if want <= 0 then return { 0, 1 } end
 
 -- Take, round-robin: one job per tenant per turn; a lone tenant gives the rest in one pop.
 local taken = {}
