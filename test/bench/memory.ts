@@ -21,7 +21,6 @@
 import { startMockLlm, type MockLlm } from '@switchyard/mock-upstream';
 import { jobKeys } from '@switchyard/jobs';
 import { startRedis } from '@switchyard/test-kit';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
@@ -119,8 +118,25 @@ async function bytesPerJob(admin: Redis, n: number, run: () => Promise<void>): P
 interface Retained {
   /** used_memory delta per finished job. */
   perJob: number;
+  /** MEMORY USAGE of each kind of per-job key, mean over a sample of the run's jobs. */
+  keys: Record<string, number>;
   /** Event-stream entries after the warm-up (at its cap, so it no longer grows with jobs). */
   streamEntries: number;
+}
+
+/** Mean MEMORY USAGE of up to `max` keys matching `pattern` (SCAN), 0 when none match. */
+async function meanKeyBytes(admin: Redis, pattern: string, max = 200): Promise<number> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0' && found.length < max);
+  const sample = found.slice(0, max);
+  let total = 0;
+  for (const k of sample) total += Number(await admin.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
+  return sample.length ? total / sample.length : 0;
 }
 
 /** The hand-written worker: warm-up (fills the event stream), then `n` jobs, each kept with its answer. */
@@ -141,7 +157,8 @@ async function rawRetained(url: string, admin: Redis, mock: MockLlm, n: number, 
       await q.add(n, data);
       await waitFor('raw jobs', async () => (await q.count('completed')) >= warmup + n, 300_000);
     });
-    return { perJob, streamEntries };
+    const keys = { 'job hash': await meanKeyBytes(admin, `${q.queue.opts.prefix}:retained:[0-9]*`) };
+    return { perJob, streamEntries, keys };
   } finally {
     await q.close();
     await stopProcess(worker);
@@ -152,17 +169,22 @@ async function rawRetained(url: string, admin: Redis, mock: MockLlm, n: number, 
 async function switchyardRetained(bench: BenchStack, admin: Redis, n: number, warmup: number) {
   const worker = await startBenchWorker(bench.config, ['--lanes', 'batch']);
   const { prefix } = bench.config.redis;
-  const queue = new Queue(jobKeys(prefix).queueName('batch'), { connection: admin, prefix });
+  const lane = jobKeys(prefix).queueName('batch');
   const line = (i: number) => ({ type: 'completion', request: completionRequest(prompt(i), ANSWER_MODEL) });
   try {
     await waitForBatch(bench, (await submitBatch(bench, warmup, line)).id);
-    const streamEntries = await admin.xlen(`${prefix}:${queue.name}:events`);
+    const streamEntries = await admin.xlen(`${prefix}:${lane}:events`);
     const perJob = await bytesPerJob(admin, n, async () => {
       const batch = await submitBatch(bench, n, line);
       const done = await waitForBatch(bench, batch.id);
       if (done.counts.succeeded !== n) throw new Error(`batch: ${JSON.stringify(done.counts)}`);
     });
-    return { perJob, streamEntries };
+    const keys = {
+      'job hash': await meanKeyBytes(admin, `${prefix}:${lane}:jb_*`),
+      'ledger job hash': await meanKeyBytes(admin, `${prefix}:ledger:*:job:*`),
+      'attempts hash': await meanKeyBytes(admin, `${prefix}:attempts:*`),
+    };
+    return { perJob, streamEntries, keys };
   } finally {
     await stopProcess(worker);
   }
@@ -263,6 +285,12 @@ function report(r: {
         times(r.retained.switchyard.perJob / r.retained.raw.perJob),
       ],
       [`… vs the payload (${int(payload)} B)`, times(r.retained.raw.perJob / payload), times(bytesRatio), ''],
+      ...Object.keys(r.retained.switchyard.keys).map((k) => [
+        `… of which ${k} (MEMORY USAGE)`,
+        r.retained.raw.keys[k] === undefined ? '—' : bytes(r.retained.raw.keys[k] ?? 0),
+        bytes(r.retained.switchyard.keys[k] ?? 0),
+        '',
+      ]),
       ['worker RSS, idle', bytes(raw.idle), bytes(sy.idle), times(sy.idle / raw.idle)],
       [`worker RSS, ${r.inFlight} in flight`, bytes(raw.loaded), bytes(sy.loaded), times(rssRatio)],
       [
