@@ -28,8 +28,7 @@ export interface Tracing {
  * `spanProcessors` replaces the exporter (tests collect spans in memory this way).
  *
  * The SDK is imported only when tracing starts: loading it (exporters, gRPC, protobuf) costs a
- * process about 35 MB of RSS, which a process with tracing off should not pay (issue #21's
- * worker-memory target).
+ * process megabytes of RSS, which a process with tracing off should not pay.
  */
 export async function startTracing(
   serviceName: string,
