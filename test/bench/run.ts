@@ -25,6 +25,7 @@ const KEEP_MARKER = '<!-- hand-written below: kept when pnpm bench regenerates t
 const programs = [
   'round-trip',
   'batch-throughput',
+  'replicas',
   'memory',
   'lane-isolation',
   'pool-lease',

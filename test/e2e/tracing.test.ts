@@ -14,7 +14,7 @@ let t: TestStack;
 let api: Api;
 
 beforeAll(async () => {
-  tracing = startTracing('e2e', { spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  tracing = await startTracing('e2e', { spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   t = await startTestStack();
   api = (await t.tenant()).api;
 });

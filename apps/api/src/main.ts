@@ -15,7 +15,7 @@ try {
 }
 
 const logger = createLogger({ name: 'switchyard-api', level: config.log.level });
-const tracing = startTracing('switchyard-api');
+const tracing = await startTracing('switchyard-api');
 const redis = createRedis(config.redis.url, { role: 'api', name: 'sy-api' });
 const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
 try {

@@ -13,7 +13,7 @@ import { startStack } from './stack.ts';
 const env = process.env;
 const dataDir = env.SWITCHYARD_DATA_DIR ?? join(process.cwd(), '.data');
 const logger = createLogger({ name: 'switchyard', level: env.LOG_LEVEL ?? 'info' });
-const tracing = startTracing('switchyard');
+const tracing = await startTracing('switchyard');
 
 const redis = await discoverRedis({ envUrl: env.REDIS_URL, dataDir: join(dataDir, 'redis'), logger });
 if (!redis) {

@@ -75,7 +75,6 @@ function job(
       request,
       ...(webhook ? { webhook: { url: HOOK } } : {}),
     },
-    fingerprint: 'fp',
     submittedAt: 1_700_000_000_000,
     deadline: Date.now() + 60_000,
     ...(batchId ? { batch: { id: batchId, customId: 'c' } } : {}),

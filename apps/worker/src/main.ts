@@ -28,7 +28,7 @@ try {
 }
 
 const logger = createLogger({ name: 'switchyard-worker', level: config.log.level });
-const tracing = startTracing('switchyard-worker');
+const tracing = await startTracing('switchyard-worker');
 const secrets = Object.fromEntries(
   Object.values(config.models)
     .flatMap((m) => (m.apiKeyEnv ? [m.apiKeyEnv] : []))

@@ -47,7 +47,7 @@ const newJob = (spec: JobSpec, now: number, jobId = newJobId(spec.lane)): NewJob
 const target = (withFair: boolean): EnqueueTarget => ({ queues, settings, ...(withFair ? { fair } : {}) });
 
 describe('building a job', () => {
-  it('takes its options from the settings: attempts for every model, priority always set', () => {
+  it('takes its options from the settings: attempts for every model, priority always set; no fingerprint is stored', () => {
     const spec = specOf({ lane: 'interactive', fallbacks: ['backup', 'other'], timeout_ms: 5_000 });
     const job = { ...newJob(spec, 1_000, 'ji_x'), stream: true, trace: {} };
     const built = buildJob('t1', job, 1_000, settings, false);
@@ -56,7 +56,6 @@ describe('building a job', () => {
       v: 1,
       tenantId: 't1',
       spec,
-      fingerprint: job.fingerprint,
       submittedAt: 1_000,
       deadline: 6_000,
       stream: true,

@@ -17,7 +17,10 @@ export interface JobSettings {
 export interface NewJob {
   jobId: string;
   spec: JobSpec;
-  /** `fingerprint(spec)`. */
+  /**
+   * `fingerprint(spec)`, for the submitter's own use (Idempotency-Key claims, a batch's lines); not
+   * stored in the job (see `JobData`).
+   */
   fingerprint: string;
   /** Epoch ms (`deadlineOf`). */
   deadline: number;
@@ -78,12 +81,11 @@ export function buildJob(
   settings: JobSettings,
   held: boolean,
 ): BuiltJob {
-  const { jobId, spec, fingerprint, deadline, batch, stream, trace } = job;
+  const { jobId, spec, deadline, batch, stream, trace } = job;
   const data: JobData = {
     v: 1,
     tenantId,
     spec,
-    fingerprint,
     submittedAt: now,
     deadline,
     ...(batch ? { batch } : {}),

@@ -1,12 +1,15 @@
 import type { JobResult, JobSpec } from '@switchyard/contracts';
 
-/** What a BullMQ job carries. Versioned so a rolling deploy can read older jobs. */
+/**
+ * What a BullMQ job carries. Versioned so a rolling deploy can read older jobs. Every byte here is
+ * kept in Redis for as long as the job is retained (`jobs.retentionSeconds`), so it holds only what
+ * a reader uses: the spec's fingerprint, which decides Idempotency-Key replays, lives in the key's
+ * claim record instead (older jobs still carry a `fingerprint` field; nothing reads it).
+ */
 export interface JobData {
   v: 1;
   tenantId: string;
   spec: JobSpec;
-  /** Hash of the validated spec; decides Idempotency-Key replays. */
-  fingerprint: string;
   submittedAt: number;
   /** Epoch ms after which no attempt starts and no retry is scheduled. */
   deadline: number;

@@ -9,7 +9,7 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 
 export { SpanKind, SpanStatusCode, type Span, type Context };
 
@@ -26,11 +26,14 @@ export interface Tracing {
  * `OTEL_TRACES_EXPORTER` (other than `none`), and not `OTEL_SDK_DISABLED=true`. Otherwise nothing
  * starts and every span below is a no-op. Only traces: metrics are Prometheus, logs are pino.
  * `spanProcessors` replaces the exporter (tests collect spans in memory this way).
+ *
+ * The SDK is imported only when tracing starts: loading it (exporters, gRPC, protobuf) costs a
+ * process megabytes of RSS, which a process with tracing off should not pay.
  */
-export function startTracing(
+export async function startTracing(
   serviceName: string,
   opts: { env?: NodeJS.ProcessEnv; spanProcessors?: NodeSDKConfiguration['spanProcessors'] } = {},
-): Tracing | undefined {
+): Promise<Tracing | undefined> {
   const env = opts.env ?? process.env;
   const exporter = env.OTEL_TRACES_EXPORTER;
   const wanted =
@@ -39,6 +42,7 @@ export function startTracing(
     Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ||
     (exporter !== undefined && exporter !== '' && exporter !== 'none');
   if (!wanted || env.OTEL_SDK_DISABLED === 'true') return undefined;
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
     instrumentations: [],

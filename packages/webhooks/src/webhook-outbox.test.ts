@@ -32,7 +32,6 @@ const jobData = (tenantId: string, webhook?: { url: string }): JobData => ({
     request,
     ...(webhook ? { webhook } : {}),
   },
-  fingerprint: 'fp',
   submittedAt: 1_700_000_000_000,
   deadline: 1_700_000_600_000,
 });
