@@ -31,6 +31,15 @@ export class AttemptState {
     return { n, modelAttempt, modelIndex };
   }
 
+  /**
+   * Gives back a number taken for an attempt that never started (the job ended at its cancel or
+   * deadline check), so the job's `attempts` still counts only attempts made. Rare: two commands.
+   */
+  async unstart(jobId: string): Promise<void> {
+    const key = this.keys.attempts(jobId);
+    await this.redis.multi().hincrby(key, 'n', -1).hincrby(key, 'mn', -1).exec();
+  }
+
   async modelIndex(jobId: string): Promise<number> {
     return Number((await this.redis.hget(this.keys.attempts(jobId), 'm')) ?? 0);
   }

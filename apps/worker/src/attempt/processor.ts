@@ -15,7 +15,7 @@ import { numberAttempt, startAttempt } from './start-attempt.ts';
  * A completion on one model that goes straight out cannot be delayed between the cancel check and
  * its attempt (no lease to be refused, no host to wait for, no fallback to look up), so its
  * numbering is sent with the cancel check: one round trip for both. A job that ends at the check
- * (canceled, or past its deadline) ends for good and never uses its number.
+ * (canceled, or past its deadline) gives its number back, so `attempts` counts attempts made.
  */
 function numbersAtOnce(run: JobRun): boolean {
   return (
@@ -48,7 +48,10 @@ export class AttemptProcessor {
     const numbering = numbersAtOnce(run) ? numberAttempt(run) : undefined;
     // Its failure is thrown where it is awaited (a job that ends at the check never awaits it).
     numbering?.catch(() => undefined);
-    await checkBeforeRun(run);
+    await checkBeforeRun(run).catch(async (err: unknown) => {
+      if (numbering) await numbering.then(() => this.deps.attempts.unstart(run.jobId)).catch(() => undefined);
+      throw err;
+    });
     const reused = await reuseStoredScrape(run);
     if (reused) return reused;
     const grant = await awaitHost(run, token, () => acquireEgress(run, token));
