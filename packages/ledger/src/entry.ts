@@ -4,7 +4,7 @@ import { assertJobId, assertTenantId } from './keys.ts';
 import type { AttemptEntry, AttemptKind } from './types.ts';
 
 const KINDS: readonly AttemptKind[] = ['completion', 'scrape'];
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Where scrapes are grouped in usage by model; completions without a model go under `(unknown)`. */
 export const SCRAPE_MODEL_KEY = '(scrape)';
@@ -66,8 +66,9 @@ export function modelKey(e: Pick<AttemptEntry, 'kind' | 'model'>): string {
   return e.model ?? UNKNOWN_MODEL_KEY;
 }
 
-type Stored = [
-  format: number,
+/** Format 1 (older versions wrote it; still read): positional JSON. */
+type StoredV1 = [
+  format: 1,
   lane: Lane,
   kind: AttemptKind,
   provider: string | null,
@@ -83,42 +84,89 @@ type Stored = [
   at: number,
 ];
 
-/** Compact positional JSON; the job, tenant and attempt are already in the key and field name. */
+const LANE_CODE: Record<Lane, string> = { interactive: 'i', batch: 'b' };
+const KIND_CODE: Record<AttemptKind, string> = { completion: 'c', scrape: 's' };
+const codeOf = <T extends string>(codes: Record<T, string>, code: string | undefined): T | undefined =>
+  (Object.keys(codes) as T[]).find((k) => codes[k] === code);
+
+/** A string field of format 2: `|` and `%` escaped; null is empty (stored strings are never empty). */
+const esc = (v: string | null) => (v === null ? '' : v.replace(/%/g, '%25').replace(/\|/g, '%7C'));
+const unesc = (v: string | undefined) => (v ? v.replace(/%7C/g, '|').replace(/%25/g, '%') : null);
+
+/** Integers of format 2 in base 36 (a ms timestamp in 8 characters, not 13). */
+const b36 = (n: number) => n.toString(36);
+const fromB36 = (v: string | undefined) => (v && /^[0-9a-z]+$/.test(v) ? parseInt(v, 36) : NaN);
+
+/**
+ * Format 2: `2|lane|kind|provider|model|proxy|outcome|interrupted|latency|in|out|bytes|cost|at`,
+ * lane and kind as one letter, integers in base 36. The job, tenant and attempt are already in
+ * the key and field name.
+ * A typical entry stays under Redis's `hash-max-listpack-value` (64 bytes), so a job's ledger hash
+ * keeps the compact listpack encoding: under half the memory of a `hashtable` hash.
+ */
 export function encodeEntry(e: AttemptEntry): string {
-  const stored: Stored = [
+  return [
     FORMAT,
-    e.lane,
-    e.kind,
-    e.provider,
-    e.model,
-    e.proxyId,
+    LANE_CODE[e.lane],
+    KIND_CODE[e.kind],
+    esc(e.provider),
+    esc(e.model),
+    esc(e.proxyId),
     e.outcome,
-    e.interrupted ? 1 : 0,
-    e.latencyMs,
-    e.inputTokens,
-    e.outputTokens,
-    e.bytes,
-    e.costNanos,
-    e.at,
-  ];
-  return JSON.stringify(stored);
+    ...[e.interrupted ? 1 : 0, e.latencyMs, e.inputTokens, e.outputTokens, e.bytes, e.costNanos, e.at].map(
+      b36,
+    ),
+  ].join('|');
+}
+
+function corrupt(jobId: string, attempt: number): LedgerError {
+  return new LedgerError('LEDGER_CORRUPT_ENTRY', `job ${jobId} attempt ${attempt}`);
 }
 
 export function decodeEntry(tenantId: string, jobId: string, attempt: number, raw: string): AttemptEntry {
+  const base = { jobId, attempt, tenantId };
+  if (raw.startsWith('[')) return { ...base, ...decodeV1(raw, jobId, attempt) };
+  const f = raw.split('|');
+  const lane = codeOf(LANE_CODE, f[1]);
+  const kind = codeOf(KIND_CODE, f[2]);
+  const nums = f.slice(7).map(fromB36);
+  if (
+    f.length !== 14 ||
+    f[0] !== String(FORMAT) ||
+    !lane ||
+    !kind ||
+    nums.some((n) => !Number.isSafeInteger(n))
+  )
+    throw corrupt(jobId, attempt);
+  const [interrupted, latencyMs, inputTokens, outputTokens, bytes, costNanos, at] = nums as number[];
+  return {
+    ...base,
+    lane,
+    kind,
+    provider: unesc(f[3]),
+    model: unesc(f[4]),
+    proxyId: unesc(f[5]),
+    outcome: f[6] as Outcome,
+    interrupted: interrupted === 1,
+    latencyMs: latencyMs ?? 0,
+    inputTokens: inputTokens ?? 0,
+    outputTokens: outputTokens ?? 0,
+    bytes: bytes ?? 0,
+    costNanos: costNanos ?? 0,
+    at: at ?? 0,
+  };
+}
+
+function decodeV1(raw: string, jobId: string, attempt: number) {
   let v: unknown;
   try {
     v = JSON.parse(raw);
   } catch {
     v = undefined;
   }
-  if (!Array.isArray(v) || v[0] !== FORMAT || v.length !== 14) {
-    throw new LedgerError('LEDGER_CORRUPT_ENTRY', `job ${jobId} attempt ${attempt}`);
-  }
-  const s = v as Stored;
+  if (!Array.isArray(v) || v[0] !== 1 || v.length !== 14) throw corrupt(jobId, attempt);
+  const s = v as StoredV1;
   return {
-    jobId,
-    attempt,
-    tenantId,
     lane: s[1],
     kind: s[2],
     provider: s[3],

@@ -3,13 +3,13 @@
   (job, attempt) is already recorded, so a replayed write is harmless. O(1): at most 17 commands,
   10 for a job's first recorded attempt (the common case: its totals are set, not added to).
 
-  KEYS[1] job  hash  e:<attempt> -> the entry (compact JSON), and the job's running totals:
+  KEYS[1] job  hash  e:<attempt> -> the entry (entry.ts's compact format), and the job's running totals:
                      attempts, cost (nano-USD), in, out (tokens), bytes
   KEYS[2] day  hash  the tenant's UTC day: spend (nano-USD, every attempt), and per
                      <metric>|<outcome>|<model key>: a (attempts), r (retries), i, o (tokens),
                      b (bytes), n (nano-USD), rn (retry nano-USD)
 
-  ARGV[1] attempt (1-based)   ARGV[2] the entry (compact JSON)   ARGV[3] model key, "(scrape)" for scrapes
+  ARGV[1] attempt (1-based)   ARGV[2] the entry (compact)   ARGV[3] model key, "(scrape)" for scrapes
   ARGV[4] outcome             ARGV[5] input tokens               ARGV[6] output tokens
   ARGV[7] bytes               ARGV[8] cost (nano-USD)            ARGV[9] job TTL (s)
   ARGV[10] day TTL (s)
