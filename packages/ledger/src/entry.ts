@@ -138,7 +138,7 @@ export function decodeEntry(tenantId: string, jobId: string, attempt: number, ra
     nums.some((n) => !Number.isSafeInteger(n))
   )
     throw corrupt(jobId, attempt);
-  const [interrupted, latencyMs, inputTokens, outputTokens, bytes, costNanos, at] = nums as number[];
+  const [interrupted, latencyMs, inputTokens, outputTokens, bytes, costNanos, at] = nums;
   return {
     ...base,
     lane,
