@@ -1,7 +1,7 @@
 /**
  * Lane isolation: interactive round-trip latency (POST /v1/jobs + Prefer: wait) while the batch
  * lane holds a flood of queued jobs and its workers are saturated, against the same measurement
- * on an idle broker, in one run. Target: flood p99 ≤ 2 × idle p99.
+ * on an idle broker, in one run. Target (issue #21): flood p99 ≤ 1.5 × idle p99, in every full run.
  *
  *   node test/bench/lane-isolation.ts [--quick] [--json out.json]
  *
@@ -110,7 +110,9 @@ function report(r: {
       [`${int(r.flood)}-job batch flood`, ms(r.busy.p50), ms(r.busy.p99)],
       ['ratio', times(r.busy.p50 / r.idle.p50), times(p99Ratio)],
     ],
-    targets: [{ what: 'flood p99 vs idle p99', target: '≤ 2×', actual: times(p99Ratio), met: p99Ratio <= 2 }],
+    targets: [
+      { what: 'flood p99 vs idle p99', target: '≤ 1.5×', actual: times(p99Ratio), met: p99Ratio <= 1.5 },
+    ],
     notes: [
       `the batch lane ran ${int(r.batchPerSecond)} jobs/s during the flood; ` +
         `${int(r.flood)} jobs enqueued in ${r.enqueueSeconds.toFixed(1)} s`,
