@@ -12,7 +12,7 @@
  * its own process serving both lanes (interactive concurrency 8, batch 2).
  */
 import { longArticle, startMockLlm } from '@switchyard/mock-upstream';
-import { startRedis } from '@switchyard/test-kit';
+import { freePort, startRedis } from '@switchyard/test-kit';
 import { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -44,14 +44,6 @@ async function startPageServer(page: Buffer) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /**

@@ -4,9 +4,9 @@
  * and routed to the bench's mock upstream per request (`x-portkey-provider: openai`,
  * `x-portkey-custom-host`).
  */
+import { freePort } from '@switchyard/test-kit';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
 export interface Portkey {
@@ -17,14 +17,6 @@ export interface Portkey {
   headers(upstreamV1: string): Record<string, string>;
   exited: Promise<number | string>;
   terminate(signal?: NodeJS.Signals): void;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 /** Starts the gateway and waits until it answers. */

@@ -1,4 +1,4 @@
-import { startRedis, type RedisHandle } from '@switchyard/test-kit';
+import { freePort, startRedis, type RedisHandle } from '@switchyard/test-kit';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -102,22 +102,13 @@ describe('worker processes start anywhere, and say why when they cannot', () => 
   });
 });
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
 describe('a process that cannot reach Redis or lacks a provider key says so in one line', () => {
   for (const [app, main] of [
     ['worker', WORKER_MAIN],
     ['api', API_MAIN],
   ] as const) {
     it(`the ${app}: Redis unreachable after redis.startupWaitMs is one line naming REDIS_URL, and exit 1`, async () => {
-      const port = await closedPort();
+      const port = await freePort(); // nothing listens on it
       const path = configFile({
         redis: { url: `redis://:s3cret@127.0.0.1:${port}`, startupWaitMs: 600 },
         api: { port: 0 },
