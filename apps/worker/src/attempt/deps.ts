@@ -6,6 +6,7 @@ import type { AttemptState } from '../attempt-state.ts';
 import type { CancelFlags } from '../cancel-flags.ts';
 import type { DeltaRelays } from '../delta-relay.ts';
 import type { EgressRouter } from '../egress-router.ts';
+import type { LedgerAhead } from '../ledger-ahead.ts';
 import type { ScrapePoliteness } from '../politeness.ts';
 import type { WorkerMetrics } from '../metrics.ts';
 import type { RetryBudget } from '../retry-budget.ts';
@@ -27,6 +28,8 @@ export interface ProcessorDeps {
   budget: Pick<RetryBudget, 'countFirst' | 'allowRetry'>;
   /** Where attempts are written; idempotent by (job id, attempt). */
   ledger: Pick<Ledger, 'record'>;
+  /** A first attempt's success is written without waiting (absent: every write is awaited). */
+  ledgerAhead?: Pick<LedgerAhead, 'send'>;
   /** For streaming jobs: where deltas and the final event go (the API relays them as SSE). */
   relays: Pick<DeltaRelays, 'open'>;
   /** Per-tenant job limits: a job stops counting as queued when its first attempt starts. */

@@ -1,4 +1,5 @@
 import type { JobReturn } from '@switchyard/jobs';
+import type { AttemptEntry } from '@switchyard/ledger';
 import { classify, type Classified } from '../classify.ts';
 import type { AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';
@@ -8,11 +9,12 @@ import type { Attempt } from './attempt.ts';
  * attempt is written to the ledger, which answers the job's total over every attempt.
  */
 export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Promise<JobReturn> {
-  const { grant, run, relay } = attempt;
+  const { grant, relay } = attempt;
   await grant.release({ outcome: 'ok', bytes: out.bytes });
   const costNanos = out.costNanos + Math.round(out.bytes * grant.nanosPerByte);
   const usage = out.result.type === 'completion' ? out.result.usage : { input_tokens: 0, output_tokens: 0 };
-  const { jobCostNanos } = await run.deps.ledger.record(
+  const jobCostNanos = await writeSuccess(
+    attempt,
     attempt.entry({
       latencyMs: attempt.elapsedMs(),
       inputTokens: usage.input_tokens,
@@ -35,6 +37,20 @@ export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Prom
   const latencyMs = attempt.elapsedMs();
   attempt.log.debug({ outcome: 'ok', latencyMs, bytes: out.bytes, costNanos }, 'attempt succeeded');
   return { result: out.result, costNanos: jobCostNanos, attempts: attempt.n };
+}
+
+/**
+ * Writes a successful attempt and answers the job's total. A job's first attempt is its only
+ * one, so its total is its cost and the write goes ahead unawaited (`LedgerAhead`: it still
+ * reaches Redis before the job's completion); a later attempt waits for the running total.
+ */
+async function writeSuccess(attempt: Attempt, entry: AttemptEntry): Promise<number> {
+  const { ledger, ledgerAhead } = attempt.run.deps;
+  if (attempt.n === 1 && ledgerAhead) {
+    ledgerAhead.send(entry);
+    return entry.costNanos;
+  }
+  return (await ledger.record(entry)).jobCostNanos;
 }
 
 /**
