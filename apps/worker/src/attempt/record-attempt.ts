@@ -5,12 +5,18 @@ import type { AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';
 
 /**
- * Step 5, after a success: the egress is released first (the pool learns the outcome), then the
- * attempt is written to the ledger, which answers the job's total over every attempt.
+ * Step 5, after a success: the egress is released (the pool learns the outcome; nothing waits for
+ * it, as the process's next lease goes to Redis after it on the same connection, and a release
+ * that fails leaves a lease that expires on its own), then the attempt is written to the ledger,
+ * which answers the job's total over every attempt.
  */
 export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Promise<JobReturn> {
   const { grant, relay } = attempt;
-  await grant.release({ outcome: 'ok', bytes: out.bytes });
+  void grant
+    .release({ outcome: 'ok', bytes: out.bytes })
+    .catch((err: unknown) =>
+      attempt.log.warn({ err }, 'egress release failed; its lease expires on its own'),
+    );
   const costNanos = out.costNanos + Math.round(out.bytes * grant.nanosPerByte);
   const usage = out.result.type === 'completion' ? out.result.usage : { input_tokens: 0, output_tokens: 0 };
   const jobCostNanos = await writeSuccess(
