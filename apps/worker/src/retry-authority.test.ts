@@ -45,7 +45,11 @@ const RATE_LIMITED = { outcome: 'rate_limited', code: 'upstream_rate_limited', m
 const CLIENT_FAULT = { outcome: 'client_fault', code: 'upstream_rejected', message: 'a 400' } as const;
 const CANCELED = { outcome: 'canceled', code: 'canceled', message: 'the job was canceled' } as const;
 const NO_FIT = `${FAULT} (no retry fits before the deadline)`;
-const INVALID = { outcome: 'invalid_output', code: 'invalid_output', message: 'the answer is not JSON' } as const;
+const INVALID = {
+  outcome: 'invalid_output',
+  code: 'invalid_output',
+  message: 'the answer is not JSON',
+} as const;
 
 const cases: [string, Partial<RetryInput>, RetryDecision][] = [
   ['a 5xx is retried after a jittered backoff', {}, retry(375)],
@@ -187,7 +191,11 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
   [
     'with the budget spent an invalid answer does not fall back',
     { ...INVALID, hasFallback: true, budgetAllows: false },
-    fail('retry_budget', 'retry_budget_exhausted', 'the answer is not JSON; the fleet-wide retry budget is spent'),
+    fail(
+      'retry_budget',
+      'retry_budget_exhausted',
+      'the answer is not JSON; the fleet-wide retry budget is spent',
+    ),
   ],
   [
     'an invalid answer at the deadline does not fall back',

@@ -64,7 +64,7 @@ export const CompletionCacheSchema = z
       .min(0)
       .max(MAX_CACHE_TTL_S)
       .describe(
-        'Answer from a stored answer to the same request at most this old, and store this one for as long; 0 turns a model\'s configured cache off for this request',
+        "Answer from a stored answer to the same request at most this old, and store this one for as long; 0 turns a model's configured cache off for this request",
       ),
     nondeterministic: z
       .boolean()
@@ -142,7 +142,9 @@ export const CompletionResultSchema = z
     upstream_model: z.string(),
     message: z.object({ role: z.literal('assistant'), content: z.string().nullable() }),
     finish_reason: z.string().nullable(),
-    usage: UsageSchema.describe('The answer\'s usage as the upstream reported it (for a cache hit: when it was stored)'),
+    usage: UsageSchema.describe(
+      "The answer's usage as the upstream reported it (for a cache hit: when it was stored)",
+    ),
     cached: z
       .boolean()
       .optional()

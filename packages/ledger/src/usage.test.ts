@@ -135,7 +135,9 @@ describe('usage', () => {
       code: 'LEDGER_INVALID_ENTRY',
     });
     // Entries read back with their outcomes.
-    expect((await L.jobAttempts('acme', 'h1')).map((e) => [e.outcome, e.costNanos])).toEqual([['cache_hit', 0]]);
+    expect((await L.jobAttempts('acme', 'h1')).map((e) => [e.outcome, e.costNanos])).toEqual([
+      ['cache_hit', 0],
+    ]);
   });
 
   it('a range without traffic reports no rows, zero totals and a zero retry share', async () => {

@@ -35,13 +35,18 @@ describe('the JSON guardrail of response_format', () => {
     expect(check?.('{"city": "Oslo", "temp": "cold"}')).toBe(
       'the answer does not match the schema (/temp must be number)',
     );
-    expect(check?.('{"city": "Oslo"}')).toMatch(/^the answer does not match the schema \(the answer must have required property 'temp'\)$/);
+    expect(check?.('{"city": "Oslo"}')).toMatch(
+      /^the answer does not match the schema \(the answer must have required property 'temp'\)$/,
+    );
     expect(check?.('{"city": "Oslo", "temp": 1, "wind": 3}')).toMatch(/additional properties/);
     expect(check?.('not json')).toBe('the answer is not JSON');
   });
 
   it('a schema that does not compile is refused before any call', () => {
-    const bad = { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'no-such-type' } } } as const;
+    const bad = {
+      type: 'json_schema',
+      json_schema: { name: 'x', schema: { type: 'no-such-type' } },
+    } as const;
     expect(() => outputGuardrail(bad)).toThrow(InvalidResponseFormatError);
   });
 

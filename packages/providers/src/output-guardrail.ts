@@ -63,7 +63,9 @@ export function outputGuardrail(format: ResponseFormat | undefined): OutputCheck
     if (!parsed.ok) return 'the answer is not JSON';
     if (!validate) {
       const v = parsed.value;
-      return typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'the answer is not a JSON object';
+      return typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? undefined
+        : 'the answer is not a JSON object';
     }
     if (validate(parsed.value)) return undefined;
     const first = validate.errors?.[0];

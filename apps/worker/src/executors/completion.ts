@@ -21,7 +21,8 @@ function guardrailOf(spec: CompletionJobSpec): OutputCheck | undefined {
   try {
     return outputGuardrail(spec.request.response_format);
   } catch (err) {
-    if (err instanceof InvalidResponseFormatError) throw new SwitchyardError('validation_failed', err.message);
+    if (err instanceof InvalidResponseFormatError)
+      throw new SwitchyardError('validation_failed', err.message);
     throw err;
   }
 }
@@ -54,7 +55,9 @@ export function completionExecutor(deps: CompletionExecutorDeps) {
       dispatcher: ctx.dispatcher,
     };
     const relayAsItComes = ctx.onDelta && !check ? ctx.onDelta : undefined;
-    const out = relayAsItComes ? await adapter.chatStream(call, relayAsItComes) : await adapter.chatComplete(call);
+    const out = relayAsItComes
+      ? await adapter.chatStream(call, relayAsItComes)
+      : await adapter.chatComplete(call);
     const success: AttemptSuccess = {
       result: {
         type: 'completion',
