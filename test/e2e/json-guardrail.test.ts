@@ -153,6 +153,19 @@ describe('JSON guardrail (response_format)', () => {
     await expect(
       client.chat.completions.create({ model: 'mock', messages, response_format: { type: 'json_object' } }),
     ).rejects.toMatchObject({ status: 502, code: 'invalid_output' });
+    // A guarded stream is checked before any of it is sent: an invalid one sends nothing but the error.
+    const prose = await client.chat.completions.create({
+      model: 'mock',
+      messages,
+      response_format: { type: 'json_object' },
+      stream: true,
+    });
+    let proseText = '';
+    const consume = async () => {
+      for await (const c of prose) proseText += c.choices[0]?.delta.content ?? '';
+    };
+    await expect(consume()).rejects.toThrow(/not JSON/);
+    expect(proseText).toBe('');
     const stream = await client.chat.completions.create({
       model: 'json',
       messages,
