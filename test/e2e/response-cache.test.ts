@@ -136,18 +136,22 @@ describe('exact-match response cache', () => {
     expect(calls()).toBe(seen + 3);
   });
 
-  it('an answer older than the ttl_s is not reused: the model is asked again', async () => {
+  it("ttl_s: an entry lives its storing request's ttl_s, and a lookup takes no answer older than its own", async () => {
     const { api } = await t.tenant();
-    const request = ask('short lived');
-    await run(api, request, { cache: { ttl_s: 1 } });
+    const shortLived = ask('short lived');
+    const longLived = ask('long lived');
+    await run(api, shortLived, { cache: { ttl_s: 1 } });
+    await run(api, longLived, { cache: { ttl_s: 600 } });
     await new Promise((r) => setTimeout(r, 1_300));
     const seen = calls();
-    const later = await run(api, request, { cache: { ttl_s: 1 } });
-    expect(later.result.cached).toBeUndefined();
+    // Stored for 1 s: gone, even for a request that would take an older answer.
+    expect((await run(api, shortLived, { cache: { ttl_s: 600 } })).result.cached).toBeUndefined();
     expect(calls()).toBe(seen + 1);
-    // A request that accepts older answers finds the one just stored.
-    expect((await run(api, request, { cache: { ttl_s: 600 } })).result.cached).toBe(true);
-    expect(calls()).toBe(seen + 1);
+    // Stored for 600 s but older than this request accepts: the model is asked (and the entry renewed).
+    expect((await run(api, longLived, { cache: { ttl_s: 1 } })).result.cached).toBeUndefined();
+    expect(calls()).toBe(seen + 2);
+    expect((await run(api, longLived, { cache: { ttl_s: 600 } })).result.cached).toBe(true);
+    expect(calls()).toBe(seen + 2);
   });
 
   it('chat completions: a hit says cached: true at $0, and a streaming request gets the stored answer replayed as a stream', async () => {
