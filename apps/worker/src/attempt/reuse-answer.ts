@@ -52,7 +52,7 @@ export async function answerFromCache(
   });
   const result: CompletionResult = { ...stored.result, cached: true };
   if (run.streaming) await replay(run, slot.n, result, jobCostNanos);
-  deps.metrics?.attempts.inc({ lane: spec.lane, kind: 'completion', model, outcome: 'cache_hit' });
+  // Not in `switchyard_attempts_total`: that counts upstream attempts, and a hit made none.
   deps.logger.debug({ jobId, lane: spec.lane, model }, 'completion answered from the response cache');
   return { result, costNanos: jobCostNanos, attempts: slot.n };
 }
