@@ -2,11 +2,20 @@ import { SwitchyardError } from '@switchyard/contracts';
 import { UpstreamBadResponseError, UpstreamHttpError } from '@switchyard/providers';
 import { ResponseTooLargeError, TargetForbiddenError, TargetLookupError } from '@switchyard/scrape';
 import { describe, expect, it } from 'vitest';
-import { classify, type ClassifyContext } from './classify.ts';
+import { classify, poolOutcome, type ClassifyContext } from './classify.ts';
+import { InvalidOutputError } from './executors/types.ts';
 
 const direct: ClassifyContext = { canceled: false, viaProxy: false };
 const proxied: ClassifyContext = { canceled: false, viaProxy: true };
 const sysErr = (code: string) => Object.assign(new Error(code), { code });
+const completionResult = {
+  type: 'completion',
+  model: 'm',
+  upstream_model: 'm',
+  message: { role: 'assistant', content: 'hi' },
+  finish_reason: 'stop',
+  usage: { input_tokens: 1, output_tokens: 1 },
+} as const;
 
 describe('classify', () => {
   it.each([
@@ -40,6 +49,13 @@ describe('classify', () => {
       direct,
       'upstream_fault',
       'upstream_bad_response',
+    ],
+    [
+      'an answer that failed the JSON guardrail → invalid_output, through a proxy too',
+      new InvalidOutputError('the answer is not JSON', { result: completionResult, costNanos: 5, bytes: 9 }),
+      proxied,
+      'invalid_output',
+      'invalid_output',
     ],
     [
       'a too-large body → client_fault',
@@ -140,5 +156,13 @@ describe('classify', () => {
 
   it('keeps the Retry-After of a 429', () => {
     expect(classify(new UpstreamHttpError(429, { retryAfterMs: 1500 }), direct).retryAfterMs).toBe(1500);
+  });
+});
+
+describe('what the proxy pool learns', () => {
+  it('an invalid answer came through the egress fine: the pool hears ok; other outcomes pass as they are', () => {
+    expect(poolOutcome('invalid_output')).toBe('ok');
+    expect(poolOutcome('rate_limited')).toBe('rate_limited');
+    expect(poolOutcome('proxy_fault')).toBe('proxy_fault');
   });
 });

@@ -1,9 +1,11 @@
-import { SwitchyardError, type ErrorCode, type Outcome } from '@switchyard/contracts';
+import { SwitchyardError, type AttemptOutcome, type ErrorCode, type Outcome } from '@switchyard/contracts';
 import { UpstreamBadResponseError, UpstreamHttpError } from '@switchyard/providers';
 import { ResponseTooLargeError, TargetLookupError, TooManyRedirectsError } from '@switchyard/scrape';
+import { InvalidOutputError } from './executors/types.ts';
 
 export interface Classified {
-  outcome: Exclude<Outcome, 'ok'>;
+  /** Never `cache_hit` (a hit is not an attempt that can fail). */
+  outcome: Exclude<AttemptOutcome, 'ok' | 'cache_hit'>;
   /** The job error code used if this attempt ends the job. */
   code: ErrorCode;
   message: string;
@@ -89,6 +91,14 @@ function httpOutcome(err: UpstreamHttpError, ctx: ClassifyContext): Classified {
   };
 }
 
+/**
+ * What the proxy pool learns from a failed attempt: an answer that failed the JSON guardrail came
+ * through the egress fine, so for the pool it is `ok`.
+ */
+export function poolOutcome(outcome: Classified['outcome']): Outcome {
+  return outcome === 'invalid_output' ? 'ok' : outcome;
+}
+
 /** An outcome without a Retry-After. */
 const failure = (outcome: Classified['outcome'], code: ErrorCode, message: string): Classified => ({
   outcome,
@@ -101,6 +111,8 @@ const failure = (outcome: Classified['outcome'], code: ErrorCode, message: strin
 function typedOutcome(err: unknown): Classified | undefined {
   // A refused scrape target (target_forbidden) is a SwitchyardError: client_fault, never retried.
   if (err instanceof SwitchyardError) return failure('client_fault', err.code, err.message);
+  // The answer came (and was billed) but failed the request's JSON guardrail.
+  if (err instanceof InvalidOutputError) return failure('invalid_output', 'invalid_output', err.message);
   // The worker resolves scrape targets itself, even through the pool: a failed lookup is the
   // target's fault, not the proxy's.
   if (err instanceof TargetLookupError) {

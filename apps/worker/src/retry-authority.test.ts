@@ -45,6 +45,11 @@ const RATE_LIMITED = { outcome: 'rate_limited', code: 'upstream_rate_limited', m
 const CLIENT_FAULT = { outcome: 'client_fault', code: 'upstream_rejected', message: 'a 400' } as const;
 const CANCELED = { outcome: 'canceled', code: 'canceled', message: 'the job was canceled' } as const;
 const NO_FIT = `${FAULT} (no retry fits before the deadline)`;
+const INVALID = {
+  outcome: 'invalid_output',
+  code: 'invalid_output',
+  message: 'the answer is not JSON',
+} as const;
 
 const cases: [string, Partial<RetryInput>, RetryDecision][] = [
   ['a 5xx is retried after a jittered backoff', {}, retry(375)],
@@ -160,6 +165,42 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
     'a rotation through the pool needs the budget too',
     { ...RATE_LIMITED, egressRotates: true, budgetAllows: false },
     fail('retry_budget', 'retry_budget_exhausted', 'a 429; the fleet-wide retry budget is spent'),
+  ],
+  // The JSON guardrail: an answer that failed `response_format` (it was billed).
+  ['an invalid answer moves to the next fallback model at once', { ...INVALID, hasFallback: true }, FALLBACK],
+  [
+    'an invalid answer is never retried on the same model, attempts left or not',
+    { ...INVALID, attempt: 1, maxAttempts: 3 },
+    fail('invalid_output', 'invalid_output', 'the answer is not JSON'),
+  ],
+  [
+    'an invalid answer through the pool does not rotate and retry either',
+    { ...INVALID, egressRotates: true },
+    fail('invalid_output', 'invalid_output', 'the answer is not JSON'),
+  ],
+  [
+    'the fallback after an invalid answer asks the retry budget first',
+    { ...INVALID, hasFallback: true, budgetAllows: undefined },
+    ASK_BUDGET,
+  ],
+  [
+    'an invalid answer with nothing to fall back to never asks the retry budget',
+    { ...INVALID, budgetAllows: undefined },
+    fail('invalid_output', 'invalid_output', 'the answer is not JSON'),
+  ],
+  [
+    'with the budget spent an invalid answer does not fall back',
+    { ...INVALID, hasFallback: true, budgetAllows: false },
+    fail(
+      'retry_budget',
+      'retry_budget_exhausted',
+      'the answer is not JSON; the fleet-wide retry budget is spent',
+    ),
+  ],
+  [
+    'an invalid answer at the deadline does not fall back',
+    { ...INVALID, hasFallback: true, now: 2_000_000 },
+    fail('deadline', 'invalid_output', 'the answer is not JSON (no retry fits before the deadline)'),
   ],
 ];
 

@@ -1,4 +1,4 @@
-import type { ErrorCode, Outcome } from '@switchyard/contracts';
+import type { AttemptOutcome, ErrorCode } from '@switchyard/contracts';
 
 /**
  * The retry authority: the only place that decides whether a job runs (again), on the same model
@@ -15,6 +15,7 @@ export type FailReason =
   | 'deadline'
   | 'stream_cut'
   | 'retry_budget'
+  | 'invalid_output'
   | 'interrupted'
   | 'robots';
 
@@ -162,7 +163,7 @@ export function decideStart(input: StartInput): RunDecision | FailDecision {
 
 /** Everything the decision after a failed attempt depends on. */
 export interface RetryInput {
-  outcome: Exclude<Outcome, 'ok'>;
+  outcome: Exclude<AttemptOutcome, 'ok' | 'cache_hit'>;
   /** The job error code if this attempt ends the job. */
   code: ErrorCode;
   /** Our message for the failure (never an upstream body). */
@@ -211,8 +212,8 @@ export interface AskBudgetDecision {
 export type RetryDecision = SettledDecision | AskBudgetDecision;
 
 /** Outcomes that say "this identity is the problem": the retry must leave through another one. */
-const ROTATE: ReadonlySet<Outcome> = new Set(['rate_limited', 'blocked', 'proxy_fault']);
-const NEVER_RETRY: ReadonlySet<Outcome> = new Set(['client_fault', 'canceled']);
+const ROTATE: ReadonlySet<AttemptOutcome> = new Set(['rate_limited', 'blocked', 'proxy_fault']);
+const NEVER_RETRY: ReadonlySet<AttemptOutcome> = new Set(['client_fault', 'canceled']);
 const MAX_BACKOFF_MS = 60_000;
 
 /** Retry, fall back or fail, as if a retry were always affordable. */
@@ -221,6 +222,10 @@ function schedule(input: RetryInput): SettledDecision {
   const pastDeadline = fail('deadline', code, `${message} (no retry fits before the deadline)`);
   if (NEVER_RETRY.has(input.outcome)) return fail('not_retryable', code, message);
   if (input.now >= input.deadline) return pastDeadline;
+  // An answer that failed the JSON guardrail: the same model asked again is likely to answer the
+  // same way (and bills again), so the next model is asked instead, or the job ends.
+  if (input.outcome === 'invalid_output')
+    return input.hasFallback ? { action: 'fallback', delayMs: 0 } : fail('invalid_output', code, message);
   if (input.attempt >= input.maxAttempts) {
     return input.hasFallback ? { action: 'fallback', delayMs: 0 } : fail('attempts_exhausted', code, message);
   }

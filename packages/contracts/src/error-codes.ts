@@ -75,6 +75,11 @@ export const ERROR_CATALOG = {
   upstream_timeout: { status: 504, title: 'The upstream did not answer in time', scope: 'job' },
   upstream_unreachable: { status: 502, title: 'The upstream could not be reached', scope: 'job' },
   upstream_bad_response: { status: 502, title: 'The upstream answer could not be understood', scope: 'job' },
+  invalid_output: {
+    status: 502,
+    title: "The answer did not match the request's response_format, on every model tried",
+    scope: 'job',
+  },
   response_too_large: { status: 502, title: 'The response exceeded the size limit', scope: 'job' },
   unsupported_content_type: {
     status: 422,

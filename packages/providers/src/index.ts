@@ -1,3 +1,4 @@
+export * from './output-guardrail.ts';
 export * from './pricing.ts';
 export * from './registry.ts';
 export * from './types.ts';

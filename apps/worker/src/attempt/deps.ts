@@ -4,6 +4,7 @@ import type { LaneDelays } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
 import type { AttemptState } from '../attempt-state.ts';
 import type { CancelFlags } from '../cancel-flags.ts';
+import type { CompletionCache } from '../completion-cache.ts';
 import type { DeltaRelays } from '../delta-relay.ts';
 import type { EgressRouter } from '../egress-router.ts';
 import type { LedgerAhead } from '../ledger-ahead.ts';
@@ -41,4 +42,6 @@ export interface ProcessorDeps {
   politeness?: ScrapePoliteness;
   /** Stored scrape results for `max_age_s` reuse, per tenant. */
   scrapeCache?: Pick<ScrapeCache, 'get' | 'put'>;
+  /** The exact-match response cache of completions, per tenant (absent: no cache). */
+  completionCache?: Pick<CompletionCache, 'policy' | 'get' | 'put'>;
 }

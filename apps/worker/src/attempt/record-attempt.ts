@@ -1,7 +1,7 @@
 import type { JobReturn } from '@switchyard/jobs';
 import type { AttemptEntry } from '@switchyard/ledger';
-import { classify, type Classified } from '../classify.ts';
-import type { AttemptSuccess } from '../executors/types.ts';
+import { classify, poolOutcome, type Classified } from '../classify.ts';
+import { InvalidOutputError, type AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';
 
 /**
@@ -59,10 +59,20 @@ async function writeSuccess(attempt: Attempt, entry: AttemptEntry): Promise<numb
   return (await ledger.record(entry)).jobCostNanos;
 }
 
+/** What a failed attempt still cost: only an answer that failed the JSON guardrail was billed. */
+function spentOn(attempt: Attempt, err: unknown) {
+  if (!(err instanceof InvalidOutputError) || err.spent.result.type !== 'completion') return undefined;
+  const { usage } = err.spent.result;
+  const { bytes } = err.spent;
+  const costNanos = err.spent.costNanos + Math.round(bytes * attempt.grant.nanosPerByte);
+  return { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, bytes, costNanos };
+}
+
 /**
  * Step 5, after a failure: `classify` names the outcome (a cancel is told apart from a timeout
  * by the job's cancel flag), the egress is released with it, and the attempt is written to the
- * ledger.
+ * ledger. An answer that failed the JSON guardrail keeps its tokens and cost in the ledger; for
+ * the proxy pool it was a good exchange (`ok`, with its bytes).
  */
 export async function recordFailure(attempt: Attempt, err: unknown): Promise<Classified> {
   const { grant, run } = attempt;
@@ -70,8 +80,10 @@ export async function recordFailure(attempt: Attempt, err: unknown): Promise<Cla
   const failure = classify(err, { canceled, viaProxy: grant.viaProxy });
   // An error nothing recognised is a bug or a case to teach the classifier: keep its details.
   if (failure.code === 'internal_job_error') attempt.log.error({ err }, 'unclassified attempt failure');
-  await grant.release({ outcome: failure.outcome, bytes: 0, retryAfterMs: failure.retryAfterMs });
-  await run.deps.ledger.record(attempt.entry({ outcome: failure.outcome, latencyMs: attempt.elapsedMs() }));
+  const spent = spentOn(attempt, err);
+  const { outcome, retryAfterMs } = failure;
+  await grant.release({ outcome: poolOutcome(outcome), bytes: spent?.bytes ?? 0, retryAfterMs });
+  await run.deps.ledger.record(attempt.entry({ outcome, latencyMs: attempt.elapsedMs(), ...spent }));
   attempt.observe(failure.outcome);
   return failure;
 }
