@@ -44,7 +44,7 @@ export async function fetchRobotsTxt(opts: FetchRobotsOptions): Promise<RobotsFe
       guard: opts.guard,
       beforeSend: opts.beforeSend,
     });
-    const bytes = page.body.length;
+    const bytes = page.wireBytes;
     if (page.status >= 200 && page.status < 300)
       return { kind: 'rules', text: page.body.toString('utf8'), bytes };
     return { kind: 'allow_all', status: page.status, bytes };
