@@ -189,6 +189,8 @@ export interface RetryInput {
   egressRotates: boolean;
   /** Content deltas a streaming client already holds from this attempt (0 when not streaming). */
   streamDeltasSent: number;
+  /** Attempts of this job that ended in `upstream_tls_error` through a proxy, this one included. */
+  tlsFailures: number;
   /**
    * The fleet-wide retry budget's answer, or undefined while it was not asked: asking spends a
    * retry, so it is asked only once the decision would run the job again (`ask_budget`).
@@ -215,11 +217,26 @@ const ROTATE: ReadonlySet<Outcome> = new Set(['rate_limited', 'blocked', 'proxy_
 const NEVER_RETRY: ReadonlySet<Outcome> = new Set(['client_fault', 'canceled']);
 const MAX_BACKOFF_MS = 60_000;
 
+/**
+ * A TLS failure direct is final: the certificate will not change in a second. Through a proxy it
+ * may be the proxy tampering (the pool counts it against that proxy), so it is retried once, at
+ * once, through another proxy; failing there too, it is the target's certificate.
+ */
+function tlsDecision(input: RetryInput): FailDecision | undefined {
+  const { code, message } = input;
+  if (code !== 'upstream_tls_error') return undefined;
+  if (!input.egressRotates) return fail('not_retryable', code, message);
+  if (input.tlsFailures > 1) return fail('not_retryable', code, `${message}, through another proxy too`);
+  return undefined;
+}
+
 /** Retry, fall back or fail, as if a retry were always affordable. */
 function schedule(input: RetryInput): SettledDecision {
   const { code, message } = input;
   const pastDeadline = fail('deadline', code, `${message} (no retry fits before the deadline)`);
   if (NEVER_RETRY.has(input.outcome)) return fail('not_retryable', code, message);
+  const tls = tlsDecision(input);
+  if (tls) return tls;
   if (input.now >= input.deadline) return pastDeadline;
   if (input.attempt >= input.maxAttempts) {
     return input.hasFallback ? { action: 'fallback', delayMs: 0 } : fail('attempts_exhausted', code, message);
