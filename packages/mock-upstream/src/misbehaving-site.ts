@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 
 /**
  * A site that misbehaves the way real servers do, over a raw socket so it can break HTTP itself.
- * Paths (any query is ignored):
+ * The first path segment decides (so `/garbage/v1` works as a model's base URL); any query is ignored:
  * - `/garbage`: bytes that are not HTTP, then the connection closes.
  * - `/cut`: a 200 promising 100 000 bytes, 1 000 sent, then the connection is destroyed.
  * - `/bad-gzip`: a 200 with `Content-Encoding: gzip` whose body is not gzip.
@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
  * - `/loop`: a 302 to itself, forever.
  * - `/reset`: the connection is reset (RST) as soon as the request arrives.
  * - `/gzip`: a small HTML page sent gzip-encoded (a well-behaved control).
+ * - `/chat-gzip`: an OpenAI chat completion (`ok`, 3 + 1 tokens) sent gzip-encoded.
  * Anything else: 404.
  */
 export interface MisbehavingSite {
@@ -19,7 +20,7 @@ export interface MisbehavingSite {
   url: string;
   host: string;
   port: number;
-  /** Requests received, by path. */
+  /** Requests received, by first path segment (`/garbage`). */
   hits(path: string): number;
   close(): Promise<void>;
 }
@@ -50,8 +51,15 @@ function head(status: string, headers: Record<string, string | number>): string 
   return [`HTTP/1.1 ${status}`, ...lines, 'connection: close', '', ''].join('\r\n');
 }
 
+/** A 200 that says `Content-Encoding: gzip` for `body` (gzipped by the caller, or not). */
+function gzipped(socket: Socket, type: string, body: Buffer): void {
+  const headers = { 'content-type': type, 'content-encoding': 'gzip', 'content-length': body.length };
+  socket.end(Buffer.concat([Buffer.from(head('200 OK', headers)), body]));
+}
+
 async function answer(socket: Socket, path: string): Promise<void> {
   const html = { 'content-type': 'text/html; charset=utf-8' };
+  const HTML = html['content-type'];
   switch (path) {
     case '/garbage':
       socket.end('SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02 definitely not HTTP\r\n\r\n');
@@ -61,36 +69,14 @@ async function answer(socket: Socket, path: string): Promise<void> {
       socket.write('<p>' + 'x'.repeat(996) + '\n');
       setTimeout(() => socket.destroy(), 50);
       return;
-    case '/bad-gzip': {
-      const body = Buffer.from('this body says gzip but is plain text');
-      socket.end(
-        Buffer.concat([
-          Buffer.from(head('200 OK', { ...html, 'content-encoding': 'gzip', 'content-length': body.length })),
-          body,
-        ]),
-      );
-      return;
-    }
-    case '/bomb': {
-      const body = await gzipBomb();
-      socket.end(
-        Buffer.concat([
-          Buffer.from(head('200 OK', { ...html, 'content-encoding': 'gzip', 'content-length': body.length })),
-          body,
-        ]),
-      );
-      return;
-    }
-    case '/gzip': {
-      const body = zlib.gzipSync(PAGE);
-      socket.end(
-        Buffer.concat([
-          Buffer.from(head('200 OK', { ...html, 'content-encoding': 'gzip', 'content-length': body.length })),
-          body,
-        ]),
-      );
-      return;
-    }
+    case '/bad-gzip':
+      return gzipped(socket, HTML, Buffer.from('this body says gzip but is plain text'));
+    case '/bomb':
+      return gzipped(socket, HTML, await gzipBomb());
+    case '/gzip':
+      return gzipped(socket, HTML, zlib.gzipSync(PAGE));
+    case '/chat-gzip':
+      return gzipped(socket, 'application/json', zlib.gzipSync(CHAT));
     case '/loop':
       socket.end(head('302 Found', { location: '/loop', 'content-length': 0 }));
       return;
@@ -110,13 +96,19 @@ export async function startMisbehavingSite(opts: { host?: string } = {}): Promis
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    let buffered = '';
+    let buffered = Buffer.alloc(0);
+    // The whole request (a POST's body too) is read before answering: closing a socket with
+    // unread bytes resets it, which would hide the answer.
     const onData = (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      if (!buffered.includes('\r\n\r\n')) return;
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const text = buffered.subarray(0, end).toString('latin1');
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text)?.[1] ?? 0);
+      if (buffered.length < end + 4 + length) return;
       socket.off('data', onData);
-      const target = /^[A-Z]+ (\S+) HTTP\/1\.[01]\r\n/.exec(buffered)?.[1] ?? '/';
-      const path = new URL(target, 'http://site').pathname;
+      const target = /^[A-Z]+ (\S+) HTTP\/1\.[01]/.exec(text)?.[1] ?? '/';
+      const path = `/${new URL(target, 'http://site').pathname.split('/')[1] ?? ''}`;
       counts.set(path, (counts.get(path) ?? 0) + 1);
       void answer(socket, path).catch(() => socket.destroy());
     };

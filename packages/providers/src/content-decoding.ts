@@ -91,55 +91,80 @@ class WireCounter {
   }
 }
 
+type Source = AsyncIterable<Buffer> & { destroy?: (err?: Error) => void };
+
 /**
- * Reads a response body, decoding its Content-Encoding with Node's streaming decoders as it
- * arrives. The cap applies to the decoded bytes while they stream, so a decompression bomb stops
- * at `maxBytes` and is never inflated in memory. An empty body is never decoded (a HEAD, a 304).
- * Throws ContentDecodingError for a body that does not decode, ResponseTooLargeError past the cap;
- * a failure of the wire itself (reset, timeout, abort) is rethrown as it is.
+ * A response body with its Content-Encoding undone by Node's streaming decoders as it arrives:
+ * iterate it for the decoded chunks. An empty body is never decoded (a HEAD, a 304). A body that
+ * does not decode throws ContentDecodingError; a failure of the wire itself (reset, timeout,
+ * abort) is rethrown as it is. Stopping early tears the decoders and the source down.
  */
-export async function readDecoded(
-  source: AsyncIterable<Buffer> & { destroy?: (err?: Error) => void },
-  opts: ReadDecodedOptions,
-): Promise<DecodedBody> {
-  const codings = contentCodings(opts.contentEncoding);
-  const iterator = source[Symbol.asyncIterator]();
-  const head = await iterator.next();
-  if (head.done) return { body: Buffer.alloc(0), wireBytes: 0 };
-  const wire = new WireCounter();
-  // Applied in order, so undone in reverse.
-  const undo = [...codings].reverse();
-  const decoders = undo.map((c, i) => decoderFor(c, i === 0 ? head.value : undefined));
-  const unknown = undo.find((_, i) => !decoders[i]);
-  if (unknown !== undefined) {
-    source.destroy?.();
-    throw new ContentDecodingError(`the body has an unsupported Content-Encoding "${unknown}"`);
+export class DecodedBodyStream implements AsyncIterable<Buffer> {
+  readonly #source: Source;
+  readonly #codings: string[];
+  readonly #wire = new WireCounter();
+
+  constructor(source: Source, contentEncoding: string | string[] | undefined) {
+    this.#source = source;
+    this.#codings = contentCodings(contentEncoding);
   }
-  const wired = wire.count(head.value, iterator);
-  // pipeline() owns every stream's errors and tears the chain down when the reader stops early;
-  // the reader sees the first error through the last stream.
-  const chain = decoders as Transform[];
-  const stream: AsyncIterable<Buffer> = chain.length
-    ? (pipeline([Readable.from(wired), ...chain], () => undefined) as Transform)
-    : wired;
+
+  /** Bytes received on the wire so far: what a proxy carries and bills. */
+  get wireBytes(): number {
+    return this.#wire.bytes;
+  }
+
+  /** Stops reading the wire. */
+  destroy(): void {
+    this.#source.destroy?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    const iterator = this.#source[Symbol.asyncIterator]();
+    const head = await iterator.next();
+    if (head.done) return;
+    // Applied in order, so undone in reverse.
+    const undo = [...this.#codings].reverse();
+    const decoders = undo.map((c, i) => decoderFor(c, i === 0 ? head.value : undefined));
+    const unknown = undo.find((_, i) => !decoders[i]);
+    if (unknown !== undefined) {
+      this.destroy();
+      throw new ContentDecodingError(`the body has an unsupported Content-Encoding "${unknown}"`);
+    }
+    const wired = this.#wire.count(head.value, iterator);
+    if (!decoders.length) return yield* wired;
+    // pipeline() owns every stream's errors and tears the chain down when the reader stops
+    // early; the reader sees the first error through the last stream.
+    const chain = decoders as Transform[];
+    pipeline([Readable.from(wired), ...chain], () => undefined);
+    try {
+      for await (const chunk of chain.at(-1) as AsyncIterable<Buffer>) yield chunk;
+    } catch (err) {
+      if (this.#wire.failed) throw err;
+      const what = this.#codings.join(', ');
+      throw new ContentDecodingError(`the body could not be decoded as ${what}`, { cause: err });
+    }
+  }
+}
+
+/**
+ * Reads a whole response body, decoded as it streams (see DecodedBodyStream). The cap applies to
+ * the decoded bytes while they stream, so a decompression bomb stops at `maxBytes` and is never
+ * inflated in memory; past it, ResponseTooLargeError (or, with `truncate`, the first `maxBytes`).
+ */
+export async function readDecoded(source: Source, opts: ReadDecodedOptions): Promise<DecodedBody> {
+  const decoded = new DecodedBodyStream(source, opts.contentEncoding);
   const chunks: Buffer[] = [];
   let total = 0;
-  try {
-    for await (const chunk of stream) {
-      total += chunk.length;
-      if (total > opts.maxBytes || wire.bytes > opts.maxBytes) {
-        source.destroy?.();
-        if (!opts.truncate) throw new ResponseTooLargeError(opts.maxBytes);
-        const keep = Math.max(0, chunk.length - (total - opts.maxBytes));
-        chunks.push(chunk.subarray(0, keep));
-        return { body: Buffer.concat(chunks), wireBytes: wire.bytes };
-      }
-      chunks.push(chunk);
+  for await (const chunk of decoded) {
+    total += chunk.length;
+    if (total > opts.maxBytes || decoded.wireBytes > opts.maxBytes) {
+      decoded.destroy();
+      if (!opts.truncate) throw new ResponseTooLargeError(opts.maxBytes);
+      chunks.push(chunk.subarray(0, Math.max(0, chunk.length - (total - opts.maxBytes))));
+      return { body: Buffer.concat(chunks), wireBytes: decoded.wireBytes };
     }
-  } catch (err) {
-    if (err instanceof ResponseTooLargeError || wire.failed || !decoders.length) throw err;
-    const what = codings.join(', ');
-    throw new ContentDecodingError(`the body could not be decoded as ${what}`, { cause: err });
+    chunks.push(chunk);
   }
-  return { body: Buffer.concat(chunks, total), wireBytes: wire.bytes };
+  return { body: Buffer.concat(chunks, total), wireBytes: decoded.wireBytes };
 }
