@@ -26,6 +26,13 @@ export interface MisbehavingSite {
 }
 
 export const BOMB_INFLATED_BYTES = 50 * 1024 * 1024;
+const CHAT = JSON.stringify({
+  id: 'chatcmpl-gzip',
+  object: 'chat.completion',
+  model: 'mock-small',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+});
 const PAGE =
   '<!doctype html><html><head><title>Gzip page</title></head><body><p>Decoded fine.</p></body></html>';
 
