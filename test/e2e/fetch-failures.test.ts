@@ -27,6 +27,8 @@ const SITE_IP = '127.0.0.84';
 const TLS_IP = '127.0.0.85';
 const MAX_ATTEMPTS = 3;
 const DAY = 86_400_000;
+/** USD per GB of proxy traffic: nano-USD per byte. */
+const PRICE_PER_GB = 3;
 
 let fleet: ProxyFleet;
 let bad: MisbehavingSite;
@@ -206,11 +208,20 @@ describe('through the proxy pool: a code for every way a fetch fails', () => {
   beforeEach(async () => {
     for (const p of await h.pool.list()) await h.pool.remove(p.id);
     for (const p of fleet.proxies)
-      await h.pool.upsert({ id: p.id, url: p.url, tags: [], maxConcurrency: 4, pricePerGbUsd: 0 });
+      await h.pool.upsert({ id: p.id, url: p.url, tags: [], maxConcurrency: 4, pricePerGbUsd: PRICE_PER_GB });
   });
 
   it.each(CASES)('%s', async (_name, url, _code, _attempts, code, attempts) => {
     expectFailure(await scrape(h, url()), code, attempts);
+  });
+
+  it('a gzipped page: the proxy bytes priced and logged are the wire bytes, not the decoded page', async () => {
+    const job = await scrape(h, `${bad.url}/gzip`);
+    expect(job.status).toBe('succeeded');
+    const result = job.result as ScrapeResult;
+    expect(result.bytes).toBeLessThan(result.decoded_bytes ?? 0);
+    expect(job.attempt_log?.map((a) => a.bytes)).toEqual([result.bytes]);
+    expect(job.cost.nano_usd).toBe(result.bytes * PRICE_PER_GB);
   });
 
   it('a TLS failure counts against the health of each proxy it went through, once', async () => {
