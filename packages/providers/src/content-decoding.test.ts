@@ -10,6 +10,19 @@ import {
 
 const PAGE = Buffer.from('<html><body>' + '<p>hello, compressed world</p>'.repeat(2_000) + '</body></html>');
 
+/** Streamed zstd with a 128 MB window (a one-shot compress shrinks the window to the input). */
+async function zstdWindow27(input: Buffer): Promise<Buffer> {
+  const z = zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_windowLog]: 27 } });
+  const parts: Buffer[] = [];
+  z.on('data', (d: Buffer) => parts.push(d));
+  const done = new Promise((resolve) => z.on('end', resolve));
+  z.end(input);
+  await done;
+  return Buffer.concat(parts);
+}
+
+const ZSTD_BIG_WINDOW = await zstdWindow27(PAGE);
+
 /** A body as undici hands it over: chunks of at most `size` bytes. */
 const chunked = (buf: Buffer, size = 4096) => {
   const parts: Buffer[] = [];
@@ -75,6 +88,7 @@ describe('readDecoded: compressed bodies decoded as they stream', () => {
     ['bytes that are not brotli', 'br', Buffer.from('\xff\xff\xff\xff not brotli', 'latin1')],
     ['bytes that are not zstd', 'zstd', Buffer.from('not zstd either')],
     ['a coding never asked for', 'compress', Buffer.from('whatever')],
+    ['a zstd frame asking for a window over 8 MB (RFC 9659)', 'zstd', ZSTD_BIG_WINDOW],
   ])('%s → ContentDecodingError', async (_name, coding, wire) => {
     const err = await readDecoded(chunked(wire), { contentEncoding: coding, maxBytes: 1_000_000 }).catch(
       (e) => e,

@@ -39,7 +39,9 @@ function decoderFor(coding: string, first: Buffer | undefined): Transform | unde
     case 'br':
       return zlib.createBrotliDecompress();
     case 'zstd':
-      return zlib.createZstdDecompress();
+      // RFC 9659: a zstd content coding's window is at most 8 MB; a frame asking for more (a
+      // memory bomb before any output) is refused instead of allocated.
+      return zlib.createZstdDecompress({ params: { [zlib.constants.ZSTD_d_windowLogMax]: 23 } });
     default:
       return undefined;
   }
