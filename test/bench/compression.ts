@@ -214,8 +214,10 @@ function report(m: Measured): ScenarioReport {
       },
     ],
     notes: [
-      'Over loopback the transfer itself costs next to nothing, so the time column shows what decoding ' +
-        'adds; over a residential or mobile proxy the fewer bytes also arrive sooner.',
+      'Over loopback the transfer itself costs next to nothing, so the time column is the rest of the ' +
+        'scrape (the pool, the fetch, the extraction); the p50 differences between rows are within this ' +
+        "shared machine's noise (compare the p90s). Over a residential or mobile proxy the fewer bytes " +
+        'also arrive sooner.',
     ],
     quick: m.quick,
     machine: machine(m.redis),
