@@ -188,6 +188,16 @@ describe('direct: a code for every way a fetch fails', () => {
     expectFailure(await complete(h, 'llm-garbage'), 'upstream_protocol_error', MAX_ATTEMPTS);
     expectFailure(await complete(h, 'llm-bad-gzip'), 'content_decoding_failed', 1);
     expectFailure(await complete(h, 'llm-untrusted'), 'upstream_tls_error', 1);
+    // A TLS failure ends the model's host at once, and the fallback model (elsewhere) is asked.
+    const fellBack = await run(h, {
+      type: 'completion',
+      request: { model: 'llm-untrusted', messages: [{ role: 'user', content: 'hi' }] },
+      fallbacks: ['llm-gzip'],
+    });
+    expect({ status: fellBack.status, attempts: fellBack.attempts }).toEqual({
+      status: 'succeeded',
+      attempts: 2,
+    });
     const ok = await complete(h, 'llm-gzip');
     expect(ok.error).toBeNull();
     expect(ok.result).toMatchObject({

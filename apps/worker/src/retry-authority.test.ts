@@ -143,9 +143,14 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
   // Each failure class of the wire: TLS, protocol, decoding, size.
   ['a TLS failure direct is never retried', TLS_DIRECT, fail('not_retryable', 'upstream_tls_error', TLS)],
   [
-    'a TLS failure direct is not retried on a fallback model either',
+    'a TLS failure direct moves to the fallback model (another host) at once',
     { ...TLS_DIRECT, hasFallback: true },
-    fail('not_retryable', 'upstream_tls_error', TLS),
+    FALLBACK,
+  ],
+  [
+    'a TLS failure direct with the budget spent has no fallback either',
+    { ...TLS_DIRECT, hasFallback: true, budgetAllows: false },
+    fail('retry_budget', 'retry_budget_exhausted', `${TLS}; the fleet-wide retry budget is spent`),
   ],
   [
     'a TLS failure direct never asks the retry budget',
@@ -166,6 +171,11 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
     'a second TLS failure through another proxy is final: it is the certificate',
     { ...TLS_PROXY, tlsFailures: 2, attempt: 2 },
     fail('not_retryable', 'upstream_tls_error', `${TLS}, through another proxy too`),
+  ],
+  [
+    'a second TLS failure through a proxy moves to the fallback model',
+    { ...TLS_PROXY, tlsFailures: 2, attempt: 2, hasFallback: true },
+    FALLBACK,
   ],
   [
     'the one TLS retry through a proxy still needs an attempt left',

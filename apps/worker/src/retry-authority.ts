@@ -218,16 +218,18 @@ const NEVER_RETRY: ReadonlySet<Outcome> = new Set(['client_fault', 'canceled']);
 const MAX_BACKOFF_MS = 60_000;
 
 /**
- * A TLS failure direct is final: the certificate will not change in a second. Through a proxy it
- * may be the proxy tampering (the pool counts it against that proxy), so it is retried once, at
- * once, through another proxy; failing there too, it is the target's certificate.
+ * A TLS failure direct is final for the model's host: the certificate will not change in a second
+ * (a fallback model, elsewhere, is asked at once). Through a proxy it may be the proxy tampering
+ * (the pool counts it against that proxy), so it is retried once, at once, through another proxy;
+ * failing there too, it is the target's certificate.
  */
-function tlsDecision(input: RetryInput): FailDecision | undefined {
+function tlsDecision(input: RetryInput): SettledDecision | undefined {
   const { code, message } = input;
   if (code !== 'upstream_tls_error') return undefined;
-  if (!input.egressRotates) return fail('not_retryable', code, message);
-  if (input.tlsFailures > 1) return fail('not_retryable', code, `${message}, through another proxy too`);
-  return undefined;
+  const again = input.egressRotates && input.tlsFailures > 1;
+  if (input.egressRotates && !again) return undefined;
+  if (input.hasFallback) return { action: 'fallback', delayMs: 0 };
+  return fail('not_retryable', code, again ? `${message}, through another proxy too` : message);
 }
 
 /** Retry, fall back or fail, as if a retry were always affordable. */
