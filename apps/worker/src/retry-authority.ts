@@ -190,6 +190,8 @@ export interface RetryInput {
   egressRotates: boolean;
   /** Content deltas a streaming client already holds from this attempt (0 when not streaming). */
   streamDeltasSent: number;
+  /** Attempts of this job that ended in `upstream_tls_error` through a proxy, this one included. */
+  tlsFailures: number;
   /**
    * The fleet-wide retry budget's answer, or undefined while it was not asked: asking spends a
    * retry, so it is asked only once the decision would run the job again (`ask_budget`).
@@ -216,11 +218,28 @@ const ROTATE: ReadonlySet<AttemptOutcome> = new Set(['rate_limited', 'blocked', 
 const NEVER_RETRY: ReadonlySet<AttemptOutcome> = new Set(['client_fault', 'canceled']);
 const MAX_BACKOFF_MS = 60_000;
 
+/**
+ * A TLS failure direct is final for the model's host: the certificate will not change in a second
+ * (a fallback model, elsewhere, is asked at once). Through a proxy it may be the proxy tampering
+ * (the pool counts it against that proxy), so it is retried once, at once, through another proxy;
+ * failing there too, it is the target's certificate.
+ */
+function tlsDecision(input: RetryInput): SettledDecision | undefined {
+  const { code, message } = input;
+  if (code !== 'upstream_tls_error') return undefined;
+  const again = input.egressRotates && input.tlsFailures > 1;
+  if (input.egressRotates && !again) return undefined;
+  if (input.hasFallback) return { action: 'fallback', delayMs: 0 };
+  return fail('not_retryable', code, again ? `${message}, through another proxy too` : message);
+}
+
 /** Retry, fall back or fail, as if a retry were always affordable. */
 function schedule(input: RetryInput): SettledDecision {
   const { code, message } = input;
   const pastDeadline = fail('deadline', code, `${message} (no retry fits before the deadline)`);
   if (NEVER_RETRY.has(input.outcome)) return fail('not_retryable', code, message);
+  const tls = tlsDecision(input);
+  if (tls) return tls;
   if (input.now >= input.deadline) return pastDeadline;
   // An answer that failed the JSON guardrail: the same model asked again is likely to answer the
   // same way (and bills again), so the next model is asked instead, or the job ends.

@@ -1,3 +1,4 @@
+export * from './content-decoding.ts';
 export * from './output-guardrail.ts';
 export * from './pricing.ts';
 export * from './registry.ts';

@@ -25,7 +25,7 @@ export interface ProcessorDeps {
   egress: Pick<EgressRouter, 'acquire' | 'viaPool'>;
   cancels: Pick<CancelFlags, 'isCanceled'>;
   /** Per-job attempt numbers and the model in use, shared by every worker. */
-  attempts: Pick<AttemptState, 'start' | 'unstart' | 'modelIndex' | 'nextModel'>;
+  attempts: Pick<AttemptState, 'start' | 'unstart' | 'modelIndex' | 'nextModel' | 'countTlsFailure'>;
   budget: Pick<RetryBudget, 'countFirst' | 'allowRetry'>;
   /** Where attempts are written; idempotent by (job id, attempt). */
   ledger: Pick<Ledger, 'record'>;
