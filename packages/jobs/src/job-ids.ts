@@ -2,28 +2,50 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Lane } from '@switchyard/contracts';
 
 /**
- * Job ids carry their lane (`ji_` interactive, `jb_` batch) so a lookup goes straight to the
- * right queue. Random ids are time-ordered (hex ms timestamp first) for readable listings.
+ * Job ids carry their lane (`ji_` interactive, `jb_` batch) and, on a sharded batch lane, their
+ * shard (`jb<shard>_` for shards 1 and up; shard 0 keeps `jb_`), so a lookup goes straight to the
+ * right queue without reading anything. Random ids are time-ordered (hex ms timestamp first) for
+ * readable listings.
  */
 const LANE_TAG: Record<Lane, string> = { interactive: 'ji_', batch: 'jb_' };
 
-export function newJobId(lane: Lane): string {
-  return `${LANE_TAG[lane]}${Date.now().toString(16).padStart(12, '0')}${randomBytes(8).toString('hex')}`;
+/** Most batch-lane shards (`lanes.batch.shards`); a shard number has at most two digits. */
+export const MAX_BATCH_SHARDS = 64;
+
+function tagOf(lane: Lane, shard: number): string {
+  return lane === 'batch' && shard > 0 ? `jb${shard}_` : LANE_TAG[lane];
 }
 
-/** The job id an Idempotency-Key maps to: the same tenant and key always name the same job. */
-export function idempotentJobId(lane: Lane, tenantId: string, key: string): string {
-  const digest = createHash('sha256').update(`${tenantId}\0${key}`).digest('hex').slice(0, 40);
-  return `${LANE_TAG[lane]}k${digest}`;
+/** A new random id; `shard` only counts on the batch lane. */
+export function newJobId(lane: Lane, shard = 0): string {
+  return `${tagOf(lane, shard)}${Date.now().toString(16).padStart(12, '0')}${randomBytes(8).toString('hex')}`;
 }
+
+/**
+ * The job id an Idempotency-Key maps to: the same tenant and key always name the same job. On a
+ * batch lane of `shards` shards the key's digest picks the shard, so jobs spread evenly.
+ */
+export function idempotentJobId(lane: Lane, tenantId: string, key: string, shards = 1): string {
+  const digest = createHash('sha256').update(`${tenantId}\0${key}`).digest('hex').slice(0, 40);
+  const shard = lane === 'batch' && shards > 1 ? parseInt(digest.slice(0, 8), 16) % shards : 0;
+  return `${tagOf(lane, shard)}k${digest}`;
+}
+
+const JOB_ID = /^j(i|b([1-9]\d?)?)_[0-9a-fk]{20,48}$/;
 
 export function laneOfJobId(id: string): Lane | undefined {
-  if (id.startsWith(LANE_TAG.interactive)) return 'interactive';
-  if (id.startsWith(LANE_TAG.batch)) return 'batch';
-  return undefined;
+  const m = /^j(i|b)(?:[1-9]\d?)?_/.exec(id);
+  if (!m) return undefined;
+  if (m[1] === 'i') return id.startsWith(LANE_TAG.interactive) ? 'interactive' : undefined;
+  return 'batch';
 }
 
-const JOB_ID = /^j[ib]_[0-9a-fk]{20,48}$/;
+/** The batch-lane shard a job id names (0 for interactive ids and unsharded batch ids). */
+export function shardOfJobId(id: string): number {
+  const m = /^jb([1-9]\d?)_/.exec(id);
+  return m ? Number(m[1]) : 0;
+}
+
 export function isJobId(id: string): boolean {
   return JOB_ID.test(id);
 }

@@ -6,6 +6,7 @@ describe('JobKeys', () => {
     const keys = jobKeys('sy');
     expect(keys.queueName('interactive')).toBe('{interactive}');
     expect(keys.queueName('batch')).toBe('{batch}');
+    expect(keys.queueName('batch', 0)).toBe('{batch}');
     expect(keys.idempotency('t1', 'abc')).toBe('sy:idem:{t1}:abc');
     expect(keys.cancel('ji_1')).toBe('sy:cancel:ji_1');
     expect(keys.cancelChannel).toBe('sy:cancel');
@@ -16,6 +17,13 @@ describe('JobKeys', () => {
     expect(keys.workers).toBe('sy:workers');
     expect(keys.workerBeats).toBe('sy:workers:beats');
     expect(keys.failures).toBe('sy:failures');
+  });
+
+  it('a batch shard past the first is its own queue and hash tag; the interactive lane has no shards', () => {
+    const keys = jobKeys('sy');
+    expect(keys.queueName('batch', 1)).toBe('{batch-1}');
+    expect(keys.queueName('batch', 2)).toBe('{batch-2}');
+    expect(keys.queueName('interactive', 2)).toBe('{interactive}');
   });
 
   it('refuses a prefix that is empty or has spaces or braces', () => {

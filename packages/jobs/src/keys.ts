@@ -3,11 +3,13 @@ import type { Lane } from '@switchyard/contracts';
 /**
  * Redis key names of jobs. Queue keys are BullMQ's: a lane's queue is `queueName(lane)` under the
  * deployment's prefix as BullMQ prefix (`<prefix>:{<lane>}:…`), so the lane is the Redis Cluster
- * hash tag and lanes can live on different slots.
+ * hash tag and lanes can live on different slots. A sharded batch lane (`lanes.batch.shards`) is
+ * one queue per shard: shard 0 keeps `{batch}` (so a lane that was never sharded keeps its keys),
+ * shard n is `{batch-n}`, each its own hash tag, so a Redis Cluster spreads them over its masters.
  */
 export interface JobKeys {
-  /** BullMQ queue name for a lane; braces make the lane a cluster hash tag. */
-  queueName(lane: Lane): string;
+  /** BullMQ queue name for a lane (and batch shard); braces make it a cluster hash tag. */
+  queueName(lane: Lane, shard?: number): string;
   /** String: an Idempotency-Key's claim, JSON of the request fingerprint and the job id it names. */
   idempotency(tenantId: string, keyHash: string): string;
   /** String, set when a job is canceled; a worker skips or aborts it. */
@@ -43,7 +45,7 @@ export type DelayReason = 'egress' | 'host';
 export function jobKeys(prefix: string): JobKeys {
   if (!/^[^\s{}]+$/.test(prefix)) throw new RangeError('prefix must be non-empty, without spaces or braces');
   return {
-    queueName: (lane) => `{${lane}}`,
+    queueName: (lane, shard = 0) => (lane === 'batch' && shard > 0 ? `{batch-${shard}}` : `{${lane}}`),
     idempotency: (tenantId, keyHash) => `${prefix}:idem:{${tenantId}}:${keyHash}`,
     cancel: (jobId) => `${prefix}:cancel:${jobId}`,
     cancelChannel: `${prefix}:cancel`,
