@@ -3,7 +3,10 @@ import type { FairRefill, FairShare } from './fair-share.ts';
 
 export interface FairMoverOptions {
   fair: FairShare;
+  /** The batch lane's queue, or on a sharded lane the queue of shard `shard`. */
   queue: Queue;
+  /** The batch-lane shard this mover refills (its queue and its ring); default 0. */
+  shard?: number;
   /** Ready jobs to keep in the batch lane (a little more than the fleet's batch concurrency). */
   buffer: number;
   /** Between rounds while no tenant has a backlog (ms); default 50. */
@@ -31,7 +34,7 @@ export class FairMover {
   }
 
   private round(): Promise<FairRefill> {
-    return this.opts.fair.refill(this.opts.queue, this.opts.buffer);
+    return this.opts.fair.refill(this.opts.queue, this.opts.buffer, this.opts.shard ?? 0);
   }
 
   /**
@@ -51,7 +54,7 @@ export class FairMover {
       try {
         if (Date.now() - this.lastSweep > 10_000) {
           this.lastSweep = Date.now();
-          await this.opts.fair.sweep(this.opts.queue, 30_000);
+          await this.opts.fair.sweep(this.opts.queue, 30_000, Date.now(), this.opts.shard ?? 0);
         }
         wait = this.pause(await this.round());
       } catch (err) {

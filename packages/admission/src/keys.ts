@@ -20,8 +20,13 @@ export interface TenantLoadKeys {
 
 /** Redis key names of admission. */
 export interface AdmissionKeys {
-  /** Fair share inside the batch lane (`<prefix>:fair:{batch}:…`). */
+  /** Fair share inside the batch lane (`<prefix>:fair:{batch}:…`): shard 0's. */
   readonly fair: FairKeys;
+  /**
+   * Fair share of one batch-lane shard, in that shard's queue slot: shard 0 is `fair`, shard n is
+   * `<prefix>:fair:{batch-n}:…` (the tag of the shard's queue `{batch-n}`).
+   */
+  fairShard(shard: number): FairKeys;
   /** What counts against a tenant's job limits (`<prefix>:load:{<tenantId>}:…`, the tenant id as hash tag). */
   tenantLoad(tenantId: string): TenantLoadKeys;
 }
@@ -29,14 +34,18 @@ export interface AdmissionKeys {
 /** Every key name of admission, built from the deployment's key prefix (no spaces or braces). */
 export function admissionKeys(prefix: string): AdmissionKeys {
   if (!/^[^\s{}]+$/.test(prefix)) throw new RangeError('prefix must be non-empty, without spaces or braces');
-  const fair = `${prefix}:fair:{batch}`;
-  return {
-    fair: {
+  const fairShard = (shard: number): FairKeys => {
+    const fair = `${prefix}:fair:{${shard > 0 ? `batch-${shard}` : 'batch'}}`;
+    return {
       ring: `${fair}:ring`,
       members: `${fair}:members`,
       inflight: `${fair}:inflight`,
       backlogPrefix: `${fair}:t:`,
-    },
+    };
+  };
+  return {
+    fair: fairShard(0),
+    fairShard,
     tenantLoad: (tenantId) => {
       const base = `${prefix}:load:{${tenantId}}`;
       return { open: `${base}:open`, started: `${base}:started` };

@@ -1,6 +1,6 @@
 import { LOAD_GRACE_MS, type TenantLoad } from '@switchyard/admission';
 import { SwitchyardError, type JobSpec } from '@switchyard/contracts';
-import { deadlineOf, fingerprint, idempotentJobId, type JobStore, type NewJob } from '@switchyard/jobs';
+import { deadlineOf, fingerprint, type JobStore, type NewJob } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { BatchRecord } from './batch-record.ts';
@@ -35,7 +35,7 @@ export interface WriterDeps {
   /** The deployment's key prefix: the writer names its batch's keys. */
   prefix: string;
   /** Enqueues the lines (`JobStore.enqueue`, the one way jobs enter the queues). */
-  jobs: Pick<JobStore, 'enqueue'>;
+  jobs: Pick<JobStore, 'enqueue' | 'idempotentJobId'>;
   /** Per-tenant job limits: a batch's jobs count against them once enqueued. */
   load?: Pick<TenantLoad, 'track'>;
   retentionSeconds: number;
@@ -108,7 +108,7 @@ export class BatchWriter {
     const now = Date.now();
     const entries: string[] = [];
     const jobs = chunk.map(({ spec, customId, fingerprint }): NewJob => {
-      const jobId = idempotentJobId(spec.lane, tenantId, `batch:${batchId}:${customId}`);
+      const jobId = deps.jobs.idempotentJobId(spec.lane, tenantId, `batch:${batchId}:${customId}`);
       entries.push(`${jobId} ${customId}`);
       const deadline = Math.min(deadlineOf(spec, now, deps.batchTimeoutMs), deps.deadlineAt ?? Infinity);
       return { jobId, spec, fingerprint, deadline, batch: { id: batchId, customId } };

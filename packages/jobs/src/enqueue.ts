@@ -2,6 +2,9 @@ import type { FairShare, HeldJob } from '@switchyard/admission';
 import type { JobSpec, Lane } from '@switchyard/contracts';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { JobData, JobReturn } from './job-data.ts';
+import { shardOfJobId } from './job-ids.ts';
+
+type LaneQueue = Queue<JobData, JobReturn | undefined>;
 
 /** What every job gets from the deployment's config (`jobs.*`). */
 export interface JobSettings {
@@ -39,7 +42,12 @@ export interface BuiltJob {
 
 /** Where jobs go: the lanes' queues, the settings every job gets, and the batch lane's fair share. */
 export interface EnqueueTarget {
-  queues: Record<Lane, Queue<JobData, JobReturn | undefined>>;
+  queues: Record<Lane, LaneQueue>;
+  /**
+   * A sharded batch lane's queues by shard (`[0]` is `queues.batch`); a batch job goes to the
+   * shard its id names (`shardOfJobId`). Without it every batch job is on `queues.batch`.
+   */
+  batchShards?: readonly LaneQueue[];
   settings: JobSettings;
   /** Batch-lane fair share between tenants; without it batch jobs are ready at once. */
   fair?: Pick<FairShare, 'hold'>;
@@ -110,17 +118,19 @@ export async function enqueueJobs(
   { now, onNotStored }: EnqueueOptions,
 ): Promise<void> {
   const { fair, settings } = target;
-  const byLane = new Map<Lane, BuiltJob[]>();
+  const byQueue = new Map<LaneQueue, BuiltJob[]>();
   const held: HeldJob[] = [];
   for (const job of jobs) {
     const hold = fair !== undefined && job.spec.lane === 'batch';
-    const group = byLane.get(job.spec.lane) ?? [];
-    if (!group.length) byLane.set(job.spec.lane, group);
+    const shard = job.spec.lane === 'batch' ? shardOfJobId(job.jobId) : 0;
+    const queue = queueOf(target, job.spec.lane, shard);
+    const group = byQueue.get(queue) ?? [];
+    if (!group.length) byQueue.set(queue, group);
     group.push(buildJob(tenantId, job, now, settings, hold));
-    if (hold) held.push({ jobId: job.jobId, priority: job.spec.priority, at: now });
+    if (hold) held.push({ jobId: job.jobId, priority: job.spec.priority, at: now, shard });
   }
   try {
-    await Promise.all([...byLane].map(([lane, group]) => addToLane(target.queues[lane], group)));
+    await Promise.all([...byQueue].map(([queue, group]) => addToLane(queue, group)));
   } catch (err) {
     await onNotStored?.();
     throw err;
@@ -128,8 +138,16 @@ export async function enqueueJobs(
   if (held.length) await fair?.hold(tenantId, held);
 }
 
+/** The queue of a lane, or of a batch shard (one the target does not have is a bug, not a job). */
+function queueOf(target: EnqueueTarget, lane: Lane, shard: number): LaneQueue {
+  if (shard === 0) return target.queues[lane];
+  const queue = target.batchShards?.[shard];
+  if (!queue) throw new RangeError(`no queue for batch shard ${shard}`);
+  return queue;
+}
+
 /** One job is a plain add (no MULTI around it); more go in one `addBulk`. */
-async function addToLane(queue: Queue<JobData, JobReturn | undefined>, jobs: BuiltJob[]): Promise<void> {
+async function addToLane(queue: LaneQueue, jobs: BuiltJob[]): Promise<void> {
   const [only] = jobs;
   if (jobs.length === 1 && only) await queue.add(only.name, only.data, only.opts);
   else await queue.addBulk(jobs);

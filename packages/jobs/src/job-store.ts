@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { deadlineOf, enqueueJobs, type EnqueueTarget, type JobSettings, type NewJob } from './enqueue.ts';
 import { fingerprint } from './fingerprint.ts';
 import type { JobData, JobReturn } from './job-data.ts';
-import { idempotentJobId, isJobId, laneOfJobId, newJobId } from './job-ids.ts';
+import { idempotentJobId, isJobId, laneOfJobId, newJobId, shardOfJobId } from './job-ids.ts';
 import { newJobRecord, toJobRecord } from './job-record.ts';
 import { jobKeys, type JobKeys } from './keys.ts';
 
@@ -30,6 +30,11 @@ export interface JobStoreOptions extends JobSettings {
   fair?: Pick<FairShare, 'hold'>;
   /** Per-tenant limits on jobs in flight and queued; without it there are none. */
   load?: TenantLoad;
+  /**
+   * Queues the batch lane is spread over (`lanes.batch.shards`, docs/adr/0026-sharded-batch-lane.md);
+   * default 1. New batch jobs go to a random shard. Reads need no count: a job id names its shard.
+   */
+  batchShards?: number;
 }
 
 export interface SubmitInput {
@@ -71,34 +76,76 @@ interface Claim {
 }
 
 export type SwitchyardJob = Job<JobData, JobReturn | undefined>;
+type LaneQueue = Queue<JobData, JobReturn | undefined>;
 
 /**
  * Admission's view of the queues: submit (with Idempotency-Key semantics decided inside Redis),
  * read and cancel jobs. A job is acknowledged only after BullMQ has stored it.
  */
 export class JobStore {
-  readonly queues: Record<Lane, Queue<JobData, JobReturn | undefined>>;
+  /** Each lane's queue; on a sharded batch lane `batch` is shard 0's (see `batchQueues`). */
+  readonly queues: Record<Lane, LaneQueue>;
+  /** The batch lane's queues by shard, `[0]` being `queues.batch`. */
+  readonly batchQueues: readonly LaneQueue[];
+  /** Queues of shards past `batchShards` that a job id named (the lane was sharded wider once). */
+  private readonly extraShards = new Map<number, LaneQueue>();
   private readonly opts: JobStoreOptions;
   private readonly keys: JobKeys;
 
   constructor(opts: JobStoreOptions) {
     this.opts = opts;
     this.keys = jobKeys(opts.prefix);
-    const make = (lane: Lane) => {
-      const q = new Queue<JobData, JobReturn | undefined>(this.keys.queueName(lane), {
-        connection: opts.redis,
-        prefix: opts.prefix,
-      });
-      q.on('error', () => undefined); // connection errors surface as 503s on the request that hits them
-      return q;
-    };
-    this.queues = { interactive: make('interactive'), batch: make('batch') };
+    this.queues = { interactive: this.makeQueue('interactive', 0), batch: this.makeQueue('batch', 0) };
+    const shards = Math.max(1, opts.batchShards ?? 1);
+    this.batchQueues = [
+      this.queues.batch,
+      ...Array.from({ length: shards - 1 }, (_, i) => this.makeQueue('batch', i + 1)),
+    ];
+  }
+
+  private makeQueue(lane: Lane, shard: number): LaneQueue {
+    const q = new Queue<JobData, JobReturn | undefined>(this.keys.queueName(lane, shard), {
+      connection: this.opts.redis,
+      prefix: this.opts.prefix,
+    });
+    q.on('error', () => undefined); // connection errors surface as 503s on the request that hits them
+    return q;
+  }
+
+  /** The queue holding a job, from its id alone (lane and batch shard), no read. */
+  queueOf(jobId: string): LaneQueue | undefined {
+    const lane = isJobId(jobId) ? laneOfJobId(jobId) : undefined;
+    if (!lane) return undefined;
+    const shard = lane === 'batch' ? shardOfJobId(jobId) : 0;
+    if (shard === 0) return this.queues[lane];
+    const known = this.batchQueues[shard] ?? this.extraShards.get(shard);
+    if (known) return known;
+    const made = this.makeQueue('batch', shard);
+    this.extraShards.set(shard, made);
+    return made;
+  }
+
+  /** Every queue of a lane: the interactive one, or each batch shard's. */
+  queuesOf(lane: Lane): readonly LaneQueue[] {
+    return lane === 'batch' ? this.batchQueues : [this.queues.interactive];
+  }
+
+  /** A shard for a new batch job: random, so every shard (and its Redis master) gets a share. */
+  private newJobId(lane: Lane): string {
+    const n = this.batchQueues.length;
+    return newJobId(lane, lane === 'batch' && n > 1 ? Math.floor(Math.random() * n) : 0);
   }
 
   /** Where `enqueue` puts jobs: this store's queues, settings and fair share. */
   private get target(): EnqueueTarget {
     const { retentionSeconds, maxAttempts, backoffMs, fair } = this.opts;
-    return { queues: this.queues, settings: { retentionSeconds, maxAttempts, backoffMs }, fair };
+    const settings = { retentionSeconds, maxAttempts, backoffMs };
+    return { queues: this.queues, batchShards: this.batchQueues, settings, fair };
+  }
+
+  /** A batch line's (or any keyed) job id: the key's digest picks the batch shard. */
+  idempotentJobId(lane: Lane, tenantId: string, key: string): string {
+    return idempotentJobId(lane, tenantId, key, this.batchQueues.length);
   }
 
   /**
@@ -114,7 +161,7 @@ export class JobStore {
     const fp = fingerprint(spec);
     const claim: Claim =
       idempotencyKey === undefined
-        ? { jobId: newJobId(spec.lane), replayed: false }
+        ? { jobId: this.newJobId(spec.lane), replayed: false }
         : await this.claim(tenantId, spec.lane, idempotencyKey, fp);
     const { jobId, replayed } = claim;
     const now = Date.now();
@@ -151,9 +198,9 @@ export class JobStore {
    * ends a job only once a worker has stopped it.
    */
   async isFinished(jobId: string): Promise<boolean> {
-    const lane = isJobId(jobId) ? laneOfJobId(jobId) : undefined;
-    if (!lane) return true;
-    const state = await this.queues[lane].getJobState(jobId);
+    const queue = this.queueOf(jobId);
+    if (!queue) return true;
+    const state = await queue.getJobState(jobId);
     return state === 'completed' || state === 'failed' || state === 'unknown';
   }
 
@@ -162,7 +209,7 @@ export class JobStore {
    * check-then-add window. The job id derives from tenant and key.
    */
   private async claim(tenantId: string, lane: Lane, idempotencyKey: string, fp: string): Promise<Claim> {
-    const jobId = idempotentJobId(lane, tenantId, idempotencyKey);
+    const jobId = this.idempotentJobId(lane, tenantId, idempotencyKey);
     const keyHash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
     const record: IdempotencyRecord = { fp, jobId };
     const key = this.keys.idempotency(tenantId, keyHash);
@@ -184,9 +231,8 @@ export class JobStore {
     tenantId: string,
     jobId: string,
   ): Promise<{ job: SwitchyardJob; record: JobRecord } | undefined> {
-    const lane = isJobId(jobId) ? laneOfJobId(jobId) : undefined;
-    if (!lane) return undefined;
-    const queue = this.queues[lane];
+    const queue = this.queueOf(jobId);
+    if (!queue) return undefined;
     const [job, state, cancel, attempts, costs] = await Promise.all([
       Job.fromId<JobData, JobReturn | undefined>(queue, jobId),
       queue.getJobState(jobId),
@@ -222,6 +268,7 @@ export class JobStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all(LANES.map((lane) => this.queues[lane].close()));
+    const all = [...LANES.flatMap((lane) => this.queuesOf(lane)), ...this.extraShards.values()];
+    await Promise.all(all.map((q) => q.close()));
   }
 }

@@ -1,8 +1,7 @@
-import { LANES, type Lane } from '@switchyard/contracts';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobKeys } from './keys.ts';
-import { laneOfJobId } from './job-ids.ts';
+import { laneOfJobId, shardOfJobId } from './job-ids.ts';
 
 /** What a waiter learns: the job finished (with its return value when it succeeded), or not. */
 export interface WaitResult {
@@ -18,40 +17,48 @@ const WATCHED = ['active', 'waiting', 'delayed', 'completed', 'failed', 'stalled
 /** A batch-lane reader with nobody waiting on the lane closes after this long. */
 const IDLE_CLOSE_MS = 30_000;
 
+/** The queue a job id names (its lane's, or its batch shard's), or undefined for no job id. */
+function queueNameOf(prefix: string, jobId: string): string | undefined {
+  const lane = laneOfJobId(jobId);
+  return lane && jobKeys(prefix).queueName(lane, shardOfJobId(jobId));
+}
+
 /**
  * Lets requests wait for jobs to finish (`Prefer: wait`, job event streams). One QueueEvents
- * stream reader per lane per process fans events out to waiters, instead of one listener per
- * request. The interactive lane's reader always runs (its events are the API's own traffic); the
- * batch lane's runs only while someone waits on a batch job, so an API replica does not read a
- * million-job batch's events that nobody asked for.
+ * stream reader per queue per process fans events out to waiters, instead of one listener per
+ * request. The interactive lane's reader always runs (its events are the API's own traffic); a
+ * batch queue's (each shard's, on a sharded lane) runs only while someone waits on one of its
+ * jobs, so an API replica does not read a million-job batch's events that nobody asked for.
  */
 export class JobWaiter {
   private readonly opts: { connection: Redis; prefix: string; idleCloseMs?: number };
-  private readonly events: Partial<Record<Lane, Promise<QueueEvents>>> = {};
+  /** Readers by queue name. */
+  private readonly events = new Map<string, Promise<QueueEvents>>();
   private readonly waiters = new Map<string, Set<Wake>>();
   private readonly watchers = new Map<string, Set<(event: string) => void>>();
-  /** Waits and watches per lane; a lane with none may close its reader. */
-  private readonly interest: Record<Lane, number> = { interactive: 0, batch: 0 };
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** Waits and watches per queue; a batch queue with none may close its reader. */
+  private readonly interest = new Map<string, number>();
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly interactive: string;
   private closed = false;
 
   /** `connection` should be a `worker`-role client (it blocks and must ride out outages). */
   constructor(opts: { connection: Redis; prefix: string; idleCloseMs?: number }) {
     this.opts = opts;
-    void this.reader('interactive');
+    this.interactive = jobKeys(opts.prefix).queueName('interactive');
+    void this.reader(this.interactive);
   }
 
   /**
-   * The lane's reader, started when missing. It reads from the stream's last entry at the time it
+   * The queue's reader, started when missing. It reads from the stream's last entry at the time it
    * starts, so an event written once this resolves cannot be missed.
    */
-  private reader(lane: Lane): Promise<QueueEvents> {
-    const existing = this.events[lane];
+  private reader(name: string): Promise<QueueEvents> {
+    const existing = this.events.get(name);
     if (existing) return existing;
     if (this.closed) return Promise.reject(new Error('the job waiter is closed'));
     const started = (async () => {
       const { connection, prefix } = this.opts;
-      const name = jobKeys(prefix).queueName(lane);
       const last = await connection.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
       const qe = new QueueEvents(name, { connection, prefix, lastEventId: last[0]?.[0] ?? '0-0' });
       qe.on('error', () => undefined);
@@ -70,40 +77,43 @@ export class JobWaiter {
       }
       return qe;
     })();
-    this.events[lane] = started;
+    this.events.set(name, started);
     // A reader that could not start (Redis down) is started again by the next caller.
     started.catch(() => {
-      if (this.events[lane] === started) delete this.events[lane];
+      if (this.events.get(name) === started) this.events.delete(name);
     });
     return started;
   }
 
-  /** Counts a wait or watch on the lane; the returned function ends it. */
-  private hold(lane: Lane): () => void {
-    this.interest[lane]++;
+  /** Counts a wait or watch on the queue; the returned function ends it. */
+  private hold(name: string): () => void {
+    this.interest.set(name, (this.interest.get(name) ?? 0) + 1);
     let held = true;
     return () => {
       if (!held) return;
       held = false;
-      this.interest[lane]--;
-      if (lane === 'batch' && this.interest.batch === 0) this.closeBatchWhenIdle();
+      const left = (this.interest.get(name) ?? 1) - 1;
+      this.interest.set(name, left);
+      if (name !== this.interactive && left === 0) this.closeWhenIdle(name);
     };
   }
 
-  private closeBatchWhenIdle(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      const batch = this.events.batch;
-      if (this.interest.batch > 0 || !batch) return;
-      delete this.events.batch;
-      void batch.then((qe) => qe.close()).catch(() => undefined);
+  private closeWhenIdle(name: string): void {
+    clearTimeout(this.idleTimers.get(name));
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(name);
+      const reader = this.events.get(name);
+      if ((this.interest.get(name) ?? 0) > 0 || !reader) return;
+      this.events.delete(name);
+      void reader.then((qe) => qe.close()).catch(() => undefined);
     }, this.opts.idleCloseMs ?? IDLE_CLOSE_MS);
-    this.idleTimer.unref();
+    timer.unref();
+    this.idleTimers.set(name, timer);
   }
 
-  /** Resolves once the interactive lane's reader runs (the batch lane's starts on demand). */
+  /** Resolves once the interactive lane's reader runs (a batch queue's starts on demand). */
   async ready(): Promise<void> {
-    await (await this.reader('interactive')).waitUntilReady();
+    await (await this.reader(this.interactive)).waitUntilReady();
   }
 
   /**
@@ -117,8 +127,8 @@ export class JobWaiter {
     isFinished: () => Promise<boolean>,
     signal?: AbortSignal,
   ): Promise<WaitResult> {
-    const lane = laneOfJobId(jobId);
-    if (!lane || timeoutMs <= 0) return { finished: false };
+    const name = queueNameOf(this.opts.prefix, jobId);
+    if (!name || timeoutMs <= 0) return { finished: false };
     let wake!: Wake;
     const woken = new Promise<WaitResult>((resolve) => (wake = resolve));
     let set = this.waiters.get(jobId);
@@ -126,9 +136,9 @@ export class JobWaiter {
     set.add(wake);
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => wake({ finished: false });
-    const release = this.hold(lane);
+    const release = this.hold(name);
     try {
-      await this.reader(lane);
+      await this.reader(name);
       if (await isFinished()) return { finished: true };
       signal?.addEventListener('abort', onAbort, { once: true });
       const timedOut = new Promise<WaitResult>(
@@ -151,12 +161,12 @@ export class JobWaiter {
    * job again then: it may have moved on before). Returns the unsubscribe function.
    */
   watch(jobId: string, listener: (event: string) => void): () => void {
-    const lane = laneOfJobId(jobId) ?? 'batch';
+    const name = queueNameOf(this.opts.prefix, jobId) ?? jobKeys(this.opts.prefix).queueName('batch');
     let set = this.watchers.get(jobId);
     if (!set) this.watchers.set(jobId, (set = new Set()));
     set.add(listener);
-    const release = this.hold(lane);
-    this.reader(lane).then(
+    const release = this.hold(name);
+    this.reader(name).then(
       () => set.has(listener) && listener('subscribed'),
       () => undefined,
     );
@@ -169,8 +179,8 @@ export class JobWaiter {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.idleTimer);
-    const readers = LANES.map((l) => this.events[l]);
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    const readers = [...this.events.values()];
     await Promise.all(
       readers.map(async (r) => {
         const qe = await r?.catch(() => undefined);

@@ -124,6 +124,32 @@ export async function readQueueFigures(queue: Queue, client: Redis, now = Date.n
 }
 
 /**
+ * A lane's figures over all its queues (a sharded batch lane's shards): counts and finished jobs
+ * per minute add up, the oldest ready job is the oldest of any queue.
+ */
+export async function readLaneFigures(
+  queues: readonly Queue[],
+  client: Redis,
+  now = Date.now(),
+): Promise<QueueFigures> {
+  const each = await Promise.all(queues.map((q) => readQueueFigures(q, client, now)));
+  return sumQueueFigures(each);
+}
+
+export function sumQueueFigures(each: readonly QueueFigures[]): QueueFigures {
+  const oldest = each.flatMap((f) => (f.oldestReadyAt === null ? [] : [f.oldestReadyAt]));
+  return {
+    ready: each.reduce((n, f) => n + f.ready, 0),
+    active: each.reduce((n, f) => n + f.active, 0),
+    delayed: each.reduce((n, f) => n + f.delayed, 0),
+    oldestReadyAt: oldest.length ? Math.min(...oldest) : null,
+    finishedPerMinute: Array.from({ length: FINISHED_MINUTES_KEPT }, (_, i) =>
+      each.reduce((n, f) => n + (f.finishedPerMinute[i] ?? 0), 0),
+    ),
+  };
+}
+
+/**
  * Worker processes announce themselves here: each writes a heartbeat every `worker.heartbeatMs`
  * and removes it when it stops; one not heard from for three heartbeats is gone (crashed or cut
  * off) and is dropped the next time the list is read.

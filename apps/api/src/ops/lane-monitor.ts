@@ -1,6 +1,6 @@
 import type { FairShare } from '@switchyard/admission';
 import { LANES, type LaneSignals, type LanesReport } from '@switchyard/contracts';
-import { LaneDelays, readQueueFigures, WorkerRegistry, type JobStore } from '@switchyard/jobs';
+import { LaneDelays, readLaneFigures, WorkerRegistry, type JobStore } from '@switchyard/jobs';
 import type { Redis } from 'ioredis';
 
 export interface LaneMonitorOptions {
@@ -49,7 +49,8 @@ export class LaneMonitor {
     const lanes = await Promise.all(
       LANES.map(async (lane): Promise<LaneSignals> => {
         const [q, egress, host, fairShare] = await Promise.all([
-          readQueueFigures(this.opts.store.queues[lane], this.opts.redis, now),
+          // A sharded batch lane's figures are the sum over its shards.
+          readLaneFigures(this.opts.store.queuesOf(lane), this.opts.redis, now),
           this.delays.count(lane, 'egress', now),
           this.delays.count(lane, 'host', now),
           lane === 'batch' && this.opts.fair ? this.opts.fair.heldCount() : 0,
