@@ -73,9 +73,10 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     prefix,
     entryTtlSeconds: attemptTtlSeconds(config),
   });
-  const fair = config.fairness.enabled ? new FairShare({ redis, prefix }) : undefined;
+  const batchShards = config.lanes.batch.shards;
+  const fair = config.fairness.enabled ? new FairShare({ redis, prefix, shards: batchShards }) : undefined;
   const load = new TenantLoad({ redis, prefix, limits: config.limits });
-  const store = new JobStore({ redis, prefix, ...config.jobs, costs: ledger, fair, load });
+  const store = new JobStore({ redis, prefix, ...config.jobs, costs: ledger, fair, load, batchShards });
   const waiter = new JobWaiter({ connection: deps.eventsRedis, prefix });
   const tenants = new TenantStore({ redis, prefix });
   const rateLimit = config.limits.requestsPerSecond

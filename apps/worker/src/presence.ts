@@ -2,6 +2,7 @@ import type { Config } from '@switchyard/config';
 import { WorkerRegistry } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
 import type { Redis } from 'ioredis';
+import { laneSlots } from './lane-queues.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -29,7 +30,7 @@ export class WorkerPresence {
 
   /** Announces the process now and every `worker.heartbeatMs` until `stop`. */
   async start(opts: { redis: Redis; config: Config; logger: Logger; metricsUrl: string }): Promise<void> {
-    const { lanes, concurrency, heartbeatMs } = opts.config.worker;
+    const { lanes, heartbeatMs } = opts.config.worker;
     const registry = new WorkerRegistry({ redis: opts.redis, prefix: opts.config.redis.prefix });
     this.registry = registry;
     const startedAt = new Date().toISOString();
@@ -39,7 +40,7 @@ export class WorkerPresence {
         host: hostname(),
         pid: process.pid,
         lanes: [...lanes],
-        concurrency: Object.fromEntries(lanes.map((l) => [l, concurrency[l]])),
+        concurrency: laneSlots(opts.config),
         in_flight: this.inFlight,
         started_at: startedAt,
         metrics_url: opts.metricsUrl,

@@ -8,7 +8,7 @@ import {
   ProxyProber,
 } from '@switchyard/proxy-pool';
 import { FairMover, FairShare } from '@switchyard/admission';
-import { jobKeys, JobStore, redisOptions, whenReady, type JobData, type JobReturn } from '@switchyard/jobs';
+import { JobStore, redisOptions, whenReady, type JobData, type JobReturn } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
@@ -32,6 +32,7 @@ import { ProcessExtractor } from './executors/scrape.ts';
 import { openStores, type WorkerStores } from './stores.ts';
 import { WebhookWorker } from './webhook-worker.ts';
 import { WorkerPresence } from './presence.ts';
+import { servedQueues } from './lane-queues.ts';
 
 export interface WorkerAppOptions {
   config: Config;
@@ -60,7 +61,7 @@ export class WorkerApp {
   private jobStore: JobStore | undefined;
   private cancelListener: CancelListener | undefined;
   private prober: ProxyProber | undefined;
-  private mover: FairMover | undefined;
+  private readonly movers: FairMover[] = [];
   private metricsServer: Server | undefined;
   private poolEgress: PoolEgress | undefined;
   private ledgerAhead: LedgerAhead | undefined;
@@ -156,18 +157,21 @@ export class WorkerApp {
     return new EgressRouter({ config, direct, pool: this.poolEgress });
   }
 
-  /** One BullMQ Worker per served lane, each with its own concurrency and blocking connection. */
+  /**
+   * One BullMQ Worker per served queue (a lane, or each shard of a sharded batch lane), each with
+   * its own concurrency and blocking connection.
+   */
   private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState, commands: Redis): void {
     const { config, logger } = this.opts;
     const { prefix } = config.redis;
     const run = this.presence.counted(processor.process);
-    for (const lane of config.worker.lanes) {
-      const worker = new Worker<JobData, JobReturn>(jobKeys(prefix).queueName(lane), run, {
+    for (const { lane, shard, name, concurrency } of servedQueues(config)) {
+      const worker = new Worker<JobData, JobReturn>(name, run, {
         // The command connection (BullMQ duplicates it for its blocking fetch): the processor's
         // writes and BullMQ's finishing script share it, so Redis applies them in the order sent.
         connection: commands,
         prefix,
-        concurrency: config.worker.concurrency[lane],
+        concurrency,
         settings: { backoffStrategy },
         lockDuration: config.worker.lockDurationMs,
         stalledInterval: config.worker.lockDurationMs,
@@ -177,7 +181,7 @@ export class WorkerApp {
         maxStalledCount: 100,
         autorun: false,
       });
-      worker.on('error', (err) => logger.warn({ lane, err: { message: err.message } }, 'worker error'));
+      worker.on('error', (err) => logger.warn({ lane, shard, err: { message: err.message } }, 'worker error'));
       finalState.watch(worker);
       this.workers.push(worker);
     }
@@ -196,25 +200,35 @@ export class WorkerApp {
     await this.cancelListener.start();
   }
 
-  /** Fair share between tenants on the batch lane, when this worker serves it. */
+  /**
+   * Fair share between tenants on the batch lane, when this worker serves it: one mover per shard,
+   * refilling that shard's queue from that shard's ring with its share of the buffer.
+   */
   private startFairMover(commands: Redis): void {
     const { config, logger } = this.opts;
-    if (!config.fairness.enabled || !config.worker.lanes.includes('batch')) return;
+    if (!config.fairness.enabled) return;
     const { prefix } = config.redis;
-    this.mover = new FairMover({
-      fair: new FairShare({ redis: commands, prefix }),
-      queue: new Queue(jobKeys(prefix).queueName('batch'), { connection: commands, prefix }),
-      buffer: config.fairness.bufferJobs,
-      onError: (err) => logger.warn({ err }, 'fair-share mover failed a round'),
-    });
-    this.mover.start();
+    const { shards } = config.lanes.batch;
+    const fair = new FairShare({ redis: commands, prefix, shards });
+    for (const { shard, name } of servedQueues(config).filter((q) => q.lane === 'batch')) {
+      const mover = new FairMover({
+        fair,
+        shard,
+        queue: new Queue(name, { connection: commands, prefix }),
+        buffer: Math.ceil(config.fairness.bufferJobs / shards),
+        onError: (err) => logger.warn({ err, shard }, 'fair-share mover failed a round'),
+      });
+      mover.start();
+      this.movers.push(mover);
+    }
   }
 
   /** Webhook deliveries: their own queue, concurrency and connection pool. */
   private webhookWorkerFor(w: Wiring): WebhookWorker {
     const { config, logger } = this.opts;
     const { prefix } = config.redis;
-    const jobs = new JobStore({ redis: w.commands, prefix, ...config.jobs, costs: w.ledger });
+    const batchShards = config.lanes.batch.shards;
+    const jobs = new JobStore({ redis: w.commands, prefix, ...config.jobs, costs: w.ledger, batchShards });
     this.jobStore = jobs;
     this.webhookWorker = new WebhookWorker({
       connection: this.client('sy-worker-webhooks'),
@@ -260,7 +274,7 @@ export class WorkerApp {
         return;
       }
       await this.ledgerAhead?.drain(graceMs);
-      await this.mover?.stop();
+      await Promise.all(this.movers.map((m) => m.stop()));
       await this.prober?.stop();
       await this.cancelListener?.close();
       this.metricsServer?.close();

@@ -192,6 +192,21 @@ export const ConfigSchema = z
         bufferJobs: positiveInt().max(100_000).default(64),
       })
       .prefault({}),
+    /** The lanes' queues (docs/adr/0026-sharded-batch-lane.md). */
+    lanes: z
+      .strictObject({
+        batch: z
+          .strictObject({
+            /**
+             * Queues the batch lane is spread over, each its own hash tag (a Redis Cluster puts
+             * them on different masters); 1 is one queue under today's keys. Workers serve every
+             * shard, `worker.concurrency.batch` split between them.
+             */
+            shards: positiveInt().max(64).default(1),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     proxies: z.array(ProxyConfigSchema).max(10_000).default([]),
     pool: z
       .strictObject({
