@@ -1,5 +1,5 @@
 import type { JobRecord, LanesReport } from '@switchyard/contracts';
-import { shardOfJobId } from '@switchyard/jobs';
+import { jobKeys, shardOfJobId } from '@switchyard/jobs';
 import { startMockLlm, type MockLlm } from '@switchyard/mock-upstream';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
 import { Redis } from 'ioredis';
@@ -91,7 +91,7 @@ describe('a batch lane of 3 shards', () => {
     expect(new Set(single.map(shardOfJobId))).toEqual(new Set([0, 1, 2]));
     const pre = redis.prefix;
     const perShard = await Promise.all(
-      ['{batch}', '{batch-1}', '{batch-2}'].map((q) => client.zcard(`${pre}:${q}:delayed`)),
+      [0, 1, 2].map((shard) => client.zcard(`${pre}:${jobKeys(pre).queueName('batch', shard)}:delayed`)),
     );
     expect(perShard.reduce((x, y) => x + y, 0)).toBe(total);
     for (const n of perShard) expect(n).toBeGreaterThan(total / 6);

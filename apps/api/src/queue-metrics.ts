@@ -32,6 +32,7 @@ export function registerQueueMetrics(registry: Registry, store: JobStore): void 
 async function laneCounts(store: JobStore, lane: Lane): Promise<Record<string, number>> {
   const each = await Promise.all(store.queuesOf(lane).map((q) => q.getJobCounts(...STATES)));
   const sum: Record<string, number> = {};
-  for (const counts of each) for (const state of STATES) sum[state] = (sum[state] ?? 0) + (counts[state] ?? 0);
+  for (const counts of each)
+    for (const state of STATES) sum[state] = (sum[state] ?? 0) + (counts[state] ?? 0);
   return sum;
 }

@@ -12,7 +12,7 @@ describe('the queues a worker serves', () => {
       ['{interactive}', 4],
       ['{batch}', 6],
       ['{batch-1}', 5],
-      ['{batch-2}', 5],
+      ['{batch-2-163}', 5],
     ]);
     expect(laneSlots(config)).toEqual({ interactive: 4, batch: 16 });
   });

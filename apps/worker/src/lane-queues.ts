@@ -31,7 +31,12 @@ export function servedQueues(config: Config): ServedQueue[] {
   return config.worker.lanes.flatMap((lane) => {
     const total = config.worker.concurrency[lane];
     const split = lane === 'batch' ? shardConcurrency(total, config.lanes.batch.shards) : [total];
-    return split.map((concurrency, shard) => ({ lane, shard, name: keys.queueName(lane, shard), concurrency }));
+    return split.map((concurrency, shard) => ({
+      lane,
+      shard,
+      name: keys.queueName(lane, shard),
+      concurrency,
+    }));
   });
 }
 

@@ -181,7 +181,9 @@ export class WorkerApp {
         maxStalledCount: 100,
         autorun: false,
       });
-      worker.on('error', (err) => logger.warn({ lane, shard, err: { message: err.message } }, 'worker error'));
+      worker.on('error', (err) =>
+        logger.warn({ lane, shard, err: { message: err.message } }, 'worker error'),
+      );
       finalState.watch(worker);
       this.workers.push(worker);
     }

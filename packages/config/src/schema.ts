@@ -202,7 +202,7 @@ export const ConfigSchema = z
              * them on different masters); 1 is one queue under today's keys. Workers serve every
              * shard, `worker.concurrency.batch` split between them.
              */
-            shards: positiveInt().max(64).default(1),
+            shards: positiveInt().max(12).default(1),
           })
           .prefault({}),
       })

@@ -9,9 +9,6 @@ import type { Lane } from '@switchyard/contracts';
  */
 const LANE_TAG: Record<Lane, string> = { interactive: 'ji_', batch: 'jb_' };
 
-/** Most batch-lane shards (`lanes.batch.shards`); a shard number has at most two digits. */
-export const MAX_BATCH_SHARDS = 64;
-
 function tagOf(lane: Lane, shard: number): string {
   return lane === 'batch' && shard > 0 ? `jb${shard}_` : LANE_TAG[lane];
 }
@@ -31,10 +28,11 @@ export function idempotentJobId(lane: Lane, tenantId: string, key: string, shard
   return `${tagOf(lane, shard)}k${digest}`;
 }
 
-const JOB_ID = /^j(i|b([1-9]\d?)?)_[0-9a-fk]{20,48}$/;
+/** Shards 1 to 11 (`BATCH_SHARD_TAGS`). */
+const JOB_ID = /^j(i|b([1-9]|1[01])?)_[0-9a-fk]{20,48}$/;
 
 export function laneOfJobId(id: string): Lane | undefined {
-  const m = /^j(i|b)(?:[1-9]\d?)?_/.exec(id);
+  const m = /^j(i|b)(?:[1-9]|1[01])?_/.exec(id);
   if (!m) return undefined;
   if (m[1] === 'i') return id.startsWith(LANE_TAG.interactive) ? 'interactive' : undefined;
   return 'batch';
@@ -42,7 +40,7 @@ export function laneOfJobId(id: string): Lane | undefined {
 
 /** The batch-lane shard a job id names (0 for interactive ids and unsharded batch ids). */
 export function shardOfJobId(id: string): number {
-  const m = /^jb([1-9]\d?)_/.exec(id);
+  const m = /^jb([1-9]|1[01])_/.exec(id);
   return m ? Number(m[1]) : 0;
 }
 

@@ -1,7 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobKeys } from './keys.ts';
-import { laneOfJobId, shardOfJobId } from './job-ids.ts';
+import { isJobId, laneOfJobId, shardOfJobId } from './job-ids.ts';
 
 /** What a waiter learns: the job finished (with its return value when it succeeded), or not. */
 export interface WaitResult {
@@ -19,7 +19,7 @@ const IDLE_CLOSE_MS = 30_000;
 
 /** The queue a job id names (its lane's, or its batch shard's), or undefined for no job id. */
 function queueNameOf(prefix: string, jobId: string): string | undefined {
-  const lane = laneOfJobId(jobId);
+  const lane = isJobId(jobId) ? laneOfJobId(jobId) : undefined;
   return lane && jobKeys(prefix).queueName(lane, shardOfJobId(jobId));
 }
 

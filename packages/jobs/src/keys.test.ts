@@ -22,7 +22,7 @@ describe('JobKeys', () => {
   it('a batch shard past the first is its own queue and hash tag; the interactive lane has no shards', () => {
     const keys = jobKeys('sy');
     expect(keys.queueName('batch', 1)).toBe('{batch-1}');
-    expect(keys.queueName('batch', 2)).toBe('{batch-2}');
+    expect(keys.queueName('batch', 2)).toBe('{batch-2-163}');
     expect(keys.queueName('interactive', 2)).toBe('{interactive}');
   });
 

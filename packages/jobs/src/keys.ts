@@ -1,3 +1,4 @@
+import { batchShardTag } from '@switchyard/admission';
 import type { Lane } from '@switchyard/contracts';
 
 /**
@@ -5,7 +6,8 @@ import type { Lane } from '@switchyard/contracts';
  * deployment's prefix as BullMQ prefix (`<prefix>:{<lane>}:…`), so the lane is the Redis Cluster
  * hash tag and lanes can live on different slots. A sharded batch lane (`lanes.batch.shards`) is
  * one queue per shard: shard 0 keeps `{batch}` (so a lane that was never sharded keeps its keys),
- * shard n is `{batch-n}`, each its own hash tag, so a Redis Cluster spreads them over its masters.
+ * shard n is `{<batchShardTag(n)>}`, each its own hash tag, picked so that a Redis Cluster spreads
+ * them over its masters.
  */
 export interface JobKeys {
   /** BullMQ queue name for a lane (and batch shard); braces make it a cluster hash tag. */
@@ -45,7 +47,7 @@ export type DelayReason = 'egress' | 'host';
 export function jobKeys(prefix: string): JobKeys {
   if (!/^[^\s{}]+$/.test(prefix)) throw new RangeError('prefix must be non-empty, without spaces or braces');
   return {
-    queueName: (lane, shard = 0) => (lane === 'batch' && shard > 0 ? `{batch-${shard}}` : `{${lane}}`),
+    queueName: (lane, shard = 0) => (lane === 'batch' ? `{${batchShardTag(shard)}}` : `{${lane}}`),
     idempotency: (tenantId, keyHash) => `${prefix}:idem:{${tenantId}}:${keyHash}`,
     cancel: (jobId) => `${prefix}:cancel:${jobId}`,
     cancelChannel: `${prefix}:cancel`,
