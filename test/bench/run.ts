@@ -34,6 +34,7 @@ const programs = [
   'politeness',
   'cli-batch',
   'compression',
+  'batch-shards',
 ];
 
 const started = performance.now();
