@@ -99,12 +99,12 @@ async function startCluster(): Promise<LocalCluster> {
 
 /** The master port serving each shard's hash tag (from CLUSTER SLOTS). */
 async function shardHomes(node: Redis, shards: number, prefix: string): Promise<number[]> {
-  const slots = (await node.cluster('SLOTS')) as [number, number, [string, number]][];
+  const slots = await node.cluster('SLOTS');
   const keys = jobKeys(prefix);
   return Promise.all(
     Array.from({ length: shards }, async (_, s) => {
       const slot = Number(await node.cluster('KEYSLOT', keys.queueName('batch', s)));
-      return slots.find(([from, to]) => slot >= from && slot <= to)?.[2][1] ?? 0;
+      return slots.find(([from, to]) => slot >= from && slot <= to)?.[2]?.[1] ?? 0;
     }),
   );
 }
