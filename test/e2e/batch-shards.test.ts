@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completion, type Api } from './support/api.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { until } from './support/wait.ts';
+import { eventOf, WebhookReceiver, webhookTenant, type ReceivedWebhook } from './support/webhook-receiver.ts';
+import OpenAI, { toFile } from 'openai';
 
 /**
  * The batch lane spread over 3 queues (`lanes.batch.shards: 3`, docs/adr/0026). Everything is
@@ -27,11 +29,13 @@ let mock: MockLlm;
 let api: TestStack;
 let worker: TestStack | undefined;
 let client: Redis;
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   redis = await startRedis();
   mock = await startMockLlm({ latencyMs: 5 });
   client = new Redis(redis.url);
+  receiver = await WebhookReceiver.start();
   api = await startTestStack({ redis, mock, worker: false, config: { ...SHARDS, log: { level: 'warn' } } });
 });
 afterAll(async () => {
@@ -39,6 +43,7 @@ afterAll(async () => {
   await api?.close();
   await mock?.close();
   client?.disconnect();
+  await receiver?.close();
 });
 
 const lines = (n: number, who: string, priority?: number) =>
@@ -185,4 +190,76 @@ describe('a batch lane of 3 shards', () => {
     );
     expect(after.delayed.fair_share).toBe(0);
   }, 300_000);
+
+  it("a batch's webhooks, its results and an OpenAI batch's output file read the jobs of every shard", async () => {
+    if (!worker) throw new Error('runs after the first test started the worker');
+    const { api: tenant } = await webhookTenant(api, []);
+    const batchUrl = receiver.on('/sharded/batch', () => ({ status: 200 }));
+    const lineUrl = receiver.on('/sharded/line', () => ({ status: 200 }));
+    const ask = (content: string) => ({ model: 'mock', messages: [{ role: 'user', content }] });
+    const body = Array.from({ length: 30 }, (_, i) => ({
+      custom_id: `w-${i}`,
+      type: 'completion',
+      request: ask(`w ${i}`),
+      webhook: { url: lineUrl },
+    }));
+    const res = await tenant.post<Batch>(`/v1/batches?webhook_url=${encodeURIComponent(batchUrl)}`, body);
+    expect(res.status).toBe(202);
+    const [done] = await until(
+      'batch.completed',
+      () => (receiver.at('/sharded/batch').length ? receiver.at('/sharded/batch') : undefined),
+      60_000,
+    );
+    expect(eventOf<Batch>(done as ReceivedWebhook).data.counts).toMatchObject({
+      succeeded: 30,
+      queued_or_running: 0,
+    });
+    await until('every line event', () => receiver.at('/sharded/line').length >= 30, 60_000);
+    const lineJobs = receiver.at('/sharded/line').map((r) => eventOf<JobRecord>(r).data);
+    expect(new Set(lineJobs.map((j) => shardOfJobId(j.id)))).toEqual(new Set([0, 1, 2]));
+    expect(lineJobs.every((j) => j.status === 'succeeded')).toBe(true);
+
+    const results = await tenant.get<string>(`/v1/batches/${res.body.id}/results`);
+    const rows = results.body
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { job_id: string; status: string });
+    expect(rows).toHaveLength(30);
+    expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
+
+    const sdk = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: (await api.tenant()).key, maxRetries: 0 });
+    const jsonl = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({
+        custom_id: `o-${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: ask(`o ${i}`),
+      }),
+    ).join('\n');
+    const file = await sdk.files.create({
+      file: await toFile(Buffer.from(jsonl), 'b.jsonl'),
+      purpose: 'batch',
+    });
+    const created = await sdk.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const finished = await until(
+      'the OpenAI batch to complete',
+      async () => {
+        const b = await sdk.batches.retrieve(created.id);
+        return b.status === 'completed' ? b : undefined;
+      },
+      60_000,
+      200,
+    );
+    const output = (await (await sdk.files.content(finished.output_file_id ?? '')).text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { response: { status_code: number; request_id: string } });
+    expect(output).toHaveLength(30);
+    expect(output.every((l) => l.response.status_code === 200)).toBe(true);
+    expect(new Set(output.map((l) => shardOfJobId(l.response.request_id)))).toEqual(new Set([0, 1, 2]));
+  }, 180_000);
 });
