@@ -46,6 +46,21 @@ afterAll(async () => {
   await receiver?.close();
 });
 
+/** The worker (serving all 3 shards), started once, when a test first needs it. */
+async function startWorker(): Promise<void> {
+  worker ??= await startTestStack({
+    redis,
+    mock,
+    api: false,
+    config: {
+      ...SHARDS,
+      worker: { concurrency: { interactive: 1, batch: 6 } },
+      fairness: { bufferJobs: 6 },
+      log: { level: 'warn' },
+    },
+  });
+}
+
 const lines = (n: number, who: string, priority?: number) =>
   Array.from({ length: n }, (_, i) =>
     JSON.stringify({
@@ -124,17 +139,7 @@ describe('a batch lane of 3 shards', () => {
     expect((await c.api.delete<JobRecord>(`/v1/jobs/${onShard2}`)).status).toBe(200);
     const onShard1 = single.find((id) => shardOfJobId(id) === 1) ?? '';
 
-    worker = await startTestStack({
-      redis,
-      mock,
-      api: false,
-      config: {
-        ...SHARDS,
-        worker: { concurrency: { interactive: 1, batch: 6 } },
-        fairness: { bufferJobs: 6 },
-        log: { level: 'warn' },
-      },
-    });
+    await startWorker();
 
     // A waiter on a shard-1 job is woken by that shard's events.
     const waited = await c.api.get<JobRecord>(`/v1/jobs/${onShard1}`, { prefer: 'wait=60' });
@@ -192,7 +197,7 @@ describe('a batch lane of 3 shards', () => {
   }, 300_000);
 
   it("a batch's webhooks, its results and an OpenAI batch's output file read the jobs of every shard", async () => {
-    if (!worker) throw new Error('runs after the first test started the worker');
+    await startWorker();
     const { api: tenant } = await webhookTenant(api, []);
     const batchUrl = receiver.on('/sharded/batch', () => ({ status: 200 }));
     const lineUrl = receiver.on('/sharded/line', () => ({ status: 200 }));
