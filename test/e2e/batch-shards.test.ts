@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completion, type Api } from './support/api.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { until } from './support/wait.ts';
+import { buildCli, runCli } from './support/cli.ts';
 import { eventOf, WebhookReceiver, webhookTenant, type ReceivedWebhook } from './support/webhook-receiver.ts';
 import OpenAI, { toFile } from 'openai';
 
@@ -36,6 +37,7 @@ beforeAll(async () => {
   mock = await startMockLlm({ latencyMs: 5 });
   client = new Redis(redis.url);
   receiver = await WebhookReceiver.start();
+  await buildCli();
   api = await startTestStack({ redis, mock, worker: false, config: { ...SHARDS, log: { level: 'warn' } } });
 });
 afterAll(async () => {
@@ -196,9 +198,10 @@ describe('a batch lane of 3 shards', () => {
     expect(after.delayed.fair_share).toBe(0);
   }, 300_000);
 
-  it("a batch's webhooks, its results and an OpenAI batch's output file read the jobs of every shard", async () => {
+  it("a batch's webhooks, its results, the CLI and an OpenAI batch's output file read the jobs of every shard", async () => {
     await startWorker();
     const { api: tenant } = await webhookTenant(api, []);
+    const key = tenant.key ?? '';
     const batchUrl = receiver.on('/sharded/batch', () => ({ status: 200 }));
     const lineUrl = receiver.on('/sharded/line', () => ({ status: 200 }));
     const ask = (content: string) => ({ model: 'mock', messages: [{ role: 'user', content }] });
@@ -231,6 +234,15 @@ describe('a batch lane of 3 shards', () => {
       .map((l) => JSON.parse(l) as { job_id: string; status: string });
     expect(rows).toHaveLength(30);
     expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
+
+    // The CLI reads a job on a shard past the first by its id alone.
+    const far = rows.find((r) => shardOfJobId(r.job_id) === 2)?.job_id ?? '';
+    const cli = await runCli(['--json', 'jobs', 'get', far], {
+      SWITCHYARD_URL: api.url,
+      SWITCHYARD_API_KEY: key,
+    });
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ id: far, status: 'succeeded' });
 
     const sdk = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: (await api.tenant()).key, maxRetries: 0 });
     const jsonl = Array.from({ length: 30 }, (_, i) =>
