@@ -126,4 +126,34 @@ describe('fair share (fair-hold-3.lua, fair-take-3.lua)', () => {
     connection.disconnect();
     await queue.close();
   });
+
+  it("on a sharded lane a job is held on its own shard, each shard's refill promotes only its own queue's jobs, and the held count sums shards", async () => {
+    const own = `${handle.prefix}h`;
+    const fair = new FairShare({ redis, prefix: own, shards: 3 });
+    const queues = ['{batch}', '{batch-1}', '{batch-2-163}'].map(
+      (name) => new Queue(name, { connection: redis, prefix: own }),
+    );
+    const jobs = [
+      { jobId: 'a-0', priority: 5, at: 1, shard: 0 },
+      { jobId: 'a-1', priority: 5, at: 2, shard: 1 },
+      { jobId: 'a-2', priority: 5, at: 3, shard: 2 },
+      { jobId: 'b-2', priority: 5, at: 4, shard: 2 },
+    ];
+    for (const j of jobs) await queues[j.shard]?.add('x', {}, { jobId: j.jobId, delay: 60_000, priority: 5 });
+    await fair.hold('a', jobs.slice(0, 3));
+    await fair.hold('b', jobs.slice(3));
+    const own2 = admissionKeys(own).fairShard(2);
+    expect(await redis.zrange(own2.backlogPrefix + 'a', 0, -1)).toEqual(['a-2']);
+    expect(await redis.lrange(own2.ring, 0, -1)).toEqual(['a', 'b']);
+    expect(await fair.heldCount()).toBe(4);
+    expect(await fair.refill(queues[2] as Queue, 10, 2)).toEqual({ moved: 2, held: false });
+    expect(await queues[2]?.getJobCounts('prioritized', 'delayed')).toEqual({ prioritized: 2, delayed: 0 });
+    // Shards 0 and 1 are untouched until their own movers refill them.
+    expect(await fair.heldCount()).toBe(2);
+    expect(await queues[1]?.getJobState('a-1')).toBe('delayed');
+    expect(await fair.refill(queues[1] as Queue, 10, 1)).toEqual({ moved: 1, held: false });
+    expect(await queues[1]?.getJobState('a-1')).toBe('prioritized');
+    expect(await fair.heldCount()).toBe(1);
+    await Promise.all(queues.map((q) => q.close()));
+  });
 });
