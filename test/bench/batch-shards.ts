@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
-import { commandStats, redisVersion, statsDelta, totalCalls } from './harness.ts';
+import { commandStats, redisCpuSeconds, redisVersion, statsDelta, totalCalls } from './harness.ts';
 import { emit, int, machine, pct, round, type ScenarioReport } from './report.ts';
 import { flag, option } from './stats.ts';
 
@@ -125,6 +125,8 @@ interface Run {
   perNode: Record<number, number>;
   /** The master port of each shard. */
   homes: number[];
+  /** CPU during the drain as a share of its wall time: each master (by port), and this process (the workers). */
+  cpu: { perNode: Record<number, number>; workers: number };
 }
 
 async function run(cl: LocalCluster, shards: number): Promise<Run> {
@@ -162,6 +164,10 @@ async function run(cl: LocalCluster, shards: number): Promise<Run> {
       }),
     );
   }
+  const cpu0 = {
+    nodes: await Promise.all(cl.nodes.map((n) => redisCpuSeconds(n))),
+    self: process.cpuUsage(),
+  };
   const t1 = performance.now();
   const keys = jobKeys(prefix);
   const per = Math.max(1, Math.floor(CONCURRENCY / shards));
@@ -182,6 +188,8 @@ async function run(cl: LocalCluster, shards: number): Promise<Run> {
     await sleep(100);
   }
   const t2 = performance.now();
+  const selfCpu = process.cpuUsage(cpu0.self);
+  const nodeCpu = await Promise.all(cl.nodes.map((n) => redisCpuSeconds(n)));
   await Promise.all(movers.map((m) => m.stop()));
   await Promise.all(workers.map((w) => w.close()));
   const after = await Promise.all(cl.nodes.map((n) => commandStats(n)));
@@ -196,6 +204,10 @@ async function run(cl: LocalCluster, shards: number): Promise<Run> {
   await store.close();
   cluster.disconnect();
   const drainSeconds = (t2 - t1) / 1000;
+  const cpuPerNode: Record<number, number> = {};
+  cl.ports.forEach(
+    (port, i) => (cpuPerNode[port] = ((nodeCpu[i] ?? 0) - (cpu0.nodes[i] ?? 0)) / drainSeconds),
+  );
   return {
     shards,
     jobs: JOBS,
@@ -204,6 +216,7 @@ async function run(cl: LocalCluster, shards: number): Promise<Run> {
     jobsPerSecond: JOBS / drainSeconds,
     perNode,
     homes,
+    cpu: { perNode: cpuPerNode, workers: (selfCpu.user + selfCpu.system) / 1e6 / drainSeconds },
   };
 }
 
@@ -233,6 +246,8 @@ try {
     int(r.jobsPerSecond),
     cl.ports.map((p) => `${int(r.perNode[p] ?? 0)} (${pct(share(r, p))})`).join(' / '),
     r.homes.map((p) => cl.ports.indexOf(p) + 1).join(', '),
+    cl.ports.map((p) => pct(r.cpu.perNode[p] ?? 0)).join(' / '),
+    pct(r.cpu.workers),
   ]);
   const report: ScenarioReport = {
     id: 'batch-shards',
@@ -247,6 +262,8 @@ try {
       'jobs/s',
       'commands per master 1 / 2 / 3 (share)',
       'shard → master',
+      'Redis CPU per master, drain',
+      'worker process CPU, drain',
     ],
     rows,
     targets: [
