@@ -204,7 +204,7 @@ export class WorkerApp {
 
   /**
    * Fair share between tenants on the batch lane, when this worker serves it: one mover per shard,
-   * refilling that shard's queue from that shard's ring with its share of the buffer.
+   * refilling that shard's queue from that shard's ring.
    */
   private startFairMover(commands: Redis): void {
     const { config, logger } = this.opts;
@@ -217,7 +217,9 @@ export class WorkerApp {
         fair,
         shard,
         queue: new Queue(name, { connection: commands, prefix }),
-        buffer: Math.ceil(config.fairness.bufferJobs / shards),
+        // Each shard's own buffer, not a share of one: a mover refills only its shard, and a
+        // split buffer ran dry between rounds (docs/adr/0026-sharded-batch-lane.md).
+        buffer: config.fairness.bufferJobs,
         onError: (err) => logger.warn({ err, shard }, 'fair-share mover failed a round'),
       });
       mover.start();

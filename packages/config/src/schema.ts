@@ -188,7 +188,10 @@ export const ConfigSchema = z
       .strictObject({
         /** Off: batch jobs go straight into the lane in submission order, tenants mixed. */
         enabled: z.boolean().default(true),
-        /** Ready batch jobs each worker's mover keeps in the lane; about the fleet's batch concurrency. */
+        /**
+         * Ready batch jobs each worker's mover keeps in the lane (in each shard of a sharded lane);
+         * about the fleet's batch concurrency.
+         */
         bufferJobs: positiveInt().max(100_000).default(64),
       })
       .prefault({}),
