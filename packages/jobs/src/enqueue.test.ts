@@ -125,3 +125,56 @@ describe('enqueueJobs', () => {
     expect(await redis.exists(`${admissionKeys(prefix).fair.backlogPrefix}${t}`)).toBe(0);
   });
 });
+
+describe('enqueueing on a sharded batch lane', () => {
+  it('puts each batch job on the shard its id names, without fair share ready at once; an id naming a shard without a queue stores nothing', async () => {
+    const keys = jobKeys(prefix);
+    const shards = [
+      queues.batch,
+      ...[1, 2].map(
+        (s) =>
+          new Queue<JobData, JobReturn | undefined>(keys.queueName('batch', s), {
+            connection: redis,
+            prefix,
+          }),
+      ),
+    ];
+    const now = Date.now();
+    const onShard = [0, 1, 2, 2];
+    const jobs = onShard.map((s) => newJob(specOf({}), now, newJobId('batch', s)));
+    const sharded: EnqueueTarget = { queues, settings, batchShards: shards };
+    await enqueueJobs(sharded, tenant(), jobs, { now });
+    const states = await Promise.all(
+      jobs.map((j, i) => (shards[onShard[i] ?? 0] ?? queues.batch).getJobState(j.jobId)),
+    );
+    expect(states).toEqual(['prioritized', 'prioritized', 'prioritized', 'prioritized']);
+    expect(await shards[0]?.getJobState(jobs[1]?.jobId ?? '')).toBe('unknown');
+
+    const stray = [newJob(specOf({}), now), newJob(specOf({}), now, newJobId('batch', 5))];
+    await expect(enqueueJobs(sharded, tenant(), stray, { now })).rejects.toThrow(RangeError);
+    expect(await queues.batch.getJobState(stray[0]?.jobId ?? '')).toBe('unknown');
+    await Promise.all(shards.slice(1).map((q) => q.close()));
+  });
+
+  it('with fair share, a batch job is held in its tenant’s backlog on its own shard', async () => {
+    const keys = jobKeys(prefix);
+    const shard2 = new Queue<JobData, JobReturn | undefined>(keys.queueName('batch', 2), {
+      connection: redis,
+      prefix,
+    });
+    const now = Date.now();
+    const t = tenant();
+    const job = newJob(specOf({}), now, newJobId('batch', 2));
+    await enqueueJobs(
+      { queues, settings, batchShards: [queues.batch, queues.batch, shard2], fair },
+      t,
+      [job],
+      { now },
+    );
+    expect(await shard2.getJobState(job.jobId)).toBe('delayed');
+    const own = admissionKeys(prefix);
+    expect(await redis.zrange(own.fairShard(2).backlogPrefix + t, 0, -1)).toEqual([job.jobId]);
+    expect(await redis.exists(own.fair.backlogPrefix + t)).toBe(0);
+    await shard2.close();
+  });
+});

@@ -68,3 +68,32 @@ describe('JobStore.submit', () => {
     expect(await store.isFinished('ji_0000000000000000000000000000')).toBe(true);
   });
 });
+
+describe('JobStore on a sharded batch lane', () => {
+  it('spreads new batch jobs over its shards; a store configured with fewer shards still reads and cancels them by id', async () => {
+    const opts = {
+      redis,
+      prefix: handle.prefix,
+      idempotencyTtlSeconds: 3_600,
+      retentionSeconds: 3_600,
+      maxAttempts: 3,
+      backoffMs: 100,
+      defaultTimeoutMs: 60_000,
+    };
+    const sharded = new JobStore({ ...opts, batchShards: 3 });
+    const ids = [];
+    for (let i = 0; i < 30; i++)
+      ids.push((await sharded.submit({ tenantId: 't9', spec: completion('batch') })).job.id);
+    const prefixes = new Set(ids.map((id) => id.slice(0, id.indexOf('_') + 1)));
+    expect(prefixes).toEqual(new Set(['jb_', 'jb1_', 'jb2_']));
+    const keyed = await sharded.submit({ tenantId: 't9', spec: completion('batch'), idempotencyKey: 'k-7' });
+    expect(keyed.job.id).toBe(sharded.idempotentJobId('batch', 't9', 'k-7'));
+
+    const far = ids.find((id) => id.startsWith('jb2_')) ?? '';
+    expect(await store.find('t9', far)).toMatchObject({ id: far, status: 'queued' });
+    expect(await store.cancel('t9', far)).toMatchObject({ id: far });
+    expect(await redis.exists(`${handle.prefix}:cancel:${far}`)).toBe(1);
+    expect(await store.isFinished(far)).toBe(false);
+    await sharded.close();
+  });
+});
