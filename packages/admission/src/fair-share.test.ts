@@ -143,7 +143,7 @@ describe('fair share (fair-hold-3.lua, fair-take-3.lua)', () => {
     await fair.hold('a', jobs.slice(0, 3));
     await fair.hold('b', jobs.slice(3));
     const own2 = admissionKeys(own).fairShard(2);
-    expect(await redis.zrange(own2.backlogPrefix + 'a', 0, -1)).toEqual(['a-2']);
+    expect(await redis.zrange(own2.backlogPrefix + 'a', '0', '-1')).toEqual(['a-2']);
     expect(await redis.lrange(own2.ring, 0, -1)).toEqual(['a', 'b']);
     expect(await fair.heldCount()).toBe(4);
     expect(await fair.refill(queues[2] as Queue, 10, 2)).toEqual({ moved: 2, held: false });

@@ -173,7 +173,7 @@ describe('enqueueing on a sharded batch lane', () => {
     );
     expect(await shard2.getJobState(job.jobId)).toBe('delayed');
     const own = admissionKeys(prefix);
-    expect(await redis.zrange(own.fairShard(2).backlogPrefix + t, 0, -1)).toEqual([job.jobId]);
+    expect(await redis.zrange(own.fairShard(2).backlogPrefix + t, '0', '-1')).toEqual([job.jobId]);
     expect(await redis.exists(own.fair.backlogPrefix + t)).toBe(0);
     await shard2.close();
   });
