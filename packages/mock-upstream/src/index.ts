@@ -15,3 +15,7 @@ export type { IpCounters, LlmOutcome, LlmStats, UsageCounters } from './llm-ledg
 export type { SiteIpCounters, SiteStats } from './site-stats.ts';
 export { countPromptTokens, planCompletion, TOKENS_PER_MESSAGE } from './tokens.ts';
 export type { ChatMessage, CompletionPlan } from './tokens.ts';
+export { startMockAnthropic } from './mock-anthropic.ts';
+export type { MockLlmServerOptions } from './mock-llm.ts';
+export type { TokenClassOptions } from './token-classes.ts';
+export type { ClassCounters } from './llm-ledger.ts';

@@ -9,6 +9,7 @@ import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
 import { errorBody, rateLimitBody, serverErrorBody } from './openai-shapes.ts';
 import { mulberry32 } from './prng.ts';
 import { sourceIp } from './source-ip.ts';
+import { PromptCache, withTokenClasses, type TokenClassOptions } from './token-classes.ts';
 import { planCompletion } from './tokens.ts';
 
 /** Fixed delay in ms, or a uniform range drawn from a seeded PRNG. */
@@ -32,6 +33,9 @@ export interface MockLlmOptions {
   faults?: FaultConfig;
   rateLimit?: RateLimitConfig;
 }
+
+/** Options of the OpenAI-compatible mock: the shared ones and the billed token classes. */
+export type MockLlmServerOptions = MockLlmOptions & TokenClassOptions;
 
 /** A running mock OpenAI-compatible server. See the package README. */
 export interface MockLlm extends LlmControls {
@@ -79,13 +83,14 @@ class MockLlmServer {
   readonly faults: FaultInjector;
   readonly policy = new IpPolicy();
   readonly controls: LlmControls;
-  private readonly opts: MockLlmOptions;
+  private readonly opts: MockLlmServerOptions;
+  private readonly cache = new PromptCache();
   private readonly models: string[];
   private readonly answerWords: number;
   private readonly latencyRng = mulberry32(0x5eed);
   private seq = 0;
 
-  constructor(opts: MockLlmOptions) {
+  constructor(opts: MockLlmServerOptions) {
     this.opts = opts;
     this.models = opts.models ?? DEFAULT_MOCK_MODELS;
     this.answerWords = opts.answerWords ?? 16;
@@ -212,7 +217,12 @@ class MockLlmServer {
       created: Math.floor(Date.now() / 1000),
       model: request.model,
     };
-    const plan = planCompletion(request.messages, this.answerWords, request.maxTokens);
+    const plan = withTokenClasses(
+      planCompletion(request.messages, this.answerWords, request.maxTokens),
+      this.opts,
+      this.cache.use(request.model, request.messages.slice(0, -1)),
+      false,
+    );
     const mode = fault?.kind === 'cut' || fault?.kind === 'error200' ? fault.kind : 'ok';
     if (!request.stream) return answerJson(res, call, meta, plan, mode);
     await answerStream(res, call, meta, plan, mode, {
@@ -223,7 +233,7 @@ class MockLlmServer {
   }
 }
 
-export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> {
+export async function startMockLlm(opts: MockLlmServerOptions = {}): Promise<MockLlm> {
   const mock = new MockLlmServer(opts);
   const server = await listen(
     (req, res, signal) => mock.handle(req, res, signal),
