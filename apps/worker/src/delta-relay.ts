@@ -55,6 +55,9 @@ export class DeltaRelay {
     finishReason: string | null;
     inputTokens: number;
     outputTokens: number;
+    cachedInputTokens?: number;
+    cacheWriteTokens?: number;
+    reasoningTokens?: number;
     costNanos: number;
   }): Promise<void> {
     await this.add('done', { p: JSON.stringify(payload) });

@@ -91,6 +91,10 @@ export class Ledger {
         String(e.costNanos),
         this.#entryTtl,
         this.#aggregateTtl,
+        String(e.cachedInputTokens ?? 0),
+        String(e.cacheWriteTokens ?? 0),
+        String(e.reasoningTokens ?? 0),
+        e.estimated ? '1' : '0',
       ],
     );
     const [status, jobCost] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [];

@@ -12,6 +12,13 @@ interface Sums {
   bytes: number;
   nanos: number;
   retryNanos: number;
+  cachedInput: number;
+  cacheWrite: number;
+  reasoning: number;
+  estAttempts: number;
+  estInput: number;
+  estOutput: number;
+  estNanos: number;
 }
 
 const METRICS: Record<string, keyof Sums> = {
@@ -22,6 +29,13 @@ const METRICS: Record<string, keyof Sums> = {
   b: 'bytes',
   n: 'nanos',
   rn: 'retryNanos',
+  ci: 'cachedInput',
+  cw: 'cacheWrite',
+  rs: 'reasoning',
+  e: 'estAttempts',
+  ei: 'estInput',
+  eo: 'estOutput',
+  en: 'estNanos',
 };
 
 const emptySums = (): Sums => ({
@@ -32,6 +46,13 @@ const emptySums = (): Sums => ({
   bytes: 0,
   nanos: 0,
   retryNanos: 0,
+  cachedInput: 0,
+  cacheWrite: 0,
+  reasoning: 0,
+  estAttempts: 0,
+  estInput: 0,
+  estOutput: 0,
+  estNanos: 0,
 });
 
 function toRow(s: Sums): Omit<UsageRow, 'key'> {
@@ -40,9 +61,18 @@ function toRow(s: Sums): Omit<UsageRow, 'key'> {
     retries: s.retries,
     input_tokens: s.input,
     output_tokens: s.output,
+    cached_input_tokens: s.cachedInput,
+    cache_write_tokens: s.cacheWrite,
+    reasoning_tokens: s.reasoning,
     bytes: s.bytes,
     cost: costFromNanos(s.nanos),
     retry_cost: costFromNanos(s.retryNanos),
+    estimated: {
+      attempts: s.estAttempts,
+      input_tokens: s.estInput,
+      output_tokens: s.estOutput,
+      cost: costFromNanos(s.estNanos),
+    },
   };
 }
 

@@ -52,7 +52,12 @@ describe('pricing by token class', () => {
   });
 
   it('a part larger than its whole is capped, never a negative class', () => {
-    const c = tokenClasses({ input_tokens: 5, cached_input_tokens: 9, cache_write_tokens: 3, output_tokens: 1 });
+    const c = tokenClasses({
+      input_tokens: 5,
+      cached_input_tokens: 9,
+      cache_write_tokens: 3,
+      output_tokens: 1,
+    });
     expect(c).toEqual({ uncachedInput: 0, cachedInput: 5, cacheWrite: 0, visibleOutput: 1, reasoning: 0 });
   });
 });

@@ -1,8 +1,8 @@
-import type { JobRecord } from '@switchyard/contracts';
+import type { JobRecord, Usage } from '@switchyard/contracts';
 import type { FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { openEventStream } from '../sse.ts';
-import { chunk } from './chat-shapes.ts';
+import { chunk, openAiUsage } from './chat-shapes.ts';
 import { readJobEvents } from './job-events.ts';
 import { openAiError } from './openai-errors.ts';
 
@@ -17,12 +17,26 @@ export interface RelayOptions {
   deadline: number;
 }
 
-interface Done {
+/** The worker's `done` event of a streaming job. */
+export interface Done {
   model: string;
   finishReason: string | null;
   inputTokens: number;
   outputTokens: number;
+  cachedInputTokens?: number;
+  cacheWriteTokens?: number;
+  reasoningTokens?: number;
   costNanos: number;
+}
+
+export function usageOfDone(d: Done): Usage {
+  return {
+    input_tokens: d.inputTokens,
+    output_tokens: d.outputTokens,
+    cached_input_tokens: d.cachedInputTokens ?? 0,
+    cache_write_tokens: d.cacheWriteTokens ?? 0,
+    reasoning_tokens: d.reasoningTokens ?? 0,
+  };
 }
 
 /**
@@ -72,11 +86,7 @@ export async function relayStream(opts: RelayOptions): Promise<void> {
           send({
             ...chunk(b, {}),
             choices: [],
-            usage: {
-              prompt_tokens: d.inputTokens,
-              completion_tokens: d.outputTokens,
-              total_tokens: d.inputTokens + d.outputTokens,
-            },
+            usage: openAiUsage(usageOfDone(d)),
             switchyard: { job_id: job.id, cost_usd: d.costNanos / 1e9 },
           });
         }

@@ -1,6 +1,7 @@
 import type { JobReturn } from '@switchyard/jobs';
 import type { AttemptEntry } from '@switchyard/ledger';
 import { classify, type Classified } from '../classify.ts';
+import { estimateOf } from '../executors/completion.ts';
 import type { AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';
 
@@ -19,11 +20,15 @@ export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Prom
       latencyMs: attempt.elapsedMs(),
       inputTokens: usage.input_tokens,
       outputTokens: usage.output_tokens,
+      cachedInputTokens: usage.cached_input_tokens,
+      cacheWriteTokens: usage.cache_write_tokens,
+      reasoningTokens: usage.reasoning_tokens,
       bytes: out.bytes,
       costNanos,
     }),
   );
   attempt.observe('ok');
+  if (out.result.type === 'completion') attempt.observeUsage(usage, out.result);
   attempt.span.setAttribute('switchyard.cost_nanos', costNanos);
   if (relay && out.result.type === 'completion') {
     await relay.done({
@@ -31,6 +36,9 @@ export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Prom
       finishReason: out.result.finish_reason,
       inputTokens: usage.input_tokens,
       outputTokens: usage.output_tokens,
+      cachedInputTokens: usage.cached_input_tokens ?? 0,
+      cacheWriteTokens: usage.cache_write_tokens ?? 0,
+      reasoningTokens: usage.reasoning_tokens ?? 0,
       costNanos: jobCostNanos,
     });
   }
@@ -65,7 +73,21 @@ export async function recordFailure(attempt: Attempt, err: unknown): Promise<Cla
   // An error nothing recognised is a bug or a case to teach the classifier: keep its details.
   if (failure.code === 'internal_job_error') attempt.log.error({ err }, 'unclassified attempt failure');
   await grant.release({ outcome: failure.outcome, bytes: 0, retryAfterMs: failure.retryAfterMs });
-  await run.deps.ledger.record(attempt.entry({ outcome: failure.outcome, latencyMs: attempt.elapsedMs() }));
+  // A stream cut mid-answer is billed upstream: its estimated tokens are recorded, never $0.
+  const estimate = estimateOf(err);
+  const estimated = estimate && {
+    inputTokens: estimate.usage.input_tokens,
+    outputTokens: estimate.usage.output_tokens,
+    costNanos: estimate.costNanos,
+    estimated: true,
+  };
+  await run.deps.ledger.record(
+    attempt.entry({ outcome: failure.outcome, latencyMs: attempt.elapsedMs(), ...estimated }),
+  );
   attempt.observe(failure.outcome);
+  if (estimate) {
+    attempt.observeUsage(estimate.usage, undefined, true);
+    attempt.span.setAttribute('switchyard.cost_nanos', estimate.costNanos);
+  }
   return failure;
 }

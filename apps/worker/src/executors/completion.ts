@@ -1,12 +1,36 @@
 import type { ModelConfig } from '@switchyard/config';
-import { SwitchyardError, type CompletionJobSpec } from '@switchyard/contracts';
-import { providerFor, tokenCostNanos } from '@switchyard/providers';
+import { SwitchyardError, type CompletionJobSpec, type Usage } from '@switchyard/contracts';
+import { estimateUsage, partialStreamText, providerFor, tokenCostNanos } from '@switchyard/providers';
 import type { AttemptContext, AttemptSuccess } from './types.ts';
 
 export interface CompletionExecutorDeps {
   models: Record<string, ModelConfig>;
   /** Provider API keys by env var name, read once by main.ts. */
   secrets: Record<string, string | undefined>;
+}
+
+/** What a failed attempt is estimated to have cost: a stream the upstream cut mid-answer. */
+export interface CostEstimate {
+  usage: Usage;
+  costNanos: number;
+}
+
+const ESTIMATES = new WeakMap<object, CostEstimate>();
+
+/**
+ * A stream that started and then broke was billed by the upstream though its usage never arrived:
+ * its tokens are estimated from the request and the text received, priced as the model prices them.
+ */
+function noteEstimate(err: unknown, spec: CompletionJobSpec, model: ModelConfig): void {
+  const received = partialStreamText(err);
+  if (received === undefined || !err || typeof err !== 'object') return;
+  const usage = estimateUsage(spec.request, received);
+  ESTIMATES.set(err, { usage, costNanos: tokenCostNanos(model.price, usage) });
+}
+
+/** The estimated usage and cost of the attempt `err` ended, when its stream had started. */
+export function estimateOf(err: unknown): CostEstimate | undefined {
+  return err && typeof err === 'object' ? ESTIMATES.get(err) : undefined;
 }
 
 /** One completion attempt against the job's model: tokens × the model's price is its cost. */
@@ -30,7 +54,13 @@ export function completionExecutor(deps: CompletionExecutorDeps) {
       signal: ctx.signal,
       dispatcher: ctx.dispatcher,
     };
-    const out = ctx.onDelta ? await adapter.chatStream(call, ctx.onDelta) : await adapter.chatComplete(call);
+    let out;
+    try {
+      out = ctx.onDelta ? await adapter.chatStream(call, ctx.onDelta) : await adapter.chatComplete(call);
+    } catch (err) {
+      noteEstimate(err, spec, model);
+      throw err;
+    }
     return {
       result: {
         type: 'completion',

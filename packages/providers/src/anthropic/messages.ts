@@ -1,0 +1,70 @@
+import { request } from 'undici';
+import type { ChatCall, ChatResult } from '../types.ts';
+import { parseRetryAfter, UpstreamBadResponseError, UpstreamHttpError } from '../upstream-errors.ts';
+import {
+  finishReasonOf,
+  fromAnthropicUsage,
+  headers,
+  messagesUrl,
+  type AnthropicErrorBody,
+  type AnthropicUsage,
+} from './api.ts';
+import { toAnthropicRequest } from './request.ts';
+
+interface MessageResponse extends AnthropicErrorBody {
+  content?: { type?: string; text?: string }[];
+  stop_reason?: string | null;
+  usage?: AnthropicUsage;
+}
+
+/** Sends one Messages request; a non-2xx answer throws with its status and Retry-After. */
+export async function sendMessages(call: ChatCall, stream: boolean) {
+  const res = await request(messagesUrl(call.baseUrl), {
+    method: 'POST',
+    headers: { ...headers(call.apiKey), ...(stream ? { accept: 'text/event-stream' } : {}) },
+    body: JSON.stringify(toAnthropicRequest(call.request, call.upstreamModel, stream)),
+    dispatcher: call.dispatcher,
+    signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
+    headersTimeout: call.timeoutMs,
+    bodyTimeout: call.timeoutMs,
+  });
+  if (res.statusCode >= 200 && res.statusCode < 300) return res;
+  const text = await res.body.text().catch(() => '');
+  let parsed: AnthropicErrorBody | undefined;
+  try {
+    parsed = JSON.parse(text) as AnthropicErrorBody;
+  } catch {
+    parsed = undefined;
+  }
+  // 529 overloaded_error is a 5xx: the classifier's upstream fault, retried like any other.
+  throw new UpstreamHttpError(res.statusCode, {
+    retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+    upstreamCode: parsed?.error?.type,
+  });
+}
+
+/** Non-streaming Messages call: the text blocks joined are the answer. */
+export async function messagesComplete(call: ChatCall): Promise<ChatResult> {
+  const res = await sendMessages(call, false);
+  const text = await res.body.text();
+  let parsed: MessageResponse | undefined;
+  try {
+    parsed = JSON.parse(text) as MessageResponse;
+  } catch {
+    throw new UpstreamBadResponseError('malformed', 'the upstream answer is not JSON');
+  }
+  if (parsed.type === 'error' || parsed.error)
+    throw new UpstreamBadResponseError(
+      'error_in_body',
+      `the upstream answered 200 with an error (${parsed.error?.type ?? 'unknown'})`,
+    );
+  if (!Array.isArray(parsed.content) || !parsed.usage)
+    throw new UpstreamBadResponseError('malformed', 'the upstream answer has no content or no usage');
+  const blocks = parsed.content.filter((b) => b.type === 'text' && typeof b.text === 'string');
+  return {
+    content: blocks.map((b) => b.text).join(''),
+    finishReason: finishReasonOf(parsed.stop_reason),
+    usage: fromAnthropicUsage(parsed.usage),
+    bytes: Buffer.byteLength(text),
+  };
+}
