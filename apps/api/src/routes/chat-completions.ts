@@ -30,7 +30,7 @@ export interface ChatRoutesDeps {
 const isDone = (r: JobRecord | undefined) => !r || isFinal(r);
 
 /** Cancels the job when the client goes away before the answer: nobody would read it. */
-function cancelOnDisconnect(
+export function cancelOnDisconnect(
   reply: FastifyReply,
   store: JobStore,
   tenantId: string,
