@@ -187,16 +187,23 @@ async function streamMessage(
     return;
   }
   const cutAfter = Math.floor(plan.words.length / 2);
-  res.write(streamHead(meta, plan));
+  const head = streamHead(meta, plan);
+  if (mode === 'cut' && cutAfter === 0) {
+    call.settle('cut', cutBillOf(plan, 0));
+    res.write(head, () => res.destroy());
+    return;
+  }
+  res.write(head);
   for (const [i, word] of plan.words.entries()) {
-    if (mode === 'cut' && i === cutAfter) {
-      call.settle('cut', cutBillOf(plan, cutAfter));
-      res.destroy();
-      return;
-    }
     if (i > 0) await pause(opts.tokenDelayMs, opts.signal);
     if (closed || opts.signal.aborted) return;
-    res.write(textDelta(i === 0 ? word : ` ${word}`));
+    const delta = textDelta(i === 0 ? word : ` ${word}`);
+    if (mode === 'cut' && i + 1 === cutAfter) {
+      call.settle('cut', cutBillOf(plan, cutAfter));
+      res.write(delta, () => res.destroy());
+      return;
+    }
+    res.write(delta);
   }
   call.settle('ok', billOf(plan));
   res.end(streamTail(plan));
