@@ -108,6 +108,7 @@ function generator(rand: () => number) {
         '&from=' +
         pick(['2026-01-01', '9999-99-99', 'x']),
       '/v1/chat/completions',
+      '/v1/messages',
       '/v1/admin/tenants',
       '/v1/admin/tenants/x/keys',
       '/v1/admin/proxies',
@@ -166,7 +167,9 @@ describe('fuzz: malformed requests across all routes', () => {
         return;
       }
       const type = String(res.headers['content-type'] ?? '');
-      const openAiRoute = r.path === '/v1/chat/completions' && r.method === 'POST';
+      // The OpenAI- and Anthropic-compatible routes answer in their SDKs' error shapes.
+      const openAiRoute =
+        (r.path === '/v1/chat/completions' || r.path === '/v1/messages') && r.method === 'POST';
       const ok =
         res.statusCode >= 400 &&
         res.statusCode < 500 &&
