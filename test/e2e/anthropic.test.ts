@@ -182,6 +182,33 @@ describe('Anthropic upstream and POST /v1/messages, with the official @anthropic
     }
   });
 
+  it('an Anthropic 429 is retried after its retry-after, then fails upstream_rate_limited', async () => {
+    claudeMock.resetStats();
+    claudeMock.setFaults({ rateLimit: 1, retryAfterSeconds: 1 });
+    try {
+      const started = Date.now();
+      const res = await api.post<JobRecord>(
+        '/v1/jobs',
+        { type: 'completion', request: { model: 'claude', messages: [{ role: 'user', content: 'hi' }] } },
+        { prefer: 'wait=30' },
+      );
+      expect(res.body).toMatchObject({
+        status: 'failed',
+        attempts: 2,
+        error: { code: 'upstream_rate_limited' },
+      });
+      const log = (await job(res.body.id)).attempt_log;
+      expect(log?.map((a) => a.outcome)).toEqual(['rate_limited', 'rate_limited']);
+      // The retry waited for the upstream's retry-after (1 s), not the 20 ms backoff.
+      const gap = Date.parse(log?.[1]?.started_at ?? '') - Date.parse(log?.[0]?.started_at ?? '');
+      expect(gap).toBeGreaterThanOrEqual(950);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      expect(claudeMock.stats().byOutcome['429']).toBe(2);
+    } finally {
+      claudeMock.setFaults({});
+    }
+  });
+
   it('refuses what it cannot map, with a stable code: tool definitions, image blocks, a missing max_tokens', async () => {
     const bad = [
       { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 't' }] },
