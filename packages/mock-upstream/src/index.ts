@@ -16,6 +16,5 @@ export type { SiteIpCounters, SiteStats } from './site-stats.ts';
 export { countPromptTokens, planCompletion, TOKENS_PER_MESSAGE } from './tokens.ts';
 export type { ChatMessage, CompletionPlan } from './tokens.ts';
 export { startMockAnthropic } from './mock-anthropic.ts';
-export type { MockLlmServerOptions } from './mock-llm.ts';
 export type { TokenClassOptions } from './token-classes.ts';
 export type { ClassCounters } from './llm-ledger.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMockAnthropic } from './mock-anthropic.ts';
-import type { MockLlm, MockLlmServerOptions } from './mock-llm.ts';
+import type { MockLlm, MockLlmOptions } from './mock-llm.ts';
 import { send } from './test-client.ts';
 
 /** The `data:` payloads of a Messages stream (each event has an `event:` line first). */
@@ -15,7 +15,7 @@ afterEach(async () => {
   await mock?.close();
   mock = undefined;
 });
-async function start(opts: MockLlmServerOptions = {}): Promise<MockLlm> {
+async function start(opts: MockLlmOptions = {}): Promise<MockLlm> {
   mock = await startMockAnthropic({ apiKey: 'k', ...opts });
   return mock;
 }

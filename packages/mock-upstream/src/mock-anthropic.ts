@@ -15,7 +15,7 @@ import { BodyTooLargeError, listen, pause, readBody, sendJson } from './http-ser
 import { IpPolicy } from './ip-policy.ts';
 import { CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
 import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
-import { DEFAULT_MOCK_MODELS, LATENCY_HEADER, type MockLlm, type MockLlmServerOptions } from './mock-llm.ts';
+import { DEFAULT_MOCK_MODELS, LATENCY_HEADER, type MockLlm, type MockLlmOptions } from './mock-llm.ts';
 import { sourceIp } from './source-ip.ts';
 import { billOf, cutBillOf, PromptCache, withTokenClasses } from './token-classes.ts';
 import { planCompletion, type CompletionPlan } from './tokens.ts';
@@ -55,10 +55,10 @@ class MockAnthropicServer {
   readonly controls: LlmControls;
   private readonly cache = new PromptCache();
   private readonly models: string[];
-  private readonly opts: MockLlmServerOptions;
+  private readonly opts: MockLlmOptions;
   private seq = 0;
 
-  constructor(opts: MockLlmServerOptions) {
+  constructor(opts: MockLlmOptions) {
     this.opts = opts;
     this.models = opts.models ?? DEFAULT_MOCK_MODELS;
     this.faults = new FaultInjector(opts.faults);
@@ -210,7 +210,7 @@ async function streamMessage(
 }
 
 /** Starts the Anthropic-compatible mock; its API is under `${url}/v1`. */
-export async function startMockAnthropic(opts: MockLlmServerOptions = {}): Promise<MockLlm> {
+export async function startMockAnthropic(opts: MockLlmOptions = {}): Promise<MockLlm> {
   const mock = new MockAnthropicServer(opts);
   const server = await listen(
     (req, res, signal) => mock.handle(req, res, signal),

@@ -15,7 +15,8 @@ import { planCompletion } from './tokens.ts';
 /** Fixed delay in ms, or a uniform range drawn from a seeded PRNG. */
 export type Latency = number | { min: number; max: number };
 
-export interface MockLlmOptions {
+/** Options of both LLM mocks (OpenAI-compatible and Anthropic), billed token classes included. */
+export interface MockLlmOptions extends TokenClassOptions {
   /** Any local address; default 127.0.0.1. */
   host?: string;
   /** 0 (default) picks a free port. */
@@ -33,9 +34,6 @@ export interface MockLlmOptions {
   faults?: FaultConfig;
   rateLimit?: RateLimitConfig;
 }
-
-/** Options of the OpenAI-compatible mock: the shared ones and the billed token classes. */
-export type MockLlmServerOptions = MockLlmOptions & TokenClassOptions;
 
 /** A running mock OpenAI-compatible server. See the package README. */
 export interface MockLlm extends LlmControls {
@@ -83,14 +81,14 @@ class MockLlmServer {
   readonly faults: FaultInjector;
   readonly policy = new IpPolicy();
   readonly controls: LlmControls;
-  private readonly opts: MockLlmServerOptions;
+  private readonly opts: MockLlmOptions;
   private readonly cache = new PromptCache();
   private readonly models: string[];
   private readonly answerWords: number;
   private readonly latencyRng = mulberry32(0x5eed);
   private seq = 0;
 
-  constructor(opts: MockLlmServerOptions) {
+  constructor(opts: MockLlmOptions) {
     this.opts = opts;
     this.models = opts.models ?? DEFAULT_MOCK_MODELS;
     this.answerWords = opts.answerWords ?? 16;
@@ -233,7 +231,7 @@ class MockLlmServer {
   }
 }
 
-export async function startMockLlm(opts: MockLlmServerOptions = {}): Promise<MockLlm> {
+export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> {
   const mock = new MockLlmServer(opts);
   const server = await listen(
     (req, res, signal) => mock.handle(req, res, signal),
