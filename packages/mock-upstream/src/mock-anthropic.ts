@@ -16,6 +16,7 @@ import { IpPolicy } from './ip-policy.ts';
 import { CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
 import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
 import { DEFAULT_MOCK_MODELS, LATENCY_HEADER, type MockLlm, type MockLlmOptions } from './mock-llm.ts';
+import { mulberry32 } from './prng.ts';
 import { sourceIp } from './source-ip.ts';
 import { billOf, cutBillOf, PromptCache, withTokenClasses } from './token-classes.ts';
 import { planCompletion, type CompletionPlan } from './tokens.ts';
@@ -56,6 +57,7 @@ class MockAnthropicServer {
   private readonly cache = new PromptCache();
   private readonly models: string[];
   private readonly opts: MockLlmOptions;
+  private readonly latencyRng = mulberry32(0x5eed);
   private seq = 0;
 
   constructor(opts: MockLlmOptions) {
@@ -92,7 +94,7 @@ class MockAnthropicServer {
     const forced = header(req, LATENCY_HEADER);
     if (forced !== undefined && /^\d+$/.test(forced)) return Number(forced);
     const l = this.opts.latencyMs ?? 0;
-    return typeof l === 'number' ? l : l.min;
+    return typeof l === 'number' ? l : l.min + Math.floor(this.latencyRng() * (l.max - l.min + 1));
   }
 
   private async messages(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
