@@ -21,10 +21,10 @@ const ESTIMATES = new WeakMap<object, CostEstimate>();
  * A stream that started and then broke was billed by the upstream though its usage never arrived:
  * its tokens are estimated from the request and the text received, priced as the model prices them.
  */
-function noteEstimate(err: unknown, spec: CompletionJobSpec, model: ModelConfig): void {
+async function noteEstimate(err: unknown, spec: CompletionJobSpec, model: ModelConfig): Promise<void> {
   const received = partialStreamText(err);
   if (received === undefined || !err || typeof err !== 'object') return;
-  const usage = estimateUsage(spec.request, received);
+  const usage = await estimateUsage(spec.request, received);
   ESTIMATES.set(err, { usage, costNanos: tokenCostNanos(model.price, usage) });
 }
 
@@ -58,7 +58,7 @@ export function completionExecutor(deps: CompletionExecutorDeps) {
     try {
       out = ctx.onDelta ? await adapter.chatStream(call, ctx.onDelta) : await adapter.chatComplete(call);
     } catch (err) {
-      noteEstimate(err, spec, model);
+      await noteEstimate(err, spec, model);
       throw err;
     }
     return {
