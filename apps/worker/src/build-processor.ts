@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { AttemptProcessor } from './attempt/processor.ts';
 import { AttemptState } from './attempt-state.ts';
 import { CancelFlags } from './cancel-flags.ts';
+import { CompletionCache } from './completion-cache.ts';
 import { DeltaRelays } from './delta-relay.ts';
 import type { EgressRouter } from './egress-router.ts';
 import type { ProcessExtractor } from './executors/scrape.ts';
@@ -62,6 +63,7 @@ export function buildProcessor(
       logger,
     }),
     scrapeCache: new ScrapeCache({ redis, prefix, maxTtlSeconds: config.scrape.cache.maxTtlSeconds }),
+    completionCache: new CompletionCache({ redis, prefix, models: config.models }),
   });
   return { processor, ledgerAhead };
 }

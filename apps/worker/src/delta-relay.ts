@@ -59,6 +59,8 @@ export class DeltaRelay {
     cacheWriteTokens?: number;
     reasoningTokens?: number;
     costNanos: number;
+    /** Replayed from the response cache. */
+    cached?: boolean;
   }): Promise<void> {
     await this.add('done', { p: JSON.stringify(payload) });
   }

@@ -13,7 +13,7 @@ import {
 import { FAULT_HEADER, FaultInjector, UnknownFaultError, type Fault } from './faults.ts';
 import { BodyTooLargeError, listen, pause, readBody, sendJson } from './http-server.ts';
 import { IpPolicy } from './ip-policy.ts';
-import { CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
+import { checkedAnswers, CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
 import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
 import { DEFAULT_MOCK_MODELS, LATENCY_HEADER, type MockLlm, type MockLlmOptions } from './mock-llm.ts';
 import { mulberry32 } from './prng.ts';
@@ -58,10 +58,12 @@ class MockAnthropicServer {
   private readonly models: string[];
   private readonly opts: MockLlmOptions;
   private readonly latencyRng = mulberry32(0x5eed);
+  private answers: Record<string, string>;
   private seq = 0;
 
   constructor(opts: MockLlmOptions) {
     this.opts = opts;
+    this.answers = { ...opts.answers };
     this.models = opts.models ?? DEFAULT_MOCK_MODELS;
     this.faults = new FaultInjector(opts.faults);
     this.policy.setRateLimit(opts.rateLimit);
@@ -72,6 +74,9 @@ class MockAnthropicServer {
       setRateLimit: (config) => this.policy.setRateLimit(config),
       blockIp: (ip) => this.policy.blockIp(ip),
       unblockIp: (ip) => this.policy.unblockIp(ip),
+      setAnswers: (answers) => {
+        this.answers = checkedAnswers(answers);
+      },
     };
   }
 
@@ -133,7 +138,12 @@ class MockAnthropicServer {
     if (fault?.kind === 'timeout') return call.settle('timeout');
     const { request } = parsed;
     const plan = withTokenClasses(
-      planCompletion(request.messages, this.opts.answerWords ?? 16, request.maxTokens),
+      planCompletion(
+        request.messages,
+        this.opts.answerWords ?? 16,
+        request.maxTokens,
+        Object.hasOwn(this.answers, request.model) ? this.answers[request.model] : undefined,
+      ),
       this.opts,
       this.cache.use(request.model, request.messages.slice(0, -1)),
       true,

@@ -4,7 +4,7 @@ import { FAULT_HEADER, FaultInjector, UnknownFaultError, type FaultConfig } from
 import { BodyTooLargeError, listen, pause, readBody, sendJson } from './http-server.ts';
 import { IpPolicy, type RateLimitConfig } from './ip-policy.ts';
 import { answerJson, answerStream } from './llm-answer.ts';
-import { CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
+import { checkedAnswers, CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
 import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
 import { errorBody, rateLimitBody, serverErrorBody } from './openai-shapes.ts';
 import { mulberry32 } from './prng.ts';
@@ -33,6 +33,11 @@ export interface MockLlmOptions extends TokenClassOptions {
   models?: string[];
   faults?: FaultConfig;
   rateLimit?: RateLimitConfig;
+  /**
+   * A set answer per model (e.g. JSON for guardrail tests): that model answers this text, its
+   * whitespace-separated words (joined by single spaces) counted as tokens, instead of the demo answer.
+   */
+  answers?: Record<string, string>;
 }
 
 /** A running mock OpenAI-compatible server. See the package README. */
@@ -86,6 +91,7 @@ class MockLlmServer {
   private readonly models: string[];
   private readonly answerWords: number;
   private readonly latencyRng = mulberry32(0x5eed);
+  private answers: Record<string, string>;
   private seq = 0;
 
   constructor(opts: MockLlmOptions) {
@@ -96,6 +102,7 @@ class MockLlmServer {
       throw new RangeError('answerWords must be >= 1');
     this.faults = new FaultInjector(opts.faults);
     this.policy.setRateLimit(opts.rateLimit);
+    this.answers = { ...opts.answers };
     this.controls = {
       stats: () => this.ledger.snapshot(),
       resetStats: () => this.ledger.reset(),
@@ -103,6 +110,9 @@ class MockLlmServer {
       setRateLimit: (config) => this.policy.setRateLimit(config),
       blockIp: (ip) => this.policy.blockIp(ip),
       unblockIp: (ip) => this.policy.unblockIp(ip),
+      setAnswers: (answers) => {
+        this.answers = checkedAnswers(answers);
+      },
     };
   }
 
@@ -215,8 +225,9 @@ class MockLlmServer {
       created: Math.floor(Date.now() / 1000),
       model: request.model,
     };
+    const fixed = Object.hasOwn(this.answers, request.model) ? this.answers[request.model] : undefined;
     const plan = withTokenClasses(
-      planCompletion(request.messages, this.answerWords, request.maxTokens),
+      planCompletion(request.messages, this.answerWords, request.maxTokens, fixed),
       this.opts,
       this.cache.use(request.model, request.messages.slice(0, -1)),
       false,

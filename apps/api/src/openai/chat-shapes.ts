@@ -1,6 +1,9 @@
 import type { JobRecord, Usage } from '@switchyard/contracts';
 
-/** The OpenAI `chat.completion` object for a succeeded job. */
+/**
+ * The OpenAI `chat.completion` object for a succeeded job; `cached: true` (Switchyard's own field,
+ * which SDKs ignore) when the response cache answered it.
+ */
 export function chatCompletion(job: Pick<JobRecord, 'id' | 'created_at' | 'result'>) {
   const r = job.result?.type === 'completion' ? job.result : undefined;
   const usage = r?.usage ?? { input_tokens: 0, output_tokens: 0 };
@@ -18,6 +21,7 @@ export function chatCompletion(job: Pick<JobRecord, 'id' | 'created_at' | 'resul
       },
     ],
     usage: openAiUsage(usage),
+    ...(r?.cached ? { cached: true as const } : {}),
   };
 }
 

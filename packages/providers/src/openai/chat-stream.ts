@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { DecodedBodyStream, ResponseTooLargeError } from '../content-decoding.ts';
 import type { ChatCall, ChatResult } from '../types.ts';
 import {
   markPartialStream,
@@ -6,7 +7,7 @@ import {
   UpstreamBadResponseError,
   UpstreamHttpError,
 } from '../upstream-errors.ts';
-import { chatCompletionsUrl, headers } from './api.ts';
+import { chatCompletionsUrl, headers, MAX_ANSWER_BYTES } from './api.ts';
 import { fromOpenAiUsage, type OpenAiUsage } from './usage.ts';
 
 interface Chunk {
@@ -19,7 +20,9 @@ interface Chunk {
  * Streaming chat completion: relays each content delta through `onDelta` as it arrives, and asks
  * the provider for usage in the stream (`stream_options.include_usage`) so streamed tokens are
  * billed exactly. A stream that ends before its usage chunk and `[DONE]` is a cut stream: its
- * error is marked with the text received (`partialStreamText`), so its tokens can be estimated.
+ * error is marked with the text received (`partialStreamText`), so its tokens can be estimated. No
+ * compression is asked for (a compressing server may hold deltas back to fill its blocks), but a
+ * server that compresses anyway is decoded as the events arrive.
  */
 export async function chatStream(call: ChatCall, onDelta: (text: string) => void): Promise<ChatResult> {
   const body = JSON.stringify({
@@ -43,7 +46,6 @@ export async function chatStream(call: ChatCall, onDelta: (text: string) => void
       retryAfterMs: parseRetryAfter(res.headers['retry-after']),
     });
   }
-  let bytes = 0;
   let buffered = '';
   let content = '';
   let finishReason: string | null = null;
@@ -74,9 +76,15 @@ export async function chatStream(call: ChatCall, onDelta: (text: string) => void
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     if (chunk.usage) usage = fromOpenAiUsage(chunk.usage);
   };
+  const decoded = new DecodedBodyStream(res.body, res.headers['content-encoding']);
+  let decodedBytes = 0;
   try {
-    for await (const piece of res.body as AsyncIterable<Buffer>) {
-      bytes += piece.length;
+    for await (const piece of decoded) {
+      decodedBytes += piece.length;
+      if (decodedBytes > MAX_ANSWER_BYTES) {
+        decoded.destroy();
+        throw new ResponseTooLargeError(MAX_ANSWER_BYTES);
+      }
       buffered += piece.toString('utf8');
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -92,5 +100,5 @@ export async function chatStream(call: ChatCall, onDelta: (text: string) => void
     const errorEvent = err instanceof UpstreamBadResponseError && err.reason === 'error_in_body';
     throw errorEvent ? err : markPartialStream(err, content);
   }
-  return { content, finishReason, usage, bytes };
+  return { content, finishReason, usage, bytes: decoded.wireBytes };
 }
