@@ -1,4 +1,6 @@
 import { request } from 'undici';
+import { ACCEPT_ENCODING, readDecoded } from '../content-decoding.ts';
+import { MAX_ANSWER_BYTES } from '../openai/api.ts';
 import type { ChatCall, ChatResult } from '../types.ts';
 import { parseRetryAfter, UpstreamBadResponseError, UpstreamHttpError } from '../upstream-errors.ts';
 import {
@@ -21,7 +23,12 @@ interface MessageResponse extends AnthropicErrorBody {
 export async function sendMessages(call: ChatCall, stream: boolean) {
   const res = await request(messagesUrl(call.baseUrl), {
     method: 'POST',
-    headers: { ...headers(call.apiKey), ...(stream ? { accept: 'text/event-stream' } : {}) },
+    // A whole answer is asked for compressed; a stream is not (a compressing server may hold
+    // events back to fill its blocks), though one compressed anyway is decoded as it arrives.
+    headers: {
+      ...headers(call.apiKey),
+      ...(stream ? { accept: 'text/event-stream' } : { 'accept-encoding': ACCEPT_ENCODING }),
+    },
     body: JSON.stringify(toAnthropicRequest(call.request, call.upstreamModel, stream)),
     dispatcher: call.dispatcher,
     signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
@@ -29,7 +36,13 @@ export async function sendMessages(call: ChatCall, stream: boolean) {
     bodyTimeout: call.timeoutMs,
   });
   if (res.statusCode >= 200 && res.statusCode < 300) return res;
-  const text = await res.body.text().catch(() => '');
+  const text = await readDecoded(res.body, {
+    contentEncoding: res.headers['content-encoding'],
+    maxBytes: 64 * 1024,
+    truncate: true,
+  })
+    .then((d) => d.body.toString('utf8'))
+    .catch(() => '');
   let parsed: AnthropicErrorBody | undefined;
   try {
     parsed = JSON.parse(text) as AnthropicErrorBody;
@@ -43,10 +56,14 @@ export async function sendMessages(call: ChatCall, stream: boolean) {
   });
 }
 
-/** Non-streaming Messages call: the text blocks joined are the answer. */
+/** Non-streaming Messages call: the text blocks joined are the answer; `bytes` counts the wire. */
 export async function messagesComplete(call: ChatCall): Promise<ChatResult> {
   const res = await sendMessages(call, false);
-  const text = await res.body.text();
+  const decoded = await readDecoded(res.body, {
+    contentEncoding: res.headers['content-encoding'],
+    maxBytes: MAX_ANSWER_BYTES,
+  });
+  const text = decoded.body.toString('utf8');
   let parsed: MessageResponse | undefined;
   try {
     parsed = JSON.parse(text) as MessageResponse;
@@ -65,6 +82,6 @@ export async function messagesComplete(call: ChatCall): Promise<ChatResult> {
     content: blocks.map((b) => b.text).join(''),
     finishReason: finishReasonOf(parsed.stop_reason),
     usage: fromAnthropicUsage(parsed.usage),
-    bytes: Buffer.byteLength(text),
+    bytes: decoded.wireBytes,
   };
 }

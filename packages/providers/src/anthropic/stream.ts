@@ -1,3 +1,5 @@
+import { DecodedBodyStream, ResponseTooLargeError } from '../content-decoding.ts';
+import { MAX_ANSWER_BYTES } from '../openai/api.ts';
 import type { ChatCall, ChatResult } from '../types.ts';
 import { markPartialStream, UpstreamBadResponseError } from '../upstream-errors.ts';
 import { finishReasonOf, fromAnthropicUsage, type AnthropicErrorBody, type AnthropicUsage } from './api.ts';
@@ -56,11 +58,16 @@ class StreamState {
 export async function messagesStream(call: ChatCall, onDelta: (text: string) => void): Promise<ChatResult> {
   const res = await sendMessages(call, true);
   const state = new StreamState();
-  let bytes = 0;
+  const decoded = new DecodedBodyStream(res.body, res.headers['content-encoding']);
+  let decodedBytes = 0;
   let buffered = '';
   try {
-    for await (const piece of res.body as AsyncIterable<Buffer>) {
-      bytes += piece.length;
+    for await (const piece of decoded) {
+      decodedBytes += piece.length;
+      if (decodedBytes > MAX_ANSWER_BYTES) {
+        decoded.destroy();
+        throw new ResponseTooLargeError(MAX_ANSWER_BYTES);
+      }
       buffered += piece.toString('utf8');
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -85,6 +92,6 @@ export async function messagesStream(call: ChatCall, onDelta: (text: string) => 
     content: state.content,
     finishReason: finishReasonOf(state.stopReason),
     usage: fromAnthropicUsage(state.usage),
-    bytes,
+    bytes: decoded.wireBytes,
   };
 }
