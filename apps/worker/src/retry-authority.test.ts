@@ -129,7 +129,7 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
     { streamDeltasSent: 3, budgetAllows: undefined },
     fail('stream_cut', 'upstream_error', `${FAULT} (the stream was cut after 3 deltas)`),
   ],
-  // The fleet-wide retry budget: asked (and spent) only for a retry or a fallback.
+  // The retry budget: asked (and spent) only for a retry or a fallback.
   ['a retry asks the retry budget first', { budgetAllows: undefined }, ASK_BUDGET],
   [
     'a fallback asks the retry budget first',
@@ -149,17 +149,17 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
   [
     'with the budget spent a retry becomes a final failure',
     { budgetAllows: false },
-    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the fleet-wide retry budget is spent`),
+    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the retry budget of this upstream is spent`),
   ],
   [
     'with the budget spent there is no fallback either',
     { attempt: 3, hasFallback: true, budgetAllows: false },
-    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the fleet-wide retry budget is spent`),
+    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the retry budget of this upstream is spent`),
   ],
   [
     'a rotation through the pool needs the budget too',
     { ...RATE_LIMITED, egressRotates: true, budgetAllows: false },
-    fail('retry_budget', 'retry_budget_exhausted', 'a 429; the fleet-wide retry budget is spent'),
+    fail('retry_budget', 'retry_budget_exhausted', 'a 429; the retry budget of this upstream is spent'),
   ],
 ];
 

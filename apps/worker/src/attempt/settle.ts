@@ -28,7 +28,8 @@ export async function settle(attempt: Attempt, failure: Classified): Promise<Err
   let decision = decideRetry(input);
   // Asking the budget counts a retry against it, so it is asked only when the job would run again.
   if (decision.action === 'ask_budget') {
-    const allowed = await deps.budget.allowRetry();
+    // Charged to the upstream that failed, on the tenant's share of it.
+    const allowed = await deps.budget.allowRetry(run.budgetScope(attempt.model));
     deps.metrics?.retryBudget.inc({ lane: run.spec.lane, result: allowed ? 'allowed' : 'refused' });
     decision = decideRetry({ ...input, budgetAllows: allowed });
   }

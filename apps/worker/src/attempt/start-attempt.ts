@@ -40,7 +40,8 @@ export async function startAttempt(
     proxyId: grant.proxyId ?? null,
     started,
   };
-  if (n === 1) deps.budget.countFirst();
+  // A job's first attempt on an upstream (a fallback model's included) earns its retry budget.
+  if (numbered.modelAttempt === 1) deps.budget.countFirst(run.budgetScope(slot.model));
   // A re-run after a crash: the previous attempt left no entry, so record it as interrupted
   // (idempotent: a recorded attempt is not overwritten).
   if (n > 1) {
