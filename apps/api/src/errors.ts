@@ -2,6 +2,10 @@ import { CodedError, SwitchyardError, toProblem, type ErrorCode } from '@switchy
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { openAiError } from './openai/openai-errors.ts';
 
+/** The store did not take the request (down, or out of memory): a warning, not a bug's stack. */
+export const isStoreOutage = (code: string): boolean =>
+  code === 'redis_unavailable' || code === 'storage_full';
+
 /** Fastify's own errors, by code, mapped onto the catalog. */
 const FASTIFY_CODES: Record<string, SwitchyardError['code']> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -67,7 +71,7 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
 export function installOpenAiCompatibleErrors(scope: FastifyInstance): void {
   scope.setErrorHandler((err, req, reply) => {
     const sy = toSwitchyardError(err);
-    if (sy.status >= 500 && sy.code !== 'redis_unavailable') req.log.error({ err }, 'request failed');
+    if (sy.status >= 500 && !isStoreOutage(sy.code)) req.log.error({ err }, 'request failed');
     if (sy.retryAfterSeconds !== undefined) void reply.header('retry-after', String(sy.retryAfterSeconds));
     const { error } = openAiError(sy.code, sy.message, sy.errors?.[0]?.path ?? null).body;
     return reply
@@ -81,10 +85,13 @@ export function installOpenAiCompatibleErrors(scope: FastifyInstance): void {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const sy = toSwitchyardError(err);
-    if (sy.status >= 500 && sy.code !== 'redis_unavailable') {
+    if (sy.status >= 500 && !isStoreOutage(sy.code)) {
       req.log.error({ err }, 'request failed');
-    } else if (sy.code === 'redis_unavailable') {
-      req.log.warn({ code: sy.code }, 'redis unavailable');
+    } else if (isStoreOutage(sy.code)) {
+      req.log.warn(
+        { code: sy.code },
+        sy.code === 'storage_full' ? 'redis out of memory' : 'redis unavailable',
+      );
     }
     if (sy.retryAfterSeconds !== undefined) void reply.header('retry-after', String(sy.retryAfterSeconds));
     return reply

@@ -2,6 +2,7 @@ import type { JobReturn } from '@switchyard/jobs';
 import { classify, type Classified } from '../classify.ts';
 import type { AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';
+import { whileStoreFull } from './store-full.ts';
 
 /**
  * Step 5, after a success: the egress is released first (the pool learns the outcome), then the
@@ -12,15 +13,15 @@ export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Prom
   await grant.release({ outcome: 'ok', bytes: out.bytes });
   const costNanos = out.costNanos + Math.round(out.bytes * grant.nanosPerByte);
   const usage = out.result.type === 'completion' ? out.result.usage : { input_tokens: 0, output_tokens: 0 };
-  const { jobCostNanos } = await run.deps.ledger.record(
-    attempt.entry({
-      latencyMs: attempt.elapsedMs(),
-      inputTokens: usage.input_tokens,
-      outputTokens: usage.output_tokens,
-      bytes: out.bytes,
-      costNanos,
-    }),
-  );
+  const entry = attempt.entry({
+    latencyMs: attempt.elapsedMs(),
+    inputTokens: usage.input_tokens,
+    outputTokens: usage.output_tokens,
+    bytes: out.bytes,
+    costNanos,
+  });
+  // The upstream answered: a full Redis holds the answer until it can be written (idempotent).
+  const { jobCostNanos } = await whileStoreFull(run, () => run.deps.ledger.record(entry));
   attempt.observe('ok');
   attempt.span.setAttribute('switchyard.cost_nanos', costNanos);
   if (relay && out.result.type === 'completion') {
@@ -49,7 +50,8 @@ export async function recordFailure(attempt: Attempt, err: unknown): Promise<Cla
   // An error nothing recognised is a bug or a case to teach the classifier: keep its details.
   if (failure.code === 'internal_job_error') attempt.log.error({ err }, 'unclassified attempt failure');
   await grant.release({ outcome: failure.outcome, bytes: 0, retryAfterMs: failure.retryAfterMs });
-  await run.deps.ledger.record(attempt.entry({ outcome: failure.outcome, latencyMs: attempt.elapsedMs() }));
+  const entry = attempt.entry({ outcome: failure.outcome, latencyMs: attempt.elapsedMs() });
+  await whileStoreFull(run, () => run.deps.ledger.record(entry));
   attempt.observe(failure.outcome);
   return failure;
 }
