@@ -57,7 +57,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): 
     {
       preHandler: requireScope('jobs:write', deps.auth),
       errorHandler: (err, req, reply: FastifyReply) => {
-        const sy = toSwitchyardError(err);
+        const sy = toSwitchyardError(err, req.routeOptions.bodyLimit);
         if (sy.status >= 500 && !isStoreOutage(sy.code)) req.log.error({ err }, 'chat completion failed');
         if (sy.retryAfterSeconds !== undefined)
           void reply.header('retry-after', String(sy.retryAfterSeconds));
