@@ -37,10 +37,18 @@ async function startAppProcess(
   configPath: string,
   args: string[],
   ready: RegExp,
+  env: Record<string, string> = {},
 ): Promise<AppProcess & { match: RegExpMatchArray }> {
   const child = spawn(process.execPath, [main, ...args], {
     // info level at least, so the start-up line is printed whatever the config says
-    env: { ...process.env, SWITCHYARD_CONFIG: configPath, REDIS_URL: '', PORT: '', LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      SWITCHYARD_CONFIG: configPath,
+      REDIS_URL: '',
+      PORT: '',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -62,9 +70,13 @@ async function startAppProcess(
   return { child, output, exited, match, terminate: (signal = 'SIGTERM') => void child.kill(signal) };
 }
 
-/** Starts `apps/worker` as its own process and waits until it serves. */
-export async function startWorkerProcess(configPath: string, args: string[] = []): Promise<WorkerProcess> {
-  return startAppProcess('worker', WORKER_MAIN, configPath, args, /"worker started"/);
+/** Starts `apps/worker` as its own process and waits until it serves; `env` adds to the test's. */
+export async function startWorkerProcess(
+  configPath: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<WorkerProcess> {
+  return startAppProcess('worker', WORKER_MAIN, configPath, args, /"worker started"/, env);
 }
 
 /** Starts `apps/api` as its own process (give the config `api.port: 0`) and waits until it listens. */
