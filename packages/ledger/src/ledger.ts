@@ -72,10 +72,15 @@ export class Ledger {
   /**
    * Records one attempt and updates the job's totals and the tenant's day aggregates atomically.
    * Idempotent: a replayed write of the same (jobId, attempt) changes nothing and answers
-   * `'duplicate'`, whatever it carries (the first write wins).
+   * `'duplicate'`, whatever it carries (the first write wins). `savedNanos`, for a `cache_hit`:
+   * what the answer cost when it was made upstream, added to the day's saved figure (the entry
+   * itself stays at $0).
    */
-  async record(entry: AttemptEntry): Promise<RecordResult> {
+  async record(entry: AttemptEntry, opts: { savedNanos?: number } = {}): Promise<RecordResult> {
     const e = normalizeEntry(entry);
+    const saved = opts.savedNanos ?? 0;
+    if (!Number.isSafeInteger(saved) || saved < 0)
+      throw new LedgerError('LEDGER_INVALID_ENTRY', 'savedNanos must be a non-negative integer');
     const keys = this.keys(e.tenantId);
     const reply = await this.#run(
       'record',
@@ -91,6 +96,7 @@ export class Ledger {
         String(e.costNanos),
         this.#entryTtl,
         this.#aggregateTtl,
+        String(saved),
       ],
     );
     const [status, jobCost] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [];

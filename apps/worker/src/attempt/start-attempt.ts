@@ -20,6 +20,20 @@ export function numberAttempt(run: JobRun): Promise<AttemptStart> {
 }
 
 /**
+ * A re-run after a crash: the previous attempt left no entry, so it is recorded as interrupted
+ * (idempotent: a recorded attempt is not overwritten).
+ */
+export async function recordInterrupted(run: JobRun, slot: AttemptSlot): Promise<void> {
+  const interrupted = {
+    attempt: slot.n - 1,
+    outcome: 'upstream_fault',
+    interrupted: true,
+    proxyId: null,
+  } as const;
+  await run.deps.ledger.record(ledgerEntry(run, slot, interrupted));
+}
+
+/**
  * Step 3: numbers the attempt (`numberAttempt`, or the numbering the processor sent early), does
  * the first attempt's bookkeeping, writes the ledger entry a crashed predecessor could not, and
  * stops a re-run past the last allowed attempt.
@@ -42,17 +56,7 @@ export async function startAttempt(
   };
   // A job's first attempt on an upstream (a fallback model's included) earns its retry budget.
   if (numbered.modelAttempt === 1) deps.budget.countFirst(run.budgetScope(slot.model));
-  // A re-run after a crash: the previous attempt left no entry, so record it as interrupted
-  // (idempotent: a recorded attempt is not overwritten).
-  if (n > 1) {
-    const interrupted = {
-      attempt: n - 1,
-      outcome: 'upstream_fault',
-      interrupted: true,
-      proxyId: null,
-    } as const;
-    await deps.ledger.record(ledgerEntry(run, slot, interrupted));
-  }
+  if (n > 1) await recordInterrupted(run, slot);
   const { maxAttempts } = deps.policy;
   const decision = decideStart({ attempt: n, maxAttempts, modelCount: run.models.length });
   if (decision.action === 'fail') {
