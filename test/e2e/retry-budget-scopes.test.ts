@@ -114,6 +114,10 @@ describe('retry budgets per upstream and per tenant', () => {
     const siteRetries = of('site').reduce((n, j) => n + Math.max(0, j.attempts - 1), 0);
     expect(siteRetries).toBeLessThanOrEqual(Math.floor(NOISY_JOBS * RATIO) + FLOOR);
 
+    // The worker's log names the upstream whose budget ran out, and only those.
+    const spentOn = new Set([...t.logs.join('').matchAll(/"budget":"([^"]+)"/g)].map((m) => m[1]));
+    expect([...spentOn].sort()).toEqual(['host:127.0.0.71', 'model:failing']);
+
     // The quiet tenant: retried where its model failed now and then, and every job succeeded.
     const ok = of('healthy');
     expect(codes(ok)).toEqual(Array.from({ length: QUIET_JOBS }, () => 'succeeded'));

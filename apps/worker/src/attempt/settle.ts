@@ -42,8 +42,10 @@ export async function settle(attempt: Attempt, failure: Classified): Promise<Err
   }
   const { outcome, code } = failure;
   const spent = decision.action === 'fail' && decision.reason === 'retry_budget';
+  // A spent budget names its upstream (`model:…` or `host:…`): which one is failing.
+  const budget = spent ? run.budgetScope(attempt.model).upstream : undefined;
   attempt.log.warn(
-    { outcome, code, latencyMs: attempt.elapsedMs(), decision },
+    { outcome, code, latencyMs: attempt.elapsedMs(), decision, ...(budget && { budget }) },
     spent ? 'retry budget spent; failing instead of retrying' : 'attempt failed',
   );
   if (decision.action === 'fail') return run.fail(decision, attempt.n);
