@@ -107,7 +107,7 @@ export const ERROR_CATALOG = {
   },
   retry_budget_exhausted: {
     status: 503,
-    title: 'The fleet-wide retry budget is spent; the job was not retried',
+    title: "The upstream's retry budget is spent; the job was not retried",
     scope: 'job',
   },
   deadline_exceeded: { status: 504, title: "The job's deadline passed before it finished", scope: 'job' },
