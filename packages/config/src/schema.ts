@@ -140,8 +140,9 @@ export const ConfigSchema = z
         /** First retry delay; later ones back off exponentially with jitter. */
         backoffMs: positiveInt().default(500),
         /**
-         * Fleet-wide retry budget: retries (and fallbacks) may not exceed `ratio` × first attempts
-         * in a sliding window, plus `floor`; past it jobs fail with `retry_budget_exhausted`.
+         * Retry budget per upstream (model, or scraped host) and per tenant's share of it: retries
+         * (and fallbacks) may not exceed `ratio` × first attempts in a sliding window, plus
+         * `floor`; past it jobs fail with `retry_budget_exhausted` (ADR 0021).
          */
         retryBudget: z
           .strictObject({

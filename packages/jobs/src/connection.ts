@@ -72,3 +72,16 @@ export async function whenReady(redis: Redis, timeoutMs: number): Promise<void> 
 export function isReady(redis: Redis): boolean {
   return redis.status === 'ready';
 }
+
+/**
+ * Redis's own error code: the first word of an error reply (`OOM command not allowed…`,
+ * `LOADING …`). A transaction refused because one of its commands was (`EXECABORT … because of:
+ * OOM …`) is named by that command's code. Undefined for anything that is not an error reply.
+ */
+export function redisErrorCode(err: unknown): string | undefined {
+  if (!(err instanceof Error) || err.name !== 'ReplyError') return undefined;
+  return /^(?:EXECABORT .*because of: )?([A-Z]+)\b/.exec(err.message)?.[1];
+}
+
+/** Redis refused a write for memory (`maxmemory` under `noeviction`): nothing of it was written. */
+export const isStoreFull = (err: unknown): boolean => redisErrorCode(err) === 'OOM';

@@ -64,6 +64,7 @@ export async function relayStream(opts: RelayOptions): Promise<void> {
   reader.on('error', () => undefined);
   let attempt: number | undefined;
   let finished = false;
+  let relayed = 0;
   try {
     for await (const ev of readJobEvents(reader, opts.key, opts.signal, opts.deadline)) {
       if (ev.type === 'retry') continue;
@@ -73,6 +74,17 @@ export async function relayStream(opts: RelayOptions): Promise<void> {
         break;
       }
       if (ev.type === 'd') {
+        // The stream keeps its last 100,000 events: a delta trimmed before it was read leaves a
+        // gap in the numbers, and a gap ends the answer with an error, never a silent hole.
+        if (ev.seq !== undefined && ev.seq !== relayed + 1) {
+          fail(
+            'upstream_bad_response',
+            'part of the streamed answer was lost in relay; resubmit the request',
+          );
+          finished = true;
+          break;
+        }
+        relayed++;
         if (attempt === undefined) {
           attempt = ev.attempt;
           send(chunk(base, { role: 'assistant', content: '' }));

@@ -4,6 +4,7 @@ import { classify, poolOutcome, type Classified } from '../classify.ts';
 import { estimateOf, type CostEstimate } from '../executors/completion.ts';
 import { InvalidOutputError, type AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';
+import { whileStoreFull } from './store-full.ts';
 
 /**
  * Step 5, after a success: the egress is released (the pool learns the outcome; nothing waits for
@@ -64,7 +65,8 @@ async function writeSuccess(attempt: Attempt, entry: AttemptEntry): Promise<numb
     ledgerAhead.send(entry);
     return entry.costNanos;
   }
-  return (await ledger.record(entry)).jobCostNanos;
+  // The upstream answered: a full Redis holds the answer until it can be written (idempotent).
+  return (await whileStoreFull(attempt.run, () => ledger.record(entry))).jobCostNanos;
 }
 
 /** What a failed attempt cost for sure: an answer that failed the JSON guardrail was billed whole. */
@@ -112,7 +114,8 @@ export async function recordFailure(attempt: Attempt, err: unknown): Promise<Cla
   const spent = spentOn(attempt, err) ?? (estimate && estimatedSpend(estimate));
   const { outcome, retryAfterMs } = failure;
   await grant.release({ outcome: poolOutcome(outcome), bytes: spent?.bytes ?? 0, retryAfterMs });
-  await run.deps.ledger.record(attempt.entry({ outcome, latencyMs: attempt.elapsedMs(), ...spent }));
+  const entry = attempt.entry({ outcome, latencyMs: attempt.elapsedMs(), ...spent });
+  await whileStoreFull(run, () => run.deps.ledger.record(entry));
   attempt.observe(failure.outcome);
   if (estimate) {
     attempt.observeUsage(estimate.usage, undefined, true);

@@ -54,7 +54,8 @@ export async function startAttempt(
     proxyId: grant.proxyId ?? null,
     started,
   };
-  if (n === 1) deps.budget.countFirst();
+  // A job's first attempt on an upstream (a fallback model's included) earns its retry budget.
+  if (numbered.modelAttempt === 1) deps.budget.countFirst(run.budgetScope(slot.model));
   if (n > 1) await recordInterrupted(run, slot);
   const { maxAttempts } = deps.policy;
   const decision = decideStart({ attempt: n, maxAttempts, modelCount: run.models.length });
