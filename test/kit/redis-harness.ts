@@ -152,7 +152,8 @@ export async function spawnRedisServer(persist = false): Promise<RedisHandle> {
     await exited;
   };
   const signal = (sig: NodeJS.Signals) => async () => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error('redis-server is not running');
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      throw new Error('redis-server is not running');
     child.kill(sig);
   };
   await launch();
