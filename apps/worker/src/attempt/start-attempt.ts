@@ -41,16 +41,17 @@ export async function startAttempt(
     started,
   };
   if (n === 1) deps.budget.countFirst();
-  // A re-run after a crash: the previous attempt left no entry, so record it as interrupted
-  // (idempotent: a recorded attempt is not overwritten).
+  // A re-run after a crash: the attempt the dead worker was on left no entry, so note it as
+  // interrupted, and every earlier one too (a worker killed between numbering its attempt and
+  // writing this note left a gap). Idempotent: a recorded attempt is not overwritten, and a late
+  // real outcome replaces a note (the ledger's upgrade).
   if (n > 1) {
-    const interrupted = {
-      attempt: n - 1,
-      outcome: 'upstream_fault',
-      interrupted: true,
-      proxyId: null,
-    } as const;
-    await deps.ledger.record(ledgerEntry(run, slot, interrupted));
+    const note = { outcome: 'upstream_fault', interrupted: true, proxyId: null } as const;
+    await Promise.all(
+      Array.from({ length: n - 1 }, (_, i) =>
+        deps.ledger.record(ledgerEntry(run, slot, { ...note, attempt: i + 1 })),
+      ),
+    );
   }
   const { maxAttempts } = deps.policy;
   const decision = decideStart({ attempt: n, maxAttempts, modelCount: run.models.length });
