@@ -29,7 +29,8 @@ const workers: WorkerProcess[] = [];
 beforeAll(async () => {
   mock = await startMockLlm({ latencyMs: UPSTREAM_MS });
   site = await startMockSite({ host: '127.0.0.6' });
-  fleet = await startProxyFleet({ count: 2, firstHostOctet: 61 });
+  // One proxy: the test's own lease below is on the proxy whose lease the paused worker held.
+  fleet = await startProxyFleet({ count: 1, firstHostOctet: 61 });
   receiver = await WebhookReceiver.start();
   t = await startTestStack({
     mock,
@@ -143,6 +144,8 @@ describe('a worker paused (SIGSTOP) mid-job past its lock, resumed after another
     expect(usage.output_tokens).toBe(mock.stats().completionTokens);
     // The late release of A's expired lease changed nothing: only this test's lease is held.
     expect((await pool.counts()).inFlight).toBe(1);
+    // ...nor on the proxy's own count, which decides how many more leases it grants.
+    expect((await pool.list()).map((p) => p.inFlight)).toEqual([1]);
     if (!held.exhausted) await pool.release(held, { outcome: 'ok' });
     expect((await pool.counts()).inFlight).toBe(0);
     expect(a.child.exitCode).toBeNull(); // A goes on working
