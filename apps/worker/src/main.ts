@@ -38,6 +38,7 @@ const secrets = Object.fromEntries(
 // On the Redis server's clock before anything reads the time (ADR 0022).
 const clockRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-worker-clock' });
 const clock = await runOnFleetClock(clockRedis, {
+  firstWithinMs: config.redis.startupWaitMs,
   onSkew: (offsetMs) =>
     logger.warn({ offsetMs }, "this host's clock is off the Redis server's; running on the server's"),
 });
