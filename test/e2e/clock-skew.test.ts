@@ -3,7 +3,7 @@ import { startMockLlm, type MockLlm } from '@switchyard/mock-upstream';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completion, type Api } from './support/api.ts';
 import { MOCK_PRICE, startTestStack, type TestStack } from './support/stack.ts';
 import {
@@ -91,8 +91,11 @@ beforeAll(async () => {
   api = (await t.tenant()).api;
   cfg = writeConfigFile(t.config);
 });
+// Each test has its own workers: none is left to take the next test's jobs.
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map(stop));
+});
 afterAll(async () => {
-  for (const w of workers) w.terminate('SIGKILL');
   await t?.close();
   upstream?.close();
   await mock?.close();
@@ -105,6 +108,7 @@ async function worker(offset: string): Promise<WorkerProcess> {
 }
 
 async function stop(w: WorkerProcess): Promise<void> {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return;
   w.terminate('SIGTERM');
   await w.exited;
 }
@@ -128,18 +132,17 @@ function expectAttemptsOnTheRealClock(jobs: JobRecord[]): void {
 
 describe('workers with clocks 30 s ahead and 30 s behind the fleet', () => {
   it('a worker 30 s ahead runs jobs whose deadline is 15 s away, and stamps attempts on the fleet clock', async () => {
-    const ahead = await worker('+30s');
+    await worker('+30s');
     const jobs = await Promise.all(
       Array.from({ length: 6 }, (_, i) => submit(`deadline ahead ${i}`, { timeout_ms: 15_000 })),
     );
     const done = await Promise.all(jobs.map((j) => finish(j.id)));
     expect(done.map((j) => j.status)).toEqual(done.map(() => 'succeeded'));
     expectAttemptsOnTheRealClock(done);
-    await stop(ahead);
   });
 
   it('a worker 30 s behind starts no attempt past a job’s deadline', async () => {
-    const behind = await worker('-30s');
+    await worker('-30s');
     // Every call answers 429 with Retry-After 2 s; the deadline allows the first retry only.
     const job = await submit('always limited, behind', { timeout_ms: 3_000 });
     const done = await finish(job.id);
@@ -148,7 +151,6 @@ describe('workers with clocks 30 s ahead and 30 s behind the fleet', () => {
     expect(calls.length).toBeGreaterThanOrEqual(1);
     for (const at of calls) expect(at).toBeLessThan(Date.parse(done.deadline_at));
     expectAttemptsOnTheRealClock([done]);
-    await stop(behind);
   });
 
   it('with both running, no retry reaches the upstream before its Retry-After, and the day’s usage is whole', async () => {
