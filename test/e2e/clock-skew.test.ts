@@ -172,4 +172,23 @@ describe('workers with clocks 30 s ahead and 30 s behind the fleet', () => {
     const all = [...arrivals.values()].reduce((a, v) => a + v.length, 0);
     expect(usage.attempts).toBe(all);
   });
+
+  it('a worker whose clock still says yesterday (just before midnight UTC) bills today’s daily budget', async () => {
+    const sinceMidnightS = Math.floor((Date.now() % 86_400_000) / 1000);
+    await worker(`-${sinceMidnightS + 30}s`);
+    const { tenantId, api: own } = await t.tenant();
+    const budget = await t.admin.send('PATCH', `/v1/admin/tenants/${tenantId}`, {
+      daily_budget_usd: 0.000000001,
+    });
+    expect(budget.status).toBe(200);
+    const first = await own.post<JobRecord>('/v1/jobs', completion('yesterday worker'), {
+      prefer: 'wait=30',
+    });
+    expect(first.body.status).toBe('succeeded');
+    expect(first.body.cost.nano_usd).toBeGreaterThan(1);
+    // Its spend is today's: the budget of one nano-dollar is spent, so the next job is refused.
+    const refused = await own.post<{ code: string }>('/v1/jobs', completion('over budget'));
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('budget_exceeded');
+  });
 });
