@@ -33,6 +33,7 @@ const programs = [
   'extraction-latency',
   'politeness',
   'cli-batch',
+  'compression',
 ];
 
 const started = performance.now();

@@ -105,4 +105,28 @@ describe('fallbacks, the ledger and budgets', () => {
     });
     expect((await api.post('/v1/jobs', completion('budget lifted'))).status).toBe(202);
   });
+  it("a job's cost and attempt are in the ledger as soon as the job is answered finished", async () => {
+    // A first attempt's ledger write is not awaited by the worker; it is sent on the connection
+    // BullMQ finishes the job on, so it must be visible to whoever hears of the completion.
+    const { api: own } = await t.tenant();
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        own.post<JobRecord>('/v1/jobs', completion(`ledger order ${i}`), { prefer: 'wait=20' }),
+      ),
+    );
+    const jobs = await Promise.all(
+      answers.map(async (a) => {
+        expect(a.body.status).toBe('succeeded');
+        return (await own.get<JobRecord>(`/v1/jobs/${a.body.id}`)).body;
+      }),
+    );
+    for (const job of jobs) {
+      expect(job.attempt_log?.map((e) => [e.attempt, e.outcome])).toEqual([[1, 'ok']]);
+      expect(job.cost.nano_usd).toBeGreaterThan(0);
+      expect(job.attempt_log?.[0]?.cost.nano_usd).toBe(job.cost.nano_usd);
+    }
+    const usage = (await own.get<UsageReport>('/v1/usage')).body;
+    expect(usage.total.attempts).toBe(60);
+    expect(usage.total.cost.nano_usd).toBe(jobs.reduce((a, j) => a + j.cost.nano_usd, 0));
+  });
 });

@@ -1,2 +1,3 @@
 export * from './redis-harness.ts';
 export * from './proxy-fleet.ts';
+export * from './test-ca.ts';

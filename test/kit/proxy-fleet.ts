@@ -192,6 +192,9 @@ class FleetProxyServer implements FleetProxy {
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
+        // A body the target cuts short is cut short to the client too, as a real proxy does.
+        up.once('aborted', () => res.destroy());
+        up.on('error', () => res.destroy());
       },
     );
     upstream.on('socket', (s) => this.#track(s));

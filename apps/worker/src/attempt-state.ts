@@ -40,6 +40,11 @@ export class AttemptState {
     await this.redis.multi().hincrby(key, 'n', -1).hincrby(key, 'mn', -1).exec();
   }
 
+  /** Counts an attempt of the job that ended in a TLS failure through a proxy; answers the count. */
+  async countTlsFailure(jobId: string): Promise<number> {
+    return this.redis.hincrby(this.keys.attempts(jobId), 'tls', 1); // rare: TLS failures only
+  }
+
   async modelIndex(jobId: string): Promise<number> {
     return Number((await this.redis.hget(this.keys.attempts(jobId), 'm')) ?? 0);
   }

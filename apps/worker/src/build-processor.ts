@@ -5,9 +5,11 @@ import type { Redis } from 'ioredis';
 import { AttemptProcessor } from './attempt/processor.ts';
 import { AttemptState } from './attempt-state.ts';
 import { CancelFlags } from './cancel-flags.ts';
+import { CompletionCache } from './completion-cache.ts';
 import { DeltaRelays } from './delta-relay.ts';
 import type { EgressRouter } from './egress-router.ts';
 import type { ProcessExtractor } from './executors/scrape.ts';
+import { LedgerAhead } from './ledger-ahead.ts';
 import { MeteredLedger, type WorkerMetrics } from './metrics.ts';
 import { ScrapePoliteness } from './politeness.ts';
 import { RetryBudget } from './retry-budget.ts';
@@ -15,7 +17,10 @@ import { ScrapeCache } from './scrape-cache.ts';
 import type { WorkerStores } from './stores.ts';
 import { Upstreams } from './upstreams.ts';
 
-/** The processor's collaborators, all on the worker's one command connection. */
+/**
+ * The processor's collaborators, all on the worker's one command connection (the lanes' BullMQ
+ * workers use it too, so a ledger write sent ahead precedes the job's completion).
+ */
 export function buildProcessor(
   opts: {
     config: Config;
@@ -25,11 +30,13 @@ export function buildProcessor(
   },
   w: WorkerStores & { commands: Redis; metrics: WorkerMetrics },
   egress: EgressRouter,
-): AttemptProcessor {
+): { processor: AttemptProcessor; ledgerAhead: LedgerAhead } {
   const { config, logger, secrets, extractor } = opts;
   const { commands: redis } = w;
   const { prefix } = config.redis;
-  return new AttemptProcessor({
+  const ledger = new MeteredLedger(w.ledger, w.metrics);
+  const ledgerAhead = new LedgerAhead({ ledger, logger });
+  const processor = new AttemptProcessor({
     logger,
     policy: { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
     upstreams: new Upstreams({ config, secrets, extractor }),
@@ -42,7 +49,8 @@ export function buildProcessor(
       ...config.jobs.retryBudget,
       onError: (err) => logger.warn({ err }, 'retry budget unavailable'),
     }),
-    ledger: new MeteredLedger(w.ledger, w.metrics),
+    ledger,
+    ledgerAhead,
     load: w.load,
     relays: new DeltaRelays({ redis, prefix }),
     metrics: w.metrics,
@@ -55,5 +63,7 @@ export function buildProcessor(
       logger,
     }),
     scrapeCache: new ScrapeCache({ redis, prefix, maxTtlSeconds: config.scrape.cache.maxTtlSeconds }),
+    completionCache: new CompletionCache({ redis, prefix, models: config.models }),
   });
+  return { processor, ledgerAhead };
 }

@@ -1,12 +1,26 @@
 import { SwitchyardError } from '@switchyard/contracts';
-import { UpstreamBadResponseError, UpstreamHttpError } from '@switchyard/providers';
+import { ContentDecodingError, UpstreamBadResponseError, UpstreamHttpError } from '@switchyard/providers';
 import { ResponseTooLargeError, TargetForbiddenError, TargetLookupError } from '@switchyard/scrape';
 import { describe, expect, it } from 'vitest';
-import { classify, type ClassifyContext } from './classify.ts';
+import { classify, poolOutcome, type ClassifyContext } from './classify.ts';
+import { InvalidOutputError } from './executors/types.ts';
 
 const direct: ClassifyContext = { canceled: false, viaProxy: false };
 const proxied: ClassifyContext = { canceled: false, viaProxy: true };
 const sysErr = (code: string) => Object.assign(new Error(code), { code });
+const completionResult = {
+  type: 'completion',
+  model: 'm',
+  upstream_model: 'm',
+  message: { role: 'assistant', content: 'hi' },
+  finish_reason: 'stop',
+  usage: { input_tokens: 1, output_tokens: 1 },
+} as const;
+/** undici's parser error for bytes that are not HTTP: a name, and no code. */
+const parserErr = () =>
+  Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), {
+    name: 'HTTPParserError',
+  });
 
 describe('classify', () => {
   it.each([
@@ -40,6 +54,13 @@ describe('classify', () => {
       direct,
       'upstream_fault',
       'upstream_bad_response',
+    ],
+    [
+      'an answer that failed the JSON guardrail → invalid_output, through a proxy too',
+      new InvalidOutputError('the answer is not JSON', { result: completionResult, costNanos: 5, bytes: 9 }),
+      proxied,
+      'invalid_output',
+      'invalid_output',
     ],
     [
       'a too-large body → client_fault',
@@ -133,12 +154,89 @@ describe('classify', () => {
       'canceled',
       'canceled',
     ],
+    // TLS: the target's direct; through a proxy it may be the proxy tampering.
+    ...(
+      [
+        'DEPTH_ZERO_SELF_SIGNED_CERT',
+        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        'ERR_TLS_CERT_ALTNAME_INVALID',
+        'CERT_HAS_EXPIRED',
+        'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+      ] as const
+    ).flatMap((code) => [
+      [
+        `TLS ${code} direct → upstream_fault`,
+        sysErr(code),
+        direct,
+        'upstream_fault',
+        'upstream_tls_error',
+      ] as const,
+      [
+        `TLS ${code} via proxy → proxy_fault`,
+        sysErr(code),
+        proxied,
+        'proxy_fault',
+        'upstream_tls_error',
+      ] as const,
+    ]),
+    [
+      'bytes that are not HTTP, direct → upstream_fault',
+      parserErr(),
+      direct,
+      'upstream_fault',
+      'upstream_protocol_error',
+    ],
+    [
+      'bytes that are not HTTP from a proxy → proxy_fault',
+      parserErr(),
+      proxied,
+      'proxy_fault',
+      'upstream_protocol_error',
+    ],
+    [
+      'an llhttp code → upstream_protocol_error',
+      sysErr('HPE_INVALID_HEADER_TOKEN'),
+      direct,
+      'upstream_fault',
+      'upstream_protocol_error',
+    ],
+    [
+      'a body cut short of its Content-Length → upstream_unreachable',
+      sysErr('UND_ERR_RES_CONTENT_LENGTH_MISMATCH'),
+      direct,
+      'upstream_fault',
+      'upstream_unreachable',
+    ],
+    [
+      'a body that does not decode → client_fault (never retried), even via a proxy',
+      new ContentDecodingError('x'),
+      proxied,
+      'client_fault',
+      'content_decoding_failed',
+    ],
     ['an unknown error is not retried', new TypeError('bug'), direct, 'client_fault', 'internal_job_error'],
   ] as const)('%s', (_name, err, ctx, outcome, code) => {
     expect(classify(err, ctx)).toMatchObject({ outcome, code });
   });
 
+  it('names the TLS reason in our words, with the code', () => {
+    expect(classify(sysErr('CERT_HAS_EXPIRED'), direct).message).toBe(
+      'TLS failed: the certificate has expired (CERT_HAS_EXPIRED)',
+    );
+    expect(classify(sysErr('ERR_TLS_CERT_ALTNAME_INVALID'), proxied).message).toContain(
+      'the certificate does not name the host',
+    );
+  });
+
   it('keeps the Retry-After of a 429', () => {
     expect(classify(new UpstreamHttpError(429, { retryAfterMs: 1500 }), direct).retryAfterMs).toBe(1500);
+  });
+});
+
+describe('what the proxy pool learns', () => {
+  it('an invalid answer came through the egress fine: the pool hears ok; other outcomes pass as they are', () => {
+    expect(poolOutcome('invalid_output')).toBe('ok');
+    expect(poolOutcome('rate_limited')).toBe('rate_limited');
+    expect(poolOutcome('proxy_fault')).toBe('proxy_fault');
   });
 });

@@ -56,6 +56,8 @@ export class DeltaRelay {
     inputTokens: number;
     outputTokens: number;
     costNanos: number;
+    /** Replayed from the response cache. */
+    cached?: boolean;
   }): Promise<void> {
     await this.add('done', { p: JSON.stringify(payload) });
   }

@@ -108,8 +108,8 @@ export class MeteredLedger implements Pick<Ledger, 'record'> {
     this.#metrics = metrics;
   }
 
-  async record(entry: AttemptEntry): Promise<RecordResult> {
-    const result = await this.#ledger.record(entry);
+  async record(entry: AttemptEntry, opts?: { savedNanos?: number }): Promise<RecordResult> {
+    const result = await this.#ledger.record(entry, opts);
     if (result.status === 'recorded' && entry.costNanos > 0) {
       this.#metrics.costUsd.inc({ tenant: entry.tenantId, model: modelKey(entry) }, entry.costNanos / 1e9);
     }

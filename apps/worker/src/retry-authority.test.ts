@@ -39,12 +39,28 @@ const base: RetryInput = {
   egressRotates: false,
   hasFallback: false,
   streamDeltasSent: 0,
+  tlsFailures: 0,
   budgetAllows: true,
 };
 const RATE_LIMITED = { outcome: 'rate_limited', code: 'upstream_rate_limited', message: 'a 429' } as const;
 const CLIENT_FAULT = { outcome: 'client_fault', code: 'upstream_rejected', message: 'a 400' } as const;
 const CANCELED = { outcome: 'canceled', code: 'canceled', message: 'the job was canceled' } as const;
 const NO_FIT = `${FAULT} (no retry fits before the deadline)`;
+const INVALID = {
+  outcome: 'invalid_output',
+  code: 'invalid_output',
+  message: 'the answer is not JSON',
+} as const;
+const TLS = 'TLS failed: the certificate has expired (CERT_HAS_EXPIRED)';
+const TLS_DIRECT = { outcome: 'upstream_fault', code: 'upstream_tls_error', message: TLS } as const;
+const TLS_PROXY = {
+  outcome: 'proxy_fault',
+  code: 'upstream_tls_error',
+  message: TLS,
+  egressRotates: true,
+} as const;
+const PROTOCOL = { outcome: 'upstream_fault', code: 'upstream_protocol_error', message: 'not HTTP' } as const;
+const DECODING = { outcome: 'client_fault', code: 'content_decoding_failed', message: 'not gzip' } as const;
 
 const cases: [string, Partial<RetryInput>, RetryDecision][] = [
   ['a 5xx is retried after a jittered backoff', {}, retry(375)],
@@ -129,6 +145,74 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
     { streamDeltasSent: 3, budgetAllows: undefined },
     fail('stream_cut', 'upstream_error', `${FAULT} (the stream was cut after 3 deltas)`),
   ],
+  // Each failure class of the wire: TLS, protocol, decoding, size.
+  ['a TLS failure direct is never retried', TLS_DIRECT, fail('not_retryable', 'upstream_tls_error', TLS)],
+  [
+    'a TLS failure direct moves to the fallback model (another host) at once',
+    { ...TLS_DIRECT, hasFallback: true },
+    FALLBACK,
+  ],
+  [
+    'a TLS failure direct with the budget spent has no fallback either',
+    { ...TLS_DIRECT, hasFallback: true, budgetAllows: false },
+    fail('retry_budget', 'retry_budget_exhausted', `${TLS}; the fleet-wide retry budget is spent`),
+  ],
+  [
+    'a TLS failure direct never asks the retry budget',
+    { ...TLS_DIRECT, budgetAllows: undefined },
+    fail('not_retryable', 'upstream_tls_error', TLS),
+  ],
+  [
+    'a first TLS failure through a proxy is retried at once through another',
+    { ...TLS_PROXY, tlsFailures: 1 },
+    retry(0),
+  ],
+  [
+    'a first TLS failure through a proxy is retried even after other failures',
+    { ...TLS_PROXY, tlsFailures: 1, attempt: 2 },
+    retry(0),
+  ],
+  [
+    'a second TLS failure through another proxy is final: it is the certificate',
+    { ...TLS_PROXY, tlsFailures: 2, attempt: 2 },
+    fail('not_retryable', 'upstream_tls_error', `${TLS}, through another proxy too`),
+  ],
+  [
+    'a second TLS failure through a proxy moves to the fallback model',
+    { ...TLS_PROXY, tlsFailures: 2, attempt: 2, hasFallback: true },
+    FALLBACK,
+  ],
+  [
+    'the one TLS retry through a proxy still needs an attempt left',
+    { ...TLS_PROXY, tlsFailures: 1, attempt: 3 },
+    fail('attempts_exhausted', 'upstream_tls_error', TLS),
+  ],
+  [
+    'the one TLS retry through a proxy needs the budget',
+    { ...TLS_PROXY, tlsFailures: 1, budgetAllows: undefined },
+    ASK_BUDGET,
+  ],
+  ['bytes that are not HTTP are retried like a 5xx', PROTOCOL, retry(375)],
+  [
+    'bytes that are not HTTP are final on the last attempt',
+    { ...PROTOCOL, attempt: 3 },
+    fail('attempts_exhausted', 'upstream_protocol_error', 'not HTTP'),
+  ],
+  [
+    'a proxy answering bytes that are not HTTP: retried at once through another',
+    { ...PROTOCOL, outcome: 'proxy_fault', egressRotates: true },
+    retry(0),
+  ],
+  [
+    'a body that does not decode is never retried',
+    DECODING,
+    fail('not_retryable', 'content_decoding_failed', 'not gzip'),
+  ],
+  [
+    'a body past the cap (a bomb) is never retried',
+    { outcome: 'client_fault', code: 'response_too_large', message: 'too big', egressRotates: true },
+    fail('not_retryable', 'response_too_large', 'too big'),
+  ],
   // The fleet-wide retry budget: asked (and spent) only for a retry or a fallback.
   ['a retry asks the retry budget first', { budgetAllows: undefined }, ASK_BUDGET],
   [
@@ -160,6 +244,42 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
     'a rotation through the pool needs the budget too',
     { ...RATE_LIMITED, egressRotates: true, budgetAllows: false },
     fail('retry_budget', 'retry_budget_exhausted', 'a 429; the fleet-wide retry budget is spent'),
+  ],
+  // The JSON guardrail: an answer that failed `response_format` (it was billed).
+  ['an invalid answer moves to the next fallback model at once', { ...INVALID, hasFallback: true }, FALLBACK],
+  [
+    'an invalid answer is never retried on the same model, attempts left or not',
+    { ...INVALID, attempt: 1, maxAttempts: 3 },
+    fail('invalid_output', 'invalid_output', 'the answer is not JSON'),
+  ],
+  [
+    'an invalid answer through the pool does not rotate and retry either',
+    { ...INVALID, egressRotates: true },
+    fail('invalid_output', 'invalid_output', 'the answer is not JSON'),
+  ],
+  [
+    'the fallback after an invalid answer asks the retry budget first',
+    { ...INVALID, hasFallback: true, budgetAllows: undefined },
+    ASK_BUDGET,
+  ],
+  [
+    'an invalid answer with nothing to fall back to never asks the retry budget',
+    { ...INVALID, budgetAllows: undefined },
+    fail('invalid_output', 'invalid_output', 'the answer is not JSON'),
+  ],
+  [
+    'with the budget spent an invalid answer does not fall back',
+    { ...INVALID, hasFallback: true, budgetAllows: false },
+    fail(
+      'retry_budget',
+      'retry_budget_exhausted',
+      'the answer is not JSON; the fleet-wide retry budget is spent',
+    ),
+  ],
+  [
+    'an invalid answer at the deadline does not fall back',
+    { ...INVALID, hasFallback: true, now: 2_000_000 },
+    fail('deadline', 'invalid_output', 'the answer is not JSON (no retry fits before the deadline)'),
   ],
 ];
 

@@ -1,4 +1,4 @@
-import type { ErrorCode, Outcome } from '@switchyard/contracts';
+import type { AttemptOutcome, ErrorCode } from '@switchyard/contracts';
 
 /**
  * The retry authority: the only place that decides whether a job runs (again), on the same model
@@ -15,6 +15,7 @@ export type FailReason =
   | 'deadline'
   | 'stream_cut'
   | 'retry_budget'
+  | 'invalid_output'
   | 'interrupted'
   | 'robots';
 
@@ -162,7 +163,7 @@ export function decideStart(input: StartInput): RunDecision | FailDecision {
 
 /** Everything the decision after a failed attempt depends on. */
 export interface RetryInput {
-  outcome: Exclude<Outcome, 'ok'>;
+  outcome: Exclude<AttemptOutcome, 'ok' | 'cache_hit'>;
   /** The job error code if this attempt ends the job. */
   code: ErrorCode;
   /** Our message for the failure (never an upstream body). */
@@ -189,6 +190,8 @@ export interface RetryInput {
   egressRotates: boolean;
   /** Content deltas a streaming client already holds from this attempt (0 when not streaming). */
   streamDeltasSent: number;
+  /** Attempts of this job that ended in `upstream_tls_error` through a proxy, this one included. */
+  tlsFailures: number;
   /**
    * The fleet-wide retry budget's answer, or undefined while it was not asked: asking spends a
    * retry, so it is asked only once the decision would run the job again (`ask_budget`).
@@ -211,16 +214,37 @@ export interface AskBudgetDecision {
 export type RetryDecision = SettledDecision | AskBudgetDecision;
 
 /** Outcomes that say "this identity is the problem": the retry must leave through another one. */
-const ROTATE: ReadonlySet<Outcome> = new Set(['rate_limited', 'blocked', 'proxy_fault']);
-const NEVER_RETRY: ReadonlySet<Outcome> = new Set(['client_fault', 'canceled']);
+const ROTATE: ReadonlySet<AttemptOutcome> = new Set(['rate_limited', 'blocked', 'proxy_fault']);
+const NEVER_RETRY: ReadonlySet<AttemptOutcome> = new Set(['client_fault', 'canceled']);
 const MAX_BACKOFF_MS = 60_000;
+
+/**
+ * A TLS failure direct is final for the model's host: the certificate will not change in a second
+ * (a fallback model, elsewhere, is asked at once). Through a proxy it may be the proxy tampering
+ * (the pool counts it against that proxy), so it is retried once, at once, through another proxy;
+ * failing there too, it is the target's certificate.
+ */
+function tlsDecision(input: RetryInput): SettledDecision | undefined {
+  const { code, message } = input;
+  if (code !== 'upstream_tls_error') return undefined;
+  const again = input.egressRotates && input.tlsFailures > 1;
+  if (input.egressRotates && !again) return undefined;
+  if (input.hasFallback) return { action: 'fallback', delayMs: 0 };
+  return fail('not_retryable', code, again ? `${message}, through another proxy too` : message);
+}
 
 /** Retry, fall back or fail, as if a retry were always affordable. */
 function schedule(input: RetryInput): SettledDecision {
   const { code, message } = input;
   const pastDeadline = fail('deadline', code, `${message} (no retry fits before the deadline)`);
   if (NEVER_RETRY.has(input.outcome)) return fail('not_retryable', code, message);
+  const tls = tlsDecision(input);
+  if (tls) return tls;
   if (input.now >= input.deadline) return pastDeadline;
+  // An answer that failed the JSON guardrail: the same model asked again is likely to answer the
+  // same way (and bills again), so the next model is asked instead, or the job ends.
+  if (input.outcome === 'invalid_output')
+    return input.hasFallback ? { action: 'fallback', delayMs: 0 } : fail('invalid_output', code, message);
   if (input.attempt >= input.maxAttempts) {
     return input.hasFallback ? { action: 'fallback', delayMs: 0 } : fail('attempts_exhausted', code, message);
   }

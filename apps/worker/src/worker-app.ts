@@ -8,15 +8,7 @@ import {
   ProxyProber,
 } from '@switchyard/proxy-pool';
 import { FairMover, FairShare } from '@switchyard/admission';
-import {
-  FINISHED_MINUTES_KEPT,
-  jobKeys,
-  JobStore,
-  redisOptions,
-  whenReady,
-  type JobData,
-  type JobReturn,
-} from '@switchyard/jobs';
+import { jobKeys, JobStore, redisOptions, whenReady, type JobData, type JobReturn } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
@@ -28,6 +20,7 @@ import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { backoffStrategy } from './attempt/errors.ts';
 import type { AttemptProcessor } from './attempt/processor.ts';
 import { buildProcessor } from './build-processor.ts';
+import type { LedgerAhead } from './ledger-ahead.ts';
 import { CancelListener } from './cancel-listener.ts';
 import { connectProbe } from './connect-probe.ts';
 import { DirectEgress } from './egress.ts';
@@ -70,6 +63,7 @@ export class WorkerApp {
   private mover: FairMover | undefined;
   private metricsServer: Server | undefined;
   private poolEgress: PoolEgress | undefined;
+  private ledgerAhead: LedgerAhead | undefined;
   /** One pool of extraction threads per process, shared by every scrape it runs. */
   private readonly extractor: ProcessExtractor;
   readonly registry: Registry = createRegistry('worker');
@@ -111,7 +105,9 @@ export class WorkerApp {
     const w: Wiring = { commands, metrics, ...openStores({ redis: commands, config }) };
     this.outbox = w.outbox;
     const finalState = new FinalState({ ...w, webhooks: w.outbox, logger });
-    this.addLaneWorkers(buildProcessor({ ...this.opts, extractor: this.extractor }, w, egress), finalState);
+    const { processor, ledgerAhead } = buildProcessor({ ...this.opts, extractor: this.extractor }, w, egress);
+    this.ledgerAhead = ledgerAhead;
+    this.addLaneWorkers(processor, finalState, commands);
     await this.startCancelListener();
     this.startFairMover(commands);
     const webhookWorker = this.webhookWorkerFor(w);
@@ -160,14 +156,16 @@ export class WorkerApp {
     return new EgressRouter({ config, direct, pool: this.poolEgress });
   }
 
-  /** One BullMQ Worker per served lane, each with its own concurrency and connection. */
-  private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState): void {
+  /** One BullMQ Worker per served lane, each with its own concurrency and blocking connection. */
+  private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState, commands: Redis): void {
     const { config, logger } = this.opts;
     const { prefix } = config.redis;
     const run = this.presence.counted(processor.process);
     for (const lane of config.worker.lanes) {
       const worker = new Worker<JobData, JobReturn>(jobKeys(prefix).queueName(lane), run, {
-        connection: this.client(`sy-worker-${lane}`),
+        // The command connection (BullMQ duplicates it for its blocking fetch): the processor's
+        // writes and BullMQ's finishing script share it, so Redis applies them in the order sent.
+        connection: commands,
         prefix,
         concurrency: config.worker.concurrency[lane],
         settings: { backoffStrategy },
@@ -177,9 +175,6 @@ export class WorkerApp {
         // authority's back; the attempt counter already stops re-runs at the attempt limit
         // ("interrupted on its last allowed attempt"), so BullMQ's own limit is only a backstop.
         maxStalledCount: 100,
-        // Finished jobs per minute, kept inside BullMQ's finishing script (no extra round trip):
-        // the lanes report's throughput.
-        metrics: { maxDataPoints: FINISHED_MINUTES_KEPT },
         autorun: false,
       });
       worker.on('error', (err) => logger.warn({ lane, err: { message: err.message } }, 'worker error'));
@@ -264,6 +259,7 @@ export class WorkerApp {
         void this.extractor.close().catch(() => undefined);
         return;
       }
+      await this.ledgerAhead?.drain(graceMs);
       await this.mover?.stop();
       await this.prober?.stop();
       await this.cancelListener?.close();

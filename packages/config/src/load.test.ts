@@ -79,6 +79,16 @@ describe('loadConfig', () => {
     expect(message).toContain('scrape.allowPorts');
   });
 
+  it("a model's response cache: off unless configured; ttlS a positive number of seconds up to 30 days", () => {
+    const model = { baseUrl: 'https://api.openai.com/v1', upstreamModel: 'm' };
+    const load = (cache: unknown) =>
+      loadConfig({ env: {}, defaults: { models: { m: { ...model, cache } } } });
+    expect(loadConfig({ env: {}, defaults: { models: { m: model } } }).models.m?.cache).toBeUndefined();
+    expect(load({ ttlS: 600 }).models.m?.cache).toEqual({ ttlS: 600 });
+    for (const bad of [{ ttlS: 0 }, { ttlS: 30 * 86_400 + 1 }, { ttl: 5 }])
+      expect(() => load(bad), JSON.stringify(bad)).toThrow(/models\.m\.cache/);
+  });
+
   it('a non-numeric PORT is named', () => {
     expect(() => loadConfig({ env: { PORT: 'eighty' } })).toThrow(/PORT \(api\.port\)/);
   });

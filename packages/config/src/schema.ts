@@ -30,6 +30,11 @@ export const ModelConfigSchema = z.strictObject({
     .prefault({}),
   /** Marks the built-in demo model (a local mock, not a real LLM). */
   demo: z.boolean().default(false),
+  /**
+   * Exact-match response cache for this model: its deterministic requests (`temperature: 0`) are
+   * answered from a stored answer at most `ttlS` old, per tenant. A request's `cache` overrides it.
+   */
+  cache: z.strictObject({ ttlS: positiveInt().max(30 * 86_400) }).optional(),
 });
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 

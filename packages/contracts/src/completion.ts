@@ -15,6 +15,28 @@ export const ChatMessageSchema = z
 export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 
 /**
+ * OpenAI's `response_format`. With `json_object` or `json_schema` every answer is checked (the
+ * JSON guardrail): an answer that is not JSON, or not valid against `json_schema.schema`, makes
+ * its attempt `invalid_output`. Fields beyond these are kept and sent upstream as given.
+ */
+export const ResponseFormatSchema = z
+  .discriminatedUnion('type', [
+    z.looseObject({ type: z.literal('text') }),
+    z.looseObject({ type: z.literal('json_object') }),
+    z.looseObject({
+      type: z.literal('json_schema'),
+      json_schema: z.looseObject({
+        name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
+        description: z.string().max(4096).optional(),
+        schema: z.record(z.string(), z.unknown()).optional(),
+        strict: z.boolean().nullable().optional(),
+      }),
+    }),
+  ])
+  .meta({ id: 'ResponseFormat' });
+export type ResponseFormat = z.infer<typeof ResponseFormatSchema>;
+
+/**
  * An OpenAI-style chat completion request. Known sampling fields are typed; `stream` is decided
  * by the route, not the body, so it is not part of a job.
  */
@@ -30,7 +52,7 @@ export const CompletionRequestSchema = z
     seed: z.number().int().optional(),
     presence_penalty: z.number().min(-2).max(2).optional(),
     frequency_penalty: z.number().min(-2).max(2).optional(),
-    response_format: z.record(z.string(), z.unknown()).optional(),
+    response_format: ResponseFormatSchema.optional(),
     tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
     tool_choice: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     user: z.string().max(256).optional(),

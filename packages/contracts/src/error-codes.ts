@@ -74,7 +74,23 @@ export const ERROR_CATALOG = {
   },
   upstream_timeout: { status: 504, title: 'The upstream did not answer in time', scope: 'job' },
   upstream_unreachable: { status: 502, title: 'The upstream could not be reached', scope: 'job' },
+  upstream_protocol_error: { status: 502, title: 'The upstream did not answer in HTTP', scope: 'job' },
+  upstream_tls_error: {
+    status: 502,
+    title: "The upstream's TLS certificate or handshake was refused",
+    scope: 'job',
+  },
+  content_decoding_failed: {
+    status: 502,
+    title: "The body's Content-Encoding could not be decoded",
+    scope: 'job',
+  },
   upstream_bad_response: { status: 502, title: 'The upstream answer could not be understood', scope: 'job' },
+  invalid_output: {
+    status: 502,
+    title: "The answer did not match the request's response_format, on every model tried",
+    scope: 'job',
+  },
   response_too_large: { status: 502, title: 'The response exceeded the size limit', scope: 'job' },
   unsupported_content_type: {
     status: 422,

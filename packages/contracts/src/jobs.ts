@@ -53,6 +53,29 @@ const common = {
   ),
 };
 
+/** Seconds a cached answer may be reused: at most 30 days. */
+export const MAX_CACHE_TTL_S = 30 * 86_400;
+
+export const CompletionCacheSchema = z
+  .strictObject({
+    ttl_s: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_CACHE_TTL_S)
+      .describe(
+        "Answer from a stored answer to the same request at most this old, and store this one for as long; 0 turns a model's configured cache off for this request",
+      ),
+    nondeterministic: z
+      .boolean()
+      .optional()
+      .describe(
+        'Cache even though the request samples (temperature missing or above 0): every hit replays the one stored answer',
+      ),
+  })
+  .meta({ id: 'CompletionCache' });
+export type CompletionCache = z.infer<typeof CompletionCacheSchema>;
+
 export const CompletionJobSpecSchema = z
   .strictObject({
     type: z.literal('completion'),
@@ -62,6 +85,9 @@ export const CompletionJobSpecSchema = z
       .max(8)
       .optional()
       .describe('Models to try in order when the first one gives up'),
+    cache: CompletionCacheSchema.optional().describe(
+      "The exact-match response cache (opt-in; the model's `cache` config is the default): only requests with `temperature: 0` are cached unless `nondeterministic`",
+    ),
     ...common,
   })
   .meta({ id: 'CompletionJobSpec' });
@@ -116,7 +142,13 @@ export const CompletionResultSchema = z
     upstream_model: z.string(),
     message: z.object({ role: z.literal('assistant'), content: z.string().nullable() }),
     finish_reason: z.string().nullable(),
-    usage: UsageSchema,
+    usage: UsageSchema.describe(
+      "The answer's usage as the upstream reported it (for a cache hit: when it was stored)",
+    ),
+    cached: z
+      .boolean()
+      .optional()
+      .describe('Answered from the response cache: no upstream call, $0 (true only then)'),
   })
   .meta({ id: 'CompletionResult' });
 export type CompletionResult = z.infer<typeof CompletionResultSchema>;

@@ -122,7 +122,10 @@ export const ScrapeResultSchema = z
     markdown: z.string().optional().describe('With `markdown`: the main content (or body) as markdown'),
     text: z.string().optional().describe('With `text`: the same content as plain text'),
     html: z.string().optional().describe('With `html`: the cleaned main content (or body) as HTML'),
-    raw: z.string().optional().describe('With `raw`: the body exactly as received, base64'),
+    raw: z
+      .string()
+      .optional()
+      .describe('With `raw`: the body as received, its Content-Encoding decoded, base64'),
     links: z
       .array(z.string())
       .optional()
@@ -135,7 +138,17 @@ export const ScrapeResultSchema = z
         '`sha256:` of the normalized markdown (of the bytes for types without markdown); after a 304, the ' +
           'request’s `previous_hash`, or null without one',
       ),
-    bytes: z.number().int().nonnegative().describe('The body’s size as received (0 after a 304)'),
+    bytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('The body’s size on the wire, compressed as sent (what a proxy bills; 0 after a 304)'),
+    decoded_bytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('The body’s size after its Content-Encoding was decoded (equal to `bytes` when sent plain)'),
     unchanged: z
       .boolean()
       .describe('The site answered 304, or the content hash equals the request’s `previous_hash`'),

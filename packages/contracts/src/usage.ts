@@ -16,6 +16,10 @@ export interface UsageRow {
   cost: Cost;
   /** What the retries cost. */
   retry_cost: Cost;
+  /** Jobs answered from the response cache (ledger entries with outcome `cache_hit`, at $0). */
+  cache_hits: number;
+  /** What those answers cost when they were first made upstream. */
+  saved_cost: Cost;
 }
 
 /** The answer to `GET /v1/usage`. */

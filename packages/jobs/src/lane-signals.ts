@@ -9,7 +9,11 @@ const PRIORITY_SPAN = 0x100000000;
 const PRIORITIES = Array.from({ length: 10 }, (_, i) => i + 1);
 const MINUTE = 60_000;
 
-/** How many per-minute points BullMQ keeps of finished jobs (the lane workers' `metrics` option). */
+/**
+ * Full minutes of finished jobs the lanes report shows. They are counted from the `completed` and
+ * `failed` sets (scored by when each job finished), so the workers' finishing script writes
+ * nothing for them; a retention (`jobs.retentionSeconds`) shorter than this shortens the history.
+ */
 export const FINISHED_MINUTES_KEPT = 60;
 
 /**
@@ -42,30 +46,17 @@ export class LaneDelays {
   }
 }
 
-/** BullMQ's per-minute metrics of a queue (`Queue.getMetrics`). */
-export interface MinuteMetrics {
-  meta: { count: number; prevTS: number; prevCount: number };
-  /** Newest first: `data[k]` counts the minute `k + 1` before the minute of `meta.prevTS`. */
-  data: number[];
-}
-
 /**
- * Jobs finished in each of the `minutes` full minutes before `now`'s minute, newest first, from
- * BullMQ's metrics: points are only written when a job finishes in a new minute, so the jobs since
- * `prevTS` (`count - prevCount`) belong to its minute, and minutes with no job are zero.
+ * The `minutes` full minutes before `now`'s minute, newest first, as `[from, to]` score ranges
+ * (ms, both ends included) of the `completed` and `failed` sets, which BullMQ scores by when the
+ * job finished.
  */
-export function finishedPerMinute(m: MinuteMetrics, now: number, minutes: number): number[] {
-  const out = new Array<number>(minutes).fill(0);
-  if (!m.meta.prevTS) return out;
-  const nowMinute = Math.floor(now / MINUTE);
-  const prevMinute = Math.floor(m.meta.prevTS / MINUTE);
-  const put = (minute: number, n: number) => {
-    const i = nowMinute - 1 - minute;
-    if (i >= 0 && i < minutes) out[i] = (out[i] ?? 0) + n;
-  };
-  put(prevMinute, m.meta.count - m.meta.prevCount);
-  m.data.forEach((n, k) => put(prevMinute - 1 - k, n));
-  return out;
+export function minuteRanges(now: number, minutes: number): [number, number][] {
+  const thisMinute = Math.floor(now / MINUTE) * MINUTE;
+  return Array.from({ length: minutes }, (_, i) => {
+    const from = thisMinute - (i + 1) * MINUTE;
+    return [from, from + MINUTE - 1];
+  });
 }
 
 /** What one lane's BullMQ queue says, read in two round trips. */
@@ -75,7 +66,7 @@ export interface QueueFigures {
   delayed: number;
   /** Submission time (ms) of the longest-waiting ready job, or null when none is ready. */
   oldestReadyAt: number | null;
-  /** Jobs finished (completed + failed) per full minute, newest first, for the last hour. */
+  /** Jobs finished (completed + failed) per full minute, newest first, for the last hour (of those retained). */
   finishedPerMinute: number[];
 }
 
@@ -97,11 +88,13 @@ export async function readQueueFigures(queue: Queue, client: Redis, now = Date.n
       1,
     );
   heads.lindex(queue.toKey('wait'), -1);
-  const [counts, headReplies, completed, failed] = await Promise.all([
+  const finished = client.pipeline();
+  for (const [from, to] of minuteRanges(now, FINISHED_MINUTES_KEPT))
+    for (const set of ['completed', 'failed']) finished.zcount(queue.toKey(set), from, to);
+  const [counts, headReplies, finishedReplies] = await Promise.all([
     queue.getJobCounts('wait', 'prioritized', 'delayed', 'active'),
     heads.exec(),
-    queue.getMetrics('completed', 0, FINISHED_MINUTES_KEPT - 1),
-    queue.getMetrics('failed', 0, FINISHED_MINUTES_KEPT - 1),
+    finished.exec(),
   ]);
   const ids = (headReplies ?? [])
     .map(([, r]) => (Array.isArray(r) ? r[0] : r) as string | null | undefined)
@@ -116,14 +109,17 @@ export async function readQueueFigures(queue: Queue, client: Redis, now = Date.n
       if (ts && Number.isFinite(at) && (oldestReadyAt === null || at < oldestReadyAt)) oldestReadyAt = at;
     }
   }
-  const done = finishedPerMinute(completed, now, FINISHED_MINUTES_KEPT);
-  const fails = finishedPerMinute(failed, now, FINISHED_MINUTES_KEPT);
+  const n = (finishedReplies ?? []).map(([, r]) => Number(r ?? 0));
+  const perMinute = Array.from(
+    { length: FINISHED_MINUTES_KEPT },
+    (_, i) => (n[2 * i] ?? 0) + (n[2 * i + 1] ?? 0),
+  );
   return {
     ready: (counts.wait ?? 0) + (counts.prioritized ?? 0),
     active: counts.active ?? 0,
     delayed: counts.delayed ?? 0,
     oldestReadyAt,
-    finishedPerMinute: done.map((n, i) => n + (fails[i] ?? 0)),
+    finishedPerMinute: perMinute,
   };
 }
 

@@ -1,4 +1,4 @@
-import { LANES, OUTCOMES, type Lane, type Outcome } from '@switchyard/contracts';
+import { ATTEMPT_OUTCOMES, LANES, type AttemptOutcome, type Lane } from '@switchyard/contracts';
 import { LedgerError } from './errors.ts';
 import { assertJobId, assertTenantId } from './keys.ts';
 import type { AttemptEntry, AttemptKind } from './types.ts';
@@ -34,7 +34,7 @@ export function normalizeEntry(e: AttemptEntry): AttemptEntry {
   if (count(e.attempt, 'attempt') < 1) throw invalid('attempt is 1-based');
   if (!LANES.includes(e.lane)) throw invalid(`unknown lane ${String(e.lane)}`);
   if (!KINDS.includes(e.kind)) throw invalid(`unknown kind ${String(e.kind)}`);
-  if (!OUTCOMES.includes(e.outcome)) throw invalid(`unknown outcome ${String(e.outcome)}`);
+  if (!ATTEMPT_OUTCOMES.includes(e.outcome)) throw invalid(`unknown outcome ${String(e.outcome)}`);
   if (typeof e.interrupted !== 'boolean') throw invalid('interrupted must be a boolean');
   if (typeof e.latencyMs !== 'number' || !Number.isFinite(e.latencyMs) || e.latencyMs < 0) {
     throw invalid('latencyMs must be a non-negative number');
@@ -74,7 +74,7 @@ type StoredV1 = [
   provider: string | null,
   model: string | null,
   proxyId: string | null,
-  outcome: Outcome,
+  outcome: AttemptOutcome,
   interrupted: 0 | 1,
   latencyMs: number,
   inputTokens: number,
@@ -146,7 +146,7 @@ export function decodeEntry(tenantId: string, jobId: string, attempt: number, ra
     provider: unesc(f[3]),
     model: unesc(f[4]),
     proxyId: unesc(f[5]),
-    outcome: f[6] as Outcome,
+    outcome: f[6] as AttemptOutcome,
     interrupted: interrupted === 1,
     latencyMs: latencyMs ?? 0,
     inputTokens: inputTokens ?? 0,

@@ -90,19 +90,32 @@ export class Ledger {
   /**
    * Records one attempt and updates the job's totals and the tenant's day aggregates atomically.
    * Idempotent: a replayed write of the same (jobId, attempt) changes nothing and answers
-   * `'duplicate'`, whatever it carries (the first write wins).
+   * `'duplicate'`, whatever it carries (the first write wins). `savedNanos`, for a `cache_hit`:
+   * what the answer cost when it was made upstream, added to the day's saved figure (the entry
+   * itself stays at $0).
    */
-  async record(entry: AttemptEntry): Promise<RecordResult> {
+  async record(entry: AttemptEntry, opts: { savedNanos?: number } = {}): Promise<RecordResult> {
     const e = normalizeEntry(entry);
+    const saved = opts.savedNanos ?? 0;
+    if (!Number.isSafeInteger(saved) || saved < 0)
+      throw new LedgerError('LEDGER_INVALID_ENTRY', 'savedNanos must be a non-negative integer');
     const keys = this.keys(e.tenantId);
     const encoded = encodeEntry(e);
     const reply = await this.#run(
       'record',
       [keys.job(e.jobId), keys.day(utcDay(e.at))],
-      [e.attempt, encoded, ...amounts(e), this.#entryTtl, this.#aggregateTtl, e.interrupted ? '1' : '0'],
+      [
+        e.attempt,
+        encoded,
+        ...amounts(e),
+        this.#entryTtl,
+        this.#aggregateTtl,
+        String(saved),
+        e.interrupted ? '1' : '0',
+      ],
     );
     const [status, value] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [];
-    if (status === 2 && typeof value === 'string') return this.#replaceNote(e, encoded, value);
+    if (status === 2 && typeof value === 'string') return this.#replaceNote(e, encoded, value, saved);
     return recordResult(reply);
   }
 
@@ -110,13 +123,22 @@ export class Ledger {
    * The real outcome of an attempt arrived after another worker noted it as interrupted (its
    * worker was paused, not dead): replaces the note, the attempt still counted once.
    */
-  async #replaceNote(e: AttemptEntry, encoded: string, stored: string): Promise<RecordResult> {
+  async #replaceNote(e: AttemptEntry, encoded: string, stored: string, saved: number): Promise<RecordResult> {
     const note = decodeEntry(e.tenantId, e.jobId, e.attempt, stored);
     const keys = this.keys(e.tenantId);
     const reply = await this.#run(
       'upgrade',
       [keys.job(e.jobId), keys.day(utcDay(e.at)), keys.day(utcDay(note.at))],
-      [e.attempt, stored, encoded, this.#entryTtl, this.#aggregateTtl, ...amounts(e), ...amounts(note)],
+      [
+        e.attempt,
+        stored,
+        encoded,
+        this.#entryTtl,
+        this.#aggregateTtl,
+        ...amounts(e),
+        ...amounts(note),
+        String(saved),
+      ],
     );
     return recordResult(reply);
   }

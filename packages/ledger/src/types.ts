@@ -1,4 +1,4 @@
-import type { Lane, Outcome } from '@switchyard/contracts';
+import type { AttemptOutcome, Lane } from '@switchyard/contracts';
 import type { Cluster, Redis } from 'ioredis';
 
 export type AttemptKind = 'completion' | 'scrape';
@@ -16,7 +16,8 @@ export interface AttemptEntry {
   /** Public model name; null for scrapes. */
   model: string | null;
   proxyId: string | null;
-  outcome: Outcome;
+  /** `cache_hit` (answered from the response cache) is always at $0, with no tokens. */
+  outcome: AttemptOutcome;
   /** The worker died mid-attempt; tokens are unknown and recorded as 0. */
   interrupted: boolean;
   latencyMs: number;

@@ -51,6 +51,8 @@ describe('usage', () => {
         bytes: 0,
         cost: costFromNanos(1000),
         retry_cost: costFromNanos(0),
+        cache_hits: 0,
+        saved_cost: costFromNanos(0),
       },
       {
         key: 'gpt-4o-mini',
@@ -61,6 +63,8 @@ describe('usage', () => {
         bytes: 0,
         cost: costFromNanos(400),
         retry_cost: costFromNanos(300),
+        cache_hits: 0,
+        saved_cost: costFromNanos(0),
       },
       {
         key: '(scrape)',
@@ -71,6 +75,8 @@ describe('usage', () => {
         bytes: 40,
         cost: costFromNanos(100),
         retry_cost: costFromNanos(80),
+        cache_hits: 0,
+        saved_cost: costFromNanos(0),
       },
     ]);
     expect(byModel.total).toEqual({
@@ -81,6 +87,8 @@ describe('usage', () => {
       bytes: 40,
       cost: { usd: 1500 / 1e9, nano_usd: 1500 },
       retry_cost: { usd: 380 / 1e9, nano_usd: 380 },
+      cache_hits: 0,
+      saved_cost: { usd: 0, nano_usd: 0 },
     });
     expect(byModel.retry_share).toBeCloseTo(380 / 1500, 12);
 
@@ -100,6 +108,36 @@ describe('usage', () => {
       ['upstream_fault', 1, 0, 100],
     ]);
     expect(byOutcome.retry_share).toBe(byModel.retry_share);
+  });
+
+  it('cache hits are counted at $0 with what they saved; an invalid answer keeps its cost', async () => {
+    t = await openTestLedger();
+    const L = t.ledger;
+    await L.record(entry({ jobId: 'x', outcome: 'invalid_output', costNanos: 700 }));
+    await L.record(entry({ jobId: 'x', attempt: 2, model: 'gpt-4o', costNanos: 900 }));
+    const hit = { outcome: 'cache_hit', inputTokens: 0, outputTokens: 0, costNanos: 0 } as const;
+    await L.record(entry({ ...hit, jobId: 'h1' }), { savedNanos: 250 });
+    await L.record(entry({ ...hit, jobId: 'h2' }), { savedNanos: 250 });
+    // A replayed write of a hit is a duplicate: saved is not counted twice.
+    expect((await L.record(entry({ ...hit, jobId: 'h2' }), { savedNanos: 250 })).status).toBe('duplicate');
+    const range = { from: '2024-03-10', to: '2024-03-10' };
+    const byOutcome = await L.usage('acme', { ...range, groupBy: 'outcome' });
+    expect(
+      byOutcome.rows.map((r) => [r.key, r.attempts, r.cost.nano_usd, r.cache_hits, r.saved_cost.nano_usd]),
+    ).toEqual([
+      ['ok', 1, 900, 0, 0],
+      ['invalid_output', 1, 700, 0, 0],
+      ['cache_hit', 2, 0, 2, 500],
+    ]);
+    expect(byOutcome.total).toMatchObject({ attempts: 4, cache_hits: 2, saved_cost: { nano_usd: 500 } });
+    expect(await L.daySpendNanos('acme', '2024-03-10')).toBe(1600);
+    await expect(L.record(entry({ ...hit, jobId: 'h3' }), { savedNanos: -1 })).rejects.toMatchObject({
+      code: 'LEDGER_INVALID_ENTRY',
+    });
+    // Entries read back with their outcomes.
+    expect((await L.jobAttempts('acme', 'h1')).map((e) => [e.outcome, e.costNanos])).toEqual([
+      ['cache_hit', 0],
+    ]);
   });
 
   it('a range without traffic reports no rows, zero totals and a zero retry share', async () => {

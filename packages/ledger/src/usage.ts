@@ -1,4 +1,4 @@
-import { OUTCOMES, costFromNanos } from '@switchyard/contracts';
+import { ATTEMPT_OUTCOMES, costFromNanos } from '@switchyard/contracts';
 import type { UsageGroupBy, UsageReport, UsageRow } from './types.ts';
 
 /** Field of a day hash holding the day's total spend (nano-USD). */
@@ -12,6 +12,9 @@ interface Sums {
   bytes: number;
   nanos: number;
   retryNanos: number;
+  /** Attempts with outcome `cache_hit`. */
+  hits: number;
+  savedNanos: number;
 }
 
 const METRICS: Record<string, keyof Sums> = {
@@ -22,6 +25,7 @@ const METRICS: Record<string, keyof Sums> = {
   b: 'bytes',
   n: 'nanos',
   rn: 'retryNanos',
+  sv: 'savedNanos',
 };
 
 const emptySums = (): Sums => ({
@@ -32,6 +36,8 @@ const emptySums = (): Sums => ({
   bytes: 0,
   nanos: 0,
   retryNanos: 0,
+  hits: 0,
+  savedNanos: 0,
 });
 
 function toRow(s: Sums): Omit<UsageRow, 'key'> {
@@ -43,6 +49,8 @@ function toRow(s: Sums): Omit<UsageRow, 'key'> {
     bytes: s.bytes,
     cost: costFromNanos(s.nanos),
     retry_cost: costFromNanos(s.retryNanos),
+    cache_hits: s.hits,
+    saved_cost: costFromNanos(s.savedNanos),
   };
 }
 
@@ -51,8 +59,8 @@ function compareRows(groupBy: UsageGroupBy): (a: UsageRow, b: UsageRow) => numbe
   if (groupBy === 'day') return byKey;
   if (groupBy === 'outcome') {
     const rank = (k: string) => {
-      const i = (OUTCOMES as readonly string[]).indexOf(k);
-      return i < 0 ? OUTCOMES.length : i;
+      const i = (ATTEMPT_OUTCOMES as readonly string[]).indexOf(k);
+      return i < 0 ? ATTEMPT_OUTCOMES.length : i;
     };
     return (a, b) => rank(a.key) - rank(b.key) || byKey(a, b);
   }
@@ -62,7 +70,7 @@ function compareRows(groupBy: UsageGroupBy): (a: UsageRow, b: UsageRow) => numbe
 /**
  * Groups day hashes (field `<metric>|<outcome>|<model key>` -> integer) into a usage report. Rows
  * exist only for keys with attempts: models by cost (highest first), days in order, outcomes in
- * {@link OUTCOMES} order.
+ * {@link ATTEMPT_OUTCOMES} order. Entries with outcome `cache_hit` are counted in `cache_hits` too.
  */
 export function buildUsageReport(
   days: { day: string; fields: Record<string, string> }[],
@@ -85,6 +93,10 @@ export function buildUsageReport(
       const value = Number(raw);
       sums[metric] += value;
       total[metric] += value;
+      if (metric === 'attempts' && outcome === 'cache_hit') {
+        sums.hits += value;
+        total.hits += value;
+      }
     }
   }
   const rows = [...groups]

@@ -15,3 +15,5 @@ export type { IpCounters, LlmOutcome, LlmStats, UsageCounters } from './llm-ledg
 export type { SiteIpCounters, SiteStats } from './site-stats.ts';
 export { countPromptTokens, planCompletion, TOKENS_PER_MESSAGE } from './tokens.ts';
 export type { ChatMessage, CompletionPlan } from './tokens.ts';
+export { BOMB_INFLATED_BYTES, startMisbehavingSite } from './misbehaving-site.ts';
+export type { MisbehavingSite } from './misbehaving-site.ts';

@@ -12,6 +12,8 @@ export interface LlmControls {
   setRateLimit(config: RateLimitConfig | null): void;
   blockIp(ip: string): void;
   unblockIp(ip: string): void;
+  /** Sets what each model answers (its text, words joined by single spaces); replaces the map. */
+  setAnswers(answers: Record<string, string>): void;
 }
 
 /** Path prefix of the control routes; never counted as calls, never rate limited or faulted. */
@@ -31,7 +33,8 @@ function ipOf(body: unknown): string {
 /**
  * `GET /__mock/stats`, `POST /__mock/reset` (stats only), `POST /__mock/faults` (a FaultConfig;
  * replaces the current one), `POST /__mock/rate-limit` (a RateLimitConfig, or null to lift it),
- * `POST /__mock/block` and `POST /__mock/unblock` (`{"ip": "127.0.0.12"}`), so out-of-process tests
+ * `POST /__mock/block` and `POST /__mock/unblock` (`{"ip": "127.0.0.12"}`), `POST /__mock/answers`
+ * (`{"<model>": "<answer text>"}`), so out-of-process tests
  * can drive the mock.
  */
 export async function handleControl(
@@ -48,6 +51,7 @@ export async function handleControl(
     'POST rate-limit': (body) => controls.setRateLimit(body as RateLimitConfig | null),
     'POST block': (body) => controls.blockIp(ipOf(body)),
     'POST unblock': (body) => controls.unblockIp(ipOf(body)),
+    'POST answers': (body) => controls.setAnswers(body as Record<string, string>),
   };
   const action = actions[route];
   if (!action) return sendJson(res, 404, { error: { message: `no control route ${route}` } });

@@ -41,6 +41,26 @@ describe('mock LLM: answers', () => {
     expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
   });
 
+  it('a model with a set answer answers that text, billed by its words, and the answer can be changed', async () => {
+    const llm = await start({ answers: { 'mock-large': '{"city": "Oslo"}' } });
+    const set = JSON.parse((await postChat(llm.url, { model: 'mock-large' })).body);
+    expect(set.choices[0].message.content).toBe('{"city": "Oslo"}');
+    expect(set.usage.completion_tokens).toBe(2);
+    const other = JSON.parse((await postChat(llm.url, { model: 'mock-small' })).body);
+    expect(other.choices[0].message.content).toMatch(/^demo answer to:/);
+    const ctl = await send(`${llm.url}/__mock/answers`, {
+      method: 'POST',
+      body: JSON.stringify({ 'mock-small': 'plain words' }),
+    });
+    expect(ctl.status).toBe(204);
+    const changed = JSON.parse((await postChat(llm.url, { model: 'mock-small' })).body);
+    expect(changed.choices[0].message.content).toBe('plain words');
+    const large = JSON.parse((await postChat(llm.url, { model: 'mock-large' })).body);
+    expect(large.choices[0].message.content).toMatch(/^demo answer to:/);
+    expect((await send(`${llm.url}/__mock/answers`, { method: 'POST', body: '{"x": 1}' })).status).toBe(400);
+    expect(llm.stats().billedCalls).toBe(4);
+  });
+
   it('max_completion_tokens caps the answer with finish_reason length', async () => {
     const llm = await start();
     const body = JSON.parse((await postChat(llm.url, { max_completion_tokens: 2 })).body);

@@ -31,6 +31,11 @@ export interface MockLlmOptions {
   models?: string[];
   faults?: FaultConfig;
   rateLimit?: RateLimitConfig;
+  /**
+   * A set answer per model (e.g. JSON for guardrail tests): that model answers this text, its
+   * whitespace-separated words (joined by single spaces) counted as tokens, instead of the demo answer.
+   */
+  answers?: Record<string, string>;
 }
 
 /** A running mock OpenAI-compatible server. See the package README. */
@@ -83,6 +88,7 @@ class MockLlmServer {
   private readonly models: string[];
   private readonly answerWords: number;
   private readonly latencyRng = mulberry32(0x5eed);
+  private answers: Record<string, string>;
   private seq = 0;
 
   constructor(opts: MockLlmOptions) {
@@ -93,6 +99,7 @@ class MockLlmServer {
       throw new RangeError('answerWords must be >= 1');
     this.faults = new FaultInjector(opts.faults);
     this.policy.setRateLimit(opts.rateLimit);
+    this.answers = { ...opts.answers };
     this.controls = {
       stats: () => this.ledger.snapshot(),
       resetStats: () => this.ledger.reset(),
@@ -100,6 +107,15 @@ class MockLlmServer {
       setRateLimit: (config) => this.policy.setRateLimit(config),
       blockIp: (ip) => this.policy.blockIp(ip),
       unblockIp: (ip) => this.policy.unblockIp(ip),
+      setAnswers: (answers) => {
+        if (
+          typeof answers !== 'object' ||
+          answers === null ||
+          Object.values(answers).some((a) => typeof a !== 'string')
+        )
+          throw new TypeError('answers must be {"<model>": "<answer text>"}');
+        this.answers = { ...answers };
+      },
     };
   }
 
@@ -212,7 +228,8 @@ class MockLlmServer {
       created: Math.floor(Date.now() / 1000),
       model: request.model,
     };
-    const plan = planCompletion(request.messages, this.answerWords, request.maxTokens);
+    const fixed = Object.hasOwn(this.answers, request.model) ? this.answers[request.model] : undefined;
+    const plan = planCompletion(request.messages, this.answerWords, request.maxTokens, fixed);
     const mode = fault?.kind === 'cut' || fault?.kind === 'error200' ? fault.kind : 'ok';
     if (!request.stream) return answerJson(res, call, meta, plan, mode);
     await answerStream(res, call, meta, plan, mode, {

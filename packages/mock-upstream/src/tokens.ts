@@ -57,13 +57,17 @@ export interface CompletionPlan {
   totalTokens: number;
 }
 
-/** What one request will be answered with: words, finish reason and usage. */
+/**
+ * What one request will be answered with: words, finish reason and usage. With `fixed` (the
+ * model's set answer) the answer is that text's words instead of the demo answer.
+ */
 export function planCompletion(
   messages: readonly ChatMessage[],
   answerWords: number,
   maxTokens: number | undefined,
+  fixed?: string,
 ): CompletionPlan {
-  const full = demoAnswerWords(messages, answerWords);
+  const full = fixed !== undefined ? words(fixed) : demoAnswerWords(messages, answerWords);
   const sent = maxTokens !== undefined && maxTokens < full.length ? full.slice(0, maxTokens) : full;
   const promptTokens = countPromptTokens(messages);
   return {

@@ -1,3 +1,5 @@
+export * from './content-decoding.ts';
+export * from './output-guardrail.ts';
 export * from './pricing.ts';
 export * from './registry.ts';
 export * from './types.ts';

@@ -1,14 +1,7 @@
 import { SwitchyardError } from '@switchyard/contracts';
 
-/** The body passed the byte cap; the download was stopped there. */
-export class ResponseTooLargeError extends Error {
-  readonly maxBytes: number;
-  constructor(maxBytes: number) {
-    super(`the response exceeded ${maxBytes} bytes`);
-    this.name = 'ResponseTooLargeError';
-    this.maxBytes = maxBytes;
-  }
-}
+/** The body passed the byte cap (decoded or on the wire); one class for scrapes and LLM calls. */
+export { ContentDecodingError, ResponseTooLargeError } from '@switchyard/providers';
 
 export class TooManyRedirectsError extends Error {
   constructor(hops: number) {

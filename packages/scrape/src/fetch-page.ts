@@ -1,6 +1,6 @@
-import { UpstreamHttpError, parseRetryAfter } from '@switchyard/providers';
+import { ACCEPT_ENCODING, UpstreamHttpError, parseRetryAfter, readDecoded } from '@switchyard/providers';
 import { request, type Dispatcher } from 'undici';
-import { ResponseTooLargeError, TooManyRedirectsError } from './errors.ts';
+import { TooManyRedirectsError } from './errors.ts';
 import type { TargetGuard } from './target-guard.ts';
 
 export interface FetchPageOptions {
@@ -8,6 +8,7 @@ export interface FetchPageOptions {
   method: 'GET' | 'HEAD';
   headers?: Record<string, string>;
   timeoutMs: number;
+  /** Cap on the decoded body (and on the wire bytes), applied as it streams. */
   maxBytes: number;
   userAgent: string;
   dispatcher: Dispatcher;
@@ -28,13 +29,16 @@ export interface FetchPageOptions {
   beforeSend?: () => void;
 }
 
-/** One final response (after redirects), its body as received. */
+/** One final response (after redirects), its body with its Content-Encoding decoded. */
 export interface FetchedPage {
   /** The final URL after redirects. */
   url: string;
   status: number;
   contentType: string | null;
+  /** The body, decoded (gzip, deflate, br, zstd undone). */
   body: Buffer;
+  /** The body's bytes on the wire (compressed): what a proxy carries and bills. */
+  wireBytes: number;
   etag: string | null;
   lastModified: string | null;
   contentLanguage: string | null;
@@ -43,38 +47,22 @@ export interface FetchedPage {
 const header = (value: string | string[] | undefined): string | null =>
   typeof value === 'string' ? value : null;
 
-/** The caller's headers minus Host: the Host header is always the hop URL's own. */
+/** Headers that are always ours: Host is the hop URL's own; Accept-Encoding names what we decode. */
+const OWN_HEADERS = new Set(['host', 'accept-encoding']);
+
+/** The caller's headers minus the ones that are always ours. */
 function callerHeaders(headers: Record<string, string> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => k.toLowerCase() !== 'host'));
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !OWN_HEADERS.has(k.toLowerCase())));
 }
 
 /** Statuses that mean "the site refused us", retried by the worker on another identity. */
 const REFUSALS = new Set([403, 407, 429]);
 
-async function readCapped(
-  body: Dispatcher.ResponseData['body'],
-  maxBytes: number,
-  truncate = false,
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      body.destroy();
-      if (!truncate) throw new ResponseTooLargeError(maxBytes);
-      chunks.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
-      return Buffer.concat(chunks, maxBytes);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
-}
-
 /**
  * Fetches one page: redirects followed by hand (each hop checked by the guard and pinned to the
- * address it checked), a byte cap enforced while streaming, one timeout for the whole call (DNS
- * included), no retries. 403/407/429/5xx throw UpstreamHttpError for the worker to classify;
+ * address it checked), compressed transfer asked for and decoded as it streams, the byte cap
+ * enforced on the decoded bytes while streaming, one timeout for the whole call (DNS included),
+ * no retries. 403/407/429/5xx throw UpstreamHttpError for the worker to classify;
  * other statuses (304 included) are a result.
  */
 export async function fetchPage(opts: FetchPageOptions): Promise<FetchedPage> {
@@ -91,6 +79,7 @@ export async function fetchPage(opts: FetchPageOptions): Promise<FetchedPage> {
       headers: {
         'user-agent': opts.userAgent,
         accept: '*/*',
+        'accept-encoding': ACCEPT_ENCODING,
         ...callerHeaders(opts.headers),
         host: target.host,
       },
@@ -114,12 +103,20 @@ export async function fetchPage(opts: FetchPageOptions): Promise<FetchedPage> {
         retryAfterMs: parseRetryAfter(res.headers['retry-after']),
       });
     }
-    const body = await readCapped(res.body, opts.maxBytes, opts.truncate);
+    const { body, wireBytes } = await readDecoded(
+      res.body as AsyncIterable<Buffer> & Dispatcher.ResponseData['body'],
+      {
+        contentEncoding: res.headers['content-encoding'],
+        maxBytes: opts.maxBytes,
+        truncate: opts.truncate,
+      },
+    );
     return {
       url: url.toString(),
       status: res.statusCode,
       contentType: header(res.headers['content-type']),
       body,
+      wireBytes,
       etag: header(res.headers.etag),
       lastModified: header(res.headers['last-modified']),
       contentLanguage: header(res.headers['content-language']),

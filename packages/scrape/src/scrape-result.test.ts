@@ -18,6 +18,7 @@ const fetched: FetchedPage = {
   status: 200,
   contentType: 'text/html',
   body: Buffer.from('<p>hi</p>'),
+  wireBytes: 9,
   etag: '"v1"',
   lastModified: 'Wed, 01 Oct 2025 12:00:00 GMT',
   contentLanguage: null,
@@ -81,11 +82,17 @@ describe('scrape results', () => {
       links: [],
       content_hash: HASH,
       bytes: 9,
+      decoded_bytes: 9,
       unchanged: false,
       cached: false,
       etag: '"v1"',
       last_modified: 'Wed, 01 Oct 2025 12:00:00 GMT',
     });
+  });
+
+  it('a compressed page: `bytes` counts the wire (what a proxy bills), `decoded_bytes` the page', () => {
+    const gzipped = { ...fetched, wireBytes: 4 };
+    expect(scrapeResult(gzipped, extracted, planScrape(req()))).toMatchObject({ bytes: 4, decoded_bytes: 9 });
   });
 
   it('the v1 format puts the body in `body`: UTF-8 text, or base64', () => {

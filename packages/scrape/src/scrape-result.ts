@@ -46,6 +46,7 @@ export function notModifiedResult(page: FetchedPage, req: ScrapeRequest): Scrape
     content_type: page.contentType,
     content_hash: req.previous_hash ?? null,
     bytes: 0,
+    decoded_bytes: 0,
     unchanged: true,
     cached: false,
     etag: page.etag,
@@ -55,7 +56,7 @@ export function notModifiedResult(page: FetchedPage, req: ScrapeRequest): Scrape
 
 /** A fetched page and its extraction as the job's result (before `previous_hash` is applied). */
 export function scrapeResult(page: FetchedPage, extracted: Extracted, plan: ScrapePlan): ScrapeResult {
-  const { content_hash, bytes, ...formats } = extracted;
+  const { content_hash, bytes: decoded_bytes, ...formats } = extracted;
   const body =
     plan.legacyBody === 'raw'
       ? page.body.toString('base64')
@@ -70,7 +71,8 @@ export function scrapeResult(page: FetchedPage, extracted: Extracted, plan: Scra
     ...(body === undefined ? {} : { body }),
     ...formats,
     content_hash,
-    bytes,
+    bytes: page.wireBytes,
+    decoded_bytes,
     unchanged: false,
     cached: false,
     etag: page.etag,

@@ -70,7 +70,10 @@ async function startAppProcess(
   return { child, output, exited, match, terminate: (signal = 'SIGTERM') => void child.kill(signal) };
 }
 
-/** Starts `apps/worker` as its own process and waits until it serves; `env` is added to its environment. */
+/**
+ * Starts `apps/worker` as its own process and waits until it serves; `env` is added to this
+ * process's environment (e.g. NODE_EXTRA_CA_CERTS, which Node reads only at start-up).
+ */
 export async function startWorkerProcess(
   configPath: string,
   args: string[] = [],

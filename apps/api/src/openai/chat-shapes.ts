@@ -1,6 +1,9 @@
 import type { JobRecord } from '@switchyard/contracts';
 
-/** The OpenAI `chat.completion` object for a succeeded job. */
+/**
+ * The OpenAI `chat.completion` object for a succeeded job; `cached: true` (Switchyard's own field,
+ * which SDKs ignore) when the response cache answered it.
+ */
 export function chatCompletion(job: Pick<JobRecord, 'id' | 'created_at' | 'result'>) {
   const r = job.result?.type === 'completion' ? job.result : undefined;
   const usage = r?.usage ?? { input_tokens: 0, output_tokens: 0 };
@@ -22,6 +25,7 @@ export function chatCompletion(job: Pick<JobRecord, 'id' | 'created_at' | 'resul
       completion_tokens: usage.output_tokens,
       total_tokens: usage.input_tokens + usage.output_tokens,
     },
+    ...(r?.cached ? { cached: true as const } : {}),
   };
 }
 

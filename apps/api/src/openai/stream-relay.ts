@@ -23,6 +23,7 @@ interface Done {
   inputTokens: number;
   outputTokens: number;
   costNanos: number;
+  cached?: boolean;
 }
 
 /**
@@ -67,7 +68,9 @@ export async function relayStream(opts: RelayOptions): Promise<void> {
         const d = ev.payload as Done;
         const b = { ...base, model: d.model };
         if (attempt === undefined) send(chunk(b, { role: 'assistant', content: '' }));
-        send(chunk(b, {}, d.finishReason ?? 'stop'));
+        // A replay from the response cache says so on its last chunk, as `cached: true` does on
+        // a whole answer.
+        send({ ...chunk(b, {}, d.finishReason ?? 'stop'), ...(d.cached ? { cached: true } : {}) });
         if (opts.includeUsage) {
           send({
             ...chunk(b, {}),

@@ -9,6 +9,7 @@ import { checkBudget } from '../budget.ts';
 import { toSwitchyardError } from '../errors.ts';
 import { parseIdempotencyKey } from '../headers.ts';
 import { checkModels } from '../models.ts';
+import { checkResponseFormat } from '../response-format.ts';
 import { ChatCompletionsBodySchema, toCompletionRequest } from '../openai/chat-body.ts';
 import { chatCompletion } from '../openai/chat-shapes.ts';
 import { openAiError } from '../openai/openai-errors.ts';
@@ -75,8 +76,10 @@ export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): 
         lane: 'interactive' as const,
         priority: DEFAULT_PRIORITY,
         request: toCompletionRequest(body),
+        ...(body.cache ? { cache: body.cache } : {}),
       };
       checkModels(spec, config);
+      checkResponseFormat(spec, 'response_format');
       const admit = () => checkBudget(deps.tenants, deps.ledger, tenantId);
       const { job, replayed } = await store.submit({
         tenantId,
@@ -126,6 +129,7 @@ async function answerWhenDone(
     const waited = await waiter.wait(job.id, deadline - Date.now(), () => store.isFinished(job.id), signal);
     const done = waited.returnvalue as Partial<JobReturn> | undefined;
     if (done?.result?.type === 'completion' && typeof done.attempts === 'number') {
+      if (done.result.cached) void reply.header('x-switchyard-cache', 'hit');
       void reply.header('x-switchyard-attempts', String(done.attempts));
       void reply.header('x-switchyard-cost-usd', ((done.costNanos ?? 0) / 1e9).toFixed(9));
       return reply.code(200).send(chatCompletion({ ...job, result: done.result }));
@@ -133,6 +137,8 @@ async function answerWhenDone(
     record = await store.find(tenantId, job.id);
   }
   if (!record) throw new SwitchyardError('internal_error', 'the job disappeared');
+  if (record.result?.type === 'completion' && record.result.cached)
+    void reply.header('x-switchyard-cache', 'hit');
   void reply.header('x-switchyard-attempts', String(record.attempts));
   void reply.header('x-switchyard-cost-usd', record.cost.usd.toFixed(9));
   if (record.status === 'succeeded') return reply.code(200).send(chatCompletion(record));

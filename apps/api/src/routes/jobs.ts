@@ -14,6 +14,7 @@ import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
 import { parseIdempotencyKey, parsePreferWait } from '../headers.ts';
 import { checkBudget } from '../budget.ts';
 import { checkModels } from '../models.ts';
+import { checkResponseFormat } from '../response-format.ts';
 import { TargetAdmission } from '../target-admission.ts';
 import { traceOf } from '../tracing.ts';
 import { parseBody } from '../validation.ts';
@@ -93,6 +94,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     const wait = parsePreferWait(req.headers.prefer, config.api.maxWaitSeconds);
     const spec = parseBody(JobSpecSchema, req.body);
     checkModels(spec, config);
+    checkResponseFormat(spec);
     targets.check(spec);
     if (spec.webhook) await checkWebhookSecret(deps.tenants, tenantId, 'webhook');
     const admit = () => checkBudget(deps.tenants, deps.ledger, tenantId);

@@ -1,6 +1,6 @@
 import { TargetLookupError, type HostLease, type RobotsFetch } from '@switchyard/scrape';
 import { DelayedError } from 'bullmq';
-import { classify } from '../classify.ts';
+import { classify, poolOutcome } from '../classify.ts';
 import type { EgressGrant } from '../egress.ts';
 import type { ScrapePoliteness } from '../politeness.ts';
 import { decideHostWait, decideRobots, type DelayDecision, type FailDecision } from '../retry-authority.ts';
@@ -165,7 +165,7 @@ async function robotsFailed(run: JobRun, token: string | undefined, at: RobotsFe
   const { p, origin, grant, lease } = at;
   const failure = classify(err, { canceled: false, viaProxy: grant.viaProxy });
   if (failure.outcome !== 'proxy_fault') await p.store(origin, { kind: 'unreachable' });
-  await grant.release({ outcome: failure.outcome, bytes: 0 });
+  await grant.release({ outcome: poolOutcome(failure.outcome), bytes: 0 });
   if (lease) await p.release(lease);
   run.deps.metrics?.robotsFetches.inc({ result: failure.outcome });
   if (failure.outcome === 'proxy_fault') {

@@ -7,6 +7,7 @@ import { callUpstream } from './call-upstream.ts';
 import type { ProcessorDeps } from './deps.ts';
 import { JobRun } from './job-run.ts';
 import { recordFailure, recordSuccess } from './record-attempt.ts';
+import { answerFromCache, storeAnswer } from './reuse-answer.ts';
 import { reuseStoredScrape, storeForReuse } from './reuse-scrape.ts';
 import { settle } from './settle.ts';
 import { numberAttempt, startAttempt } from './start-attempt.ts';
@@ -27,7 +28,8 @@ function numbersAtOnce(run: JobRun): boolean {
 
 /**
  * The BullMQ processor. One run of a job is at most one upstream attempt, in named steps:
- * `checkBeforeRun` (with `numberAttempt` when `numbersAtOnce`) → (`reuseStoredScrape`) → `awaitHost` (scrapes) around `acquireEgress` → `startAttempt` →
+ * `checkBeforeRun` (with `numberAttempt` when `numbersAtOnce`) → (`reuseStoredScrape`,
+ * `answerFromCache`) → `awaitHost` (scrapes) around `acquireEgress` → `startAttempt` →
  * `callUpstream` → `recordSuccess`, or
  * `recordFailure` → `settle`, where the retry authority decides what happens next.
  */
@@ -52,13 +54,14 @@ export class AttemptProcessor {
       if (numbering) await numbering.then(() => this.deps.attempts.unstart(run.jobId)).catch(() => undefined);
       throw err;
     });
-    const reused = await reuseStoredScrape(run);
+    const reused = (await reuseStoredScrape(run)) ?? (await answerFromCache(run, numbering));
     if (reused) return reused;
     const grant = await awaitHost(run, token, () => acquireEgress(run, token));
     const attempt = await startAttempt(run, grant, signal, numbering);
     try {
       const out = await callUpstream(attempt);
       await storeForReuse(run, out);
+      await storeAnswer(attempt, out);
       return await recordSuccess(attempt, out);
     } catch (err) {
       const failure = await recordFailure(attempt, err);

@@ -1,18 +1,26 @@
 import type { JobReturn } from '@switchyard/jobs';
-import { classify, type Classified } from '../classify.ts';
-import type { AttemptSuccess } from '../executors/types.ts';
+import type { AttemptEntry } from '@switchyard/ledger';
+import { classify, poolOutcome, type Classified } from '../classify.ts';
+import { InvalidOutputError, type AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';
 
 /**
- * Step 5, after a success: the egress is released first (the pool learns the outcome), then the
- * attempt is written to the ledger, which answers the job's total over every attempt.
+ * Step 5, after a success: the egress is released (the pool learns the outcome; nothing waits for
+ * it, as the process's next lease goes to Redis after it on the same connection, and a release
+ * that fails leaves a lease that expires on its own), then the attempt is written to the ledger,
+ * which answers the job's total over every attempt.
  */
 export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Promise<JobReturn> {
-  const { grant, run, relay } = attempt;
-  await grant.release({ outcome: 'ok', bytes: out.bytes });
+  const { grant, relay } = attempt;
+  void grant
+    .release({ outcome: 'ok', bytes: out.bytes })
+    .catch((err: unknown) =>
+      attempt.log.warn({ err }, 'egress release failed; its lease expires on its own'),
+    );
   const costNanos = out.costNanos + Math.round(out.bytes * grant.nanosPerByte);
   const usage = out.result.type === 'completion' ? out.result.usage : { input_tokens: 0, output_tokens: 0 };
-  const { jobCostNanos } = await run.deps.ledger.record(
+  const jobCostNanos = await writeSuccess(
+    attempt,
     attempt.entry({
       latencyMs: attempt.elapsedMs(),
       inputTokens: usage.input_tokens,
@@ -38,9 +46,33 @@ export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Prom
 }
 
 /**
+ * Writes a successful attempt and answers the job's total. A job's first attempt is its only
+ * one, so its total is its cost and the write goes ahead unawaited (`LedgerAhead`: it still
+ * reaches Redis before the job's completion); a later attempt waits for the running total.
+ */
+async function writeSuccess(attempt: Attempt, entry: AttemptEntry): Promise<number> {
+  const { ledger, ledgerAhead } = attempt.run.deps;
+  if (attempt.n === 1 && ledgerAhead) {
+    ledgerAhead.send(entry);
+    return entry.costNanos;
+  }
+  return (await ledger.record(entry)).jobCostNanos;
+}
+
+/** What a failed attempt still cost: only an answer that failed the JSON guardrail was billed. */
+function spentOn(attempt: Attempt, err: unknown) {
+  if (!(err instanceof InvalidOutputError) || err.spent.result.type !== 'completion') return undefined;
+  const { usage } = err.spent.result;
+  const { bytes } = err.spent;
+  const costNanos = err.spent.costNanos + Math.round(bytes * attempt.grant.nanosPerByte);
+  return { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, bytes, costNanos };
+}
+
+/**
  * Step 5, after a failure: `classify` names the outcome (a cancel is told apart from a timeout
  * by the job's cancel flag), the egress is released with it, and the attempt is written to the
- * ledger.
+ * ledger. An answer that failed the JSON guardrail keeps its tokens and cost in the ledger; for
+ * the proxy pool it was a good exchange (`ok`, with its bytes).
  */
 export async function recordFailure(attempt: Attempt, err: unknown): Promise<Classified> {
   const { grant, run } = attempt;
@@ -48,8 +80,10 @@ export async function recordFailure(attempt: Attempt, err: unknown): Promise<Cla
   const failure = classify(err, { canceled, viaProxy: grant.viaProxy });
   // An error nothing recognised is a bug or a case to teach the classifier: keep its details.
   if (failure.code === 'internal_job_error') attempt.log.error({ err }, 'unclassified attempt failure');
-  await grant.release({ outcome: failure.outcome, bytes: 0, retryAfterMs: failure.retryAfterMs });
-  await run.deps.ledger.record(attempt.entry({ outcome: failure.outcome, latencyMs: attempt.elapsedMs() }));
+  const spent = spentOn(attempt, err);
+  const { outcome, retryAfterMs } = failure;
+  await grant.release({ outcome: poolOutcome(outcome), bytes: spent?.bytes ?? 0, retryAfterMs });
+  await run.deps.ledger.record(attempt.entry({ outcome, latencyMs: attempt.elapsedMs(), ...spent }));
   attempt.observe(failure.outcome);
   return failure;
 }

@@ -4,6 +4,12 @@ import { decideRetry, type RetryInput } from '../retry-authority.ts';
 import type { Attempt } from './attempt.ts';
 import { RetryableAttemptError } from './errors.ts';
 
+/** A TLS failure through a proxy is retried once: the job's count of them (0 for anything else). */
+async function tlsFailures(attempt: Attempt, failure: Classified): Promise<number> {
+  if (failure.code !== 'upstream_tls_error' || !attempt.grant.viaProxy) return 0;
+  return attempt.run.deps.attempts.countTlsFailure(attempt.run.jobId);
+}
+
 /**
  * Step 6, after a failure: the retry authority decides, and this carries the decision out. It
  * returns the error the processor throws: a final failure (a streaming client hears it first), or
@@ -23,6 +29,7 @@ export async function settle(attempt: Attempt, failure: Classified): Promise<Err
     random: Math.random(),
     egressRotates: attempt.grant.viaProxy,
     streamDeltasSent: relay?.sent ?? 0,
+    tlsFailures: await tlsFailures(attempt, failure),
     budgetAllows: undefined,
   };
   let decision = decideRetry(input);

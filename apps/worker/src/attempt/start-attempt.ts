@@ -20,6 +20,21 @@ export function numberAttempt(run: JobRun): Promise<AttemptStart> {
 }
 
 /**
+ * A re-run after a crash: the attempt the dead worker was on left no entry, so it is noted as
+ * interrupted, and every earlier one too (a worker killed between numbering its attempt and
+ * writing this note left a gap). Idempotent: a recorded attempt is not overwritten, and a late
+ * real outcome replaces a note (ADR 0022).
+ */
+export async function recordInterrupted(run: JobRun, slot: AttemptSlot): Promise<void> {
+  const note = { outcome: 'upstream_fault', interrupted: true, proxyId: null } as const;
+  await Promise.all(
+    Array.from({ length: slot.n - 1 }, (_, i) =>
+      run.deps.ledger.record(ledgerEntry(run, slot, { ...note, attempt: i + 1 })),
+    ),
+  );
+}
+
+/**
  * Step 3: numbers the attempt (`numberAttempt`, or the numbering the processor sent early), does
  * the first attempt's bookkeeping, writes the ledger entry a crashed predecessor could not, and
  * stops a re-run past the last allowed attempt.
@@ -41,18 +56,7 @@ export async function startAttempt(
     started,
   };
   if (n === 1) deps.budget.countFirst();
-  // A re-run after a crash: the attempt the dead worker was on left no entry, so note it as
-  // interrupted, and every earlier one too (a worker killed between numbering its attempt and
-  // writing this note left a gap). Idempotent: a recorded attempt is not overwritten, and a late
-  // real outcome replaces a note (the ledger's upgrade).
-  if (n > 1) {
-    const note = { outcome: 'upstream_fault', interrupted: true, proxyId: null } as const;
-    await Promise.all(
-      Array.from({ length: n - 1 }, (_, i) =>
-        deps.ledger.record(ledgerEntry(run, slot, { ...note, attempt: i + 1 })),
-      ),
-    );
-  }
+  if (n > 1) await recordInterrupted(run, slot);
   const { maxAttempts } = deps.policy;
   const decision = decideStart({ attempt: n, maxAttempts, modelCount: run.models.length });
   if (decision.action === 'fail') {

@@ -1,7 +1,14 @@
 import type { ModelConfig } from '@switchyard/config';
 import { SwitchyardError, type CompletionJobSpec } from '@switchyard/contracts';
-import { providerFor, tokenCostNanos } from '@switchyard/providers';
-import type { AttemptContext, AttemptSuccess } from './types.ts';
+import {
+  InvalidResponseFormatError,
+  outputGuardrail,
+  providerFor,
+  tokenCostNanos,
+  type ChatCall,
+  type OutputCheck,
+} from '@switchyard/providers';
+import { InvalidOutputError, type AttemptContext, type AttemptSuccess } from './types.ts';
 
 export interface CompletionExecutorDeps {
   models: Record<string, ModelConfig>;
@@ -9,7 +16,23 @@ export interface CompletionExecutorDeps {
   secrets: Record<string, string | undefined>;
 }
 
-/** One completion attempt against the job's model: tokens × the model's price is its cost. */
+/** The request's JSON guardrail; a schema that does not compile fails the job before any call. */
+function guardrailOf(spec: CompletionJobSpec): OutputCheck | undefined {
+  try {
+    return outputGuardrail(spec.request.response_format);
+  } catch (err) {
+    if (err instanceof InvalidResponseFormatError)
+      throw new SwitchyardError('validation_failed', err.message);
+    throw err;
+  }
+}
+
+/**
+ * One completion attempt against the job's model: tokens × the model's price is its cost. With a
+ * JSON `response_format` the answer is checked before anyone sees it: a streaming client gets it
+ * in one piece once it passed (never half an answer that is then thrown away), and an answer that
+ * fails is an `InvalidOutputError` that keeps what the attempt cost.
+ */
 export function completionExecutor(deps: CompletionExecutorDeps) {
   /** `name` is the model this attempt asks: the requested one or a fallback. */
   return async (spec: CompletionJobSpec, ctx: AttemptContext, name: string): Promise<AttemptSuccess> => {
@@ -20,8 +43,9 @@ export function completionExecutor(deps: CompletionExecutorDeps) {
     if (model.apiKeyEnv && !apiKey) {
       throw new SwitchyardError('provider_not_configured', `${model.apiKeyEnv} is not set on this worker`);
     }
+    const check = guardrailOf(spec);
     const adapter = providerFor(model.provider);
-    const call = {
+    const call: ChatCall = {
       baseUrl: model.baseUrl,
       apiKey,
       upstreamModel: model.upstreamModel,
@@ -30,8 +54,11 @@ export function completionExecutor(deps: CompletionExecutorDeps) {
       signal: ctx.signal,
       dispatcher: ctx.dispatcher,
     };
-    const out = ctx.onDelta ? await adapter.chatStream(call, ctx.onDelta) : await adapter.chatComplete(call);
-    return {
+    const relayAsItComes = ctx.onDelta && !check ? ctx.onDelta : undefined;
+    const out = relayAsItComes
+      ? await adapter.chatStream(call, relayAsItComes)
+      : await adapter.chatComplete(call);
+    const success: AttemptSuccess = {
       result: {
         type: 'completion',
         model: name,
@@ -43,5 +70,9 @@ export function completionExecutor(deps: CompletionExecutorDeps) {
       costNanos: tokenCostNanos(model.price, out.usage),
       bytes: out.bytes,
     };
+    const invalid = check?.(out.content);
+    if (invalid !== undefined) throw new InvalidOutputError(`${invalid} (model ${name})`, success);
+    if (check && ctx.onDelta && out.content) ctx.onDelta(out.content);
+    return success;
   };
 }

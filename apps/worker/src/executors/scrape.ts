@@ -71,7 +71,8 @@ export function scrapeExecutor(cfg: Config['scrape'], extractor: Pick<ContentExt
       guard,
       beforeSend: ctx.beforeSend,
     });
-    const bytes = page.body.byteLength;
+    // What the proxy carried (and bills): the compressed bytes, not the decoded page.
+    const bytes = page.wireBytes;
     if (page.status === 304) return { result: notModifiedResult(page, req), costNanos: 0, bytes };
     const extracted = await extractor.extract(
       {

@@ -19,3 +19,16 @@ export interface AttemptContext {
 
 /** Runs one attempt of one kind of job: one upstream call, no retries. */
 export type Executor<S extends JobSpec = JobSpec> = (spec: S, ctx: AttemptContext) => Promise<AttemptSuccess>;
+
+/**
+ * The upstream answered, and billed, but the answer failed the request's `response_format` (the
+ * JSON guardrail): the attempt is `invalid_output`, and its cost is still the attempt's cost.
+ */
+export class InvalidOutputError extends Error {
+  readonly spent: AttemptSuccess;
+  constructor(reason: string, spent: AttemptSuccess) {
+    super(reason);
+    this.name = 'InvalidOutputError';
+    this.spent = spent;
+  }
+}

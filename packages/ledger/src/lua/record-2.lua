@@ -1,18 +1,22 @@
 --[[
   Records one upstream attempt and updates every aggregate it feeds, or nothing at all when that
-  (job, attempt) is already recorded, so a replayed write is harmless. O(1): at most 17 commands,
+  (job, attempt) is already recorded, so a replayed write is harmless. O(1): at most 18 commands,
   10 for a job's first recorded attempt (the common case: its totals are set, not added to).
 
   KEYS[1] job  hash  e:<attempt> -> the entry (entry.ts's compact format), and the job's running totals:
                      attempts, cost (nano-USD), in, out (tokens), bytes
   KEYS[2] day  hash  the tenant's UTC day: spend (nano-USD, every attempt), and per
                      <metric>|<outcome>|<model key>: a (attempts), r (retries), i, o (tokens),
-                     b (bytes), n (nano-USD), rn (retry nano-USD)
+                     b (bytes), n (nano-USD), rn (retry nano-USD),
+                     sv (nano-USD a cache hit saved)
 
   ARGV[1] attempt (1-based)   ARGV[2] the entry (compact)   ARGV[3] model key, "(scrape)" for scrapes
   ARGV[4] outcome             ARGV[5] input tokens               ARGV[6] output tokens
   ARGV[7] bytes               ARGV[8] cost (nano-USD)            ARGV[9] job TTL (s)
-  ARGV[10] day TTL (s)          ARGV[11] "1" when this entry is an interrupted note, else "0"
+  ARGV[10] day TTL (s)           ARGV[11] nano-USD saved (a cache hit's; "0" otherwise; absent
+                                 from older callers)
+  ARGV[12] "1" when this entry is an interrupted note, "0" when it is not (absent from older
+           callers: never replaces a note)
 
   Integers stay strings end to end: HINCRBY adds them as int64, never through Lua's doubles.
 
@@ -44,7 +48,7 @@ else
   if redis.call('HSETNX', KEYS[1], 'e:' .. ARGV[1], ARGV[2]) == 0 then
     local stored = redis.call('HGET', KEYS[1], 'e:' .. ARGV[1])
     -- format 2: 2|lane|kind|provider|model|proxy|outcome|interrupted|...
-    if ARGV[11] == '0' and string.match(stored, '^2|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|1|') then
+    if ARGV[12] == '0' and string.match(stored, '^2|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|1|') then
       return { 2, stored }
     end
     return { 0, redis.call('HGET', KEYS[1], 'cost') or '0' }
@@ -68,5 +72,6 @@ add(KEYS[2], 'o' .. group, ARGV[6])
 add(KEYS[2], 'b' .. group, ARGV[7])
 add(KEYS[2], 'n' .. group, ARGV[8])
 add(KEYS[2], 'spend', ARGV[8])
+if ARGV[11] then add(KEYS[2], 'sv' .. group, ARGV[11]) end
 redis.call('EXPIRE', KEYS[2], ARGV[10])
 return { 1, jobCost }

@@ -12,6 +12,7 @@
   The real entry: ARGV[6] model key  ARGV[7] outcome  ARGV[8] input tokens  ARGV[9] output tokens
   ARGV[10] bytes  ARGV[11] cost (nano-USD). The note, the same six: ARGV[12] model key
   ARGV[13] outcome  ARGV[14] input tokens  ARGV[15] output tokens  ARGV[16] bytes  ARGV[17] cost
+  ARGV[18] nano-USD the real entry saved (a cache hit's, record-2.lua's ARGV[11]; "0" otherwise)
 
   Returns {1, job cost} when replaced, {0, job cost} when the stored entry was no longer the note.
 ]]
@@ -55,5 +56,6 @@ local function apply(key, group, i, o, b, n, sign)
 end
 apply(KEYS[3], '|' .. ARGV[13] .. '|' .. ARGV[12], ARGV[14], ARGV[15], ARGV[16], ARGV[17], -1)
 apply(KEYS[2], '|' .. ARGV[7] .. '|' .. ARGV[6], ARGV[8], ARGV[9], ARGV[10], ARGV[11], 1)
+add(KEYS[2], 'sv|' .. ARGV[7] .. '|' .. ARGV[6], ARGV[18])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 return { 1, jobCost }

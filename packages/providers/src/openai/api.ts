@@ -8,3 +8,9 @@ export function headers(apiKey: string | undefined): Record<string, string> {
   if (apiKey) h.authorization = `Bearer ${apiKey}`;
   return h;
 }
+
+/**
+ * The most an answer may hold, decoded (a chat answer is kilobytes; a compression bomb from a
+ * broken or hostile upstream stops here instead of filling memory).
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;

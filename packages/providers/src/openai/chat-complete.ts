@@ -1,7 +1,8 @@
 import { request } from 'undici';
+import { ACCEPT_ENCODING, readDecoded } from '../content-decoding.ts';
 import type { ChatCall, ChatResult } from '../types.ts';
 import { parseRetryAfter, UpstreamBadResponseError, UpstreamHttpError } from '../upstream-errors.ts';
-import { chatCompletionsUrl, headers } from './api.ts';
+import { chatCompletionsUrl, headers, MAX_ANSWER_BYTES } from './api.ts';
 
 interface OpenAiChatResponse {
   choices?: { message?: { content?: string | null }; finish_reason?: string | null }[];
@@ -9,20 +10,28 @@ interface OpenAiChatResponse {
   error?: { type?: string; code?: string };
 }
 
-/** Non-streaming chat completion against any OpenAI-compatible API. undici retries nothing. */
+/**
+ * Non-streaming chat completion against any OpenAI-compatible API. undici retries nothing. The
+ * answer is asked for compressed (OpenAI and most compatible servers gzip JSON) and decoded as it
+ * streams; `bytes` counts the wire, what a proxy bills.
+ */
 export async function chatComplete(call: ChatCall): Promise<ChatResult> {
   const body = JSON.stringify({ ...call.request, model: call.upstreamModel, stream: false });
   const res = await request(chatCompletionsUrl(call.baseUrl), {
     method: 'POST',
-    headers: headers(call.apiKey),
+    headers: { ...headers(call.apiKey), 'accept-encoding': ACCEPT_ENCODING },
     body,
     dispatcher: call.dispatcher,
     signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
     headersTimeout: call.timeoutMs,
     bodyTimeout: call.timeoutMs,
   });
-  const text = await res.body.text();
-  const bytes = Buffer.byteLength(text);
+  const decoded = await readDecoded(res.body, {
+    contentEncoding: res.headers['content-encoding'],
+    maxBytes: MAX_ANSWER_BYTES,
+  });
+  const text = decoded.body.toString('utf8');
+  const bytes = decoded.wireBytes;
   let parsed: OpenAiChatResponse | undefined;
   try {
     parsed = JSON.parse(text) as OpenAiChatResponse;

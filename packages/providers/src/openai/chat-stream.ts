@@ -1,7 +1,8 @@
 import { request } from 'undici';
+import { DecodedBodyStream, ResponseTooLargeError } from '../content-decoding.ts';
 import type { ChatCall, ChatResult } from '../types.ts';
 import { parseRetryAfter, UpstreamBadResponseError, UpstreamHttpError } from '../upstream-errors.ts';
-import { chatCompletionsUrl, headers } from './api.ts';
+import { chatCompletionsUrl, headers, MAX_ANSWER_BYTES } from './api.ts';
 
 interface Chunk {
   choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
@@ -12,7 +13,9 @@ interface Chunk {
 /**
  * Streaming chat completion: relays each content delta through `onDelta` as it arrives, and asks
  * the provider for usage in the stream (`stream_options.include_usage`) so streamed tokens are
- * billed exactly. A stream that ends before its usage chunk and `[DONE]` is a cut stream.
+ * billed exactly. A stream that ends before its usage chunk and `[DONE]` is a cut stream. No
+ * compression is asked for (a compressing server may hold deltas back to fill its blocks), but a
+ * server that compresses anyway is decoded as the events arrive.
  */
 export async function chatStream(call: ChatCall, onDelta: (text: string) => void): Promise<ChatResult> {
   const body = JSON.stringify({
@@ -36,7 +39,6 @@ export async function chatStream(call: ChatCall, onDelta: (text: string) => void
       retryAfterMs: parseRetryAfter(res.headers['retry-after']),
     });
   }
-  let bytes = 0;
   let buffered = '';
   let content = '';
   let finishReason: string | null = null;
@@ -71,8 +73,14 @@ export async function chatStream(call: ChatCall, onDelta: (text: string) => void
         output_tokens: chunk.usage.completion_tokens ?? 0,
       };
   };
-  for await (const piece of res.body as AsyncIterable<Buffer>) {
-    bytes += piece.length;
+  const decoded = new DecodedBodyStream(res.body, res.headers['content-encoding']);
+  let decodedBytes = 0;
+  for await (const piece of decoded) {
+    decodedBytes += piece.length;
+    if (decodedBytes > MAX_ANSWER_BYTES) {
+      decoded.destroy();
+      throw new ResponseTooLargeError(MAX_ANSWER_BYTES);
+    }
     buffered += piece.toString('utf8');
     let nl: number;
     while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -83,5 +91,5 @@ export async function chatStream(call: ChatCall, onDelta: (text: string) => void
   }
   if (!done || !usage)
     throw new UpstreamBadResponseError('stream_cut', 'the stream ended before its usage chunk and [DONE]');
-  return { content, finishReason, usage, bytes };
+  return { content, finishReason, usage, bytes: decoded.wireBytes };
 }

@@ -44,7 +44,9 @@ export async function fetchRobotsTxt(opts: FetchRobotsOptions): Promise<RobotsFe
       guard: opts.guard,
       beforeSend: opts.beforeSend,
     });
-    const bytes = page.body.length;
+    // The wire's bytes (a compressed file is counted as sent), never more than what was kept of
+    // a file cut at maxBytes: the rest of the read chunk is dropped unread.
+    const bytes = Math.min(page.wireBytes, page.body.length);
     if (page.status >= 200 && page.status < 300)
       return { kind: 'rules', text: page.body.toString('utf8'), bytes };
     return { kind: 'allow_all', status: page.status, bytes };
