@@ -37,7 +37,31 @@ export function redisOptions(opts: ConnectionOptions): RedisOptions {
 export function createRedis(url: string, opts: ConnectionOptions, onError?: (err: Error) => void): Redis {
   const redis = new Redis(url, redisOptions(opts));
   redis.on('error', onError ?? (() => undefined));
+  if (opts.role === 'api') dropWhenHung(redis);
   return redis;
+}
+
+const TIMED_OUT = 'Command timed out';
+
+/**
+ * A command timeout on an open connection means the server is hung (stopped, swapped out, stuck
+ * on a slow disk): TCP stays up, so without this every request would wait out a timeout of its
+ * own, one per command. The first timeout drops the connection instead: commands in flight fail
+ * at once, the client stops being ready (the API answers 503 without sending anything), and
+ * ioredis reconnects (its retry strategy), becoming ready when the server answers its ready
+ * check again.
+ */
+function dropWhenHung(redis: Redis): void {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    const sent = send(...args);
+    (sent as Promise<unknown>).catch((err: unknown) => {
+      // Destroyed, not ended: a hung peer never answers a FIN, so an ended socket would not close
+      // (and ioredis would not reconnect) until Redis woke up or TCP gave up.
+      if ((err as Error | null)?.message === TIMED_OUT && redis.status === 'ready') redis.stream.destroy();
+    });
+    return sent;
+  };
 }
 
 /**

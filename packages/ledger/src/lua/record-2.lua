@@ -19,11 +19,16 @@
                                  from older callers)
   ARGV[12] cached input tokens   ARGV[13] cache-write tokens        ARGV[14] reasoning tokens
   ARGV[15] 1 when the tokens are estimated, else 0 (ARGV[12..15] absent from older callers)
+  ARGV[16] "1" when this entry is an interrupted note, "0" when it is not (absent from older
+           callers: never replaces a note)
 
   Integers stay strings end to end: HINCRBY adds them as int64, never through Lua's doubles.
 
   Returns {1, job cost} when recorded, {0, job cost} when the attempt was already there (nothing
-  changed); the job cost is the job's running total over its recorded attempts (nano-USD), so the
+  changed), and {2, the stored entry} when the stored entry is an interrupted note (written by the
+  worker that re-ran the job) and this one is the attempt's real outcome, arriving late from a
+  worker that was paused, not dead: the caller replaces the note (upgrade-3.lua), nothing changed
+  here; the job cost is the job's running total over its recorded attempts (nano-USD), so the
   caller has it without another round trip.
 ]]
 
@@ -45,6 +50,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], unpack(fields))
 else
   if redis.call('HSETNX', KEYS[1], 'e:' .. ARGV[1], ARGV[2]) == 0 then
+    local stored = redis.call('HGET', KEYS[1], 'e:' .. ARGV[1])
+    -- format 2: 2|lane|kind|provider|model|proxy|outcome|interrupted|...
+    if ARGV[16] == '0' and string.match(stored, '^2|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|1|') then
+      return { 2, stored }
+    end
     return { 0, redis.call('HGET', KEYS[1], 'cost') or '0' }
   end
   redis.call('HINCRBY', KEYS[1], 'attempts', 1)
