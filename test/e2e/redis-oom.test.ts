@@ -109,7 +109,7 @@ describe('when Redis is out of memory (noeviction)', () => {
     expect(done.map((j) => j.status)).toEqual(ids.map(() => 'succeeded'));
     // Each job's upstream calls are its attempts, and each attempt is in its log once. A first
     // attempt's ledger write goes ahead of the job's completion unawaited (ADR 0024), and one
-    // Redis refused is retried: the log catches up with the job within those retries.
+    // Redis refused for memory is retried until memory frees: the log catches up with the job.
     const logged = await until(
       'every attempt in the ledger',
       async () => {
