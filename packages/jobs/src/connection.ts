@@ -37,7 +37,31 @@ export function redisOptions(opts: ConnectionOptions): RedisOptions {
 export function createRedis(url: string, opts: ConnectionOptions, onError?: (err: Error) => void): Redis {
   const redis = new Redis(url, redisOptions(opts));
   redis.on('error', onError ?? (() => undefined));
+  if (opts.role === 'api') dropWhenHung(redis);
   return redis;
+}
+
+const TIMED_OUT = 'Command timed out';
+
+/**
+ * A command timeout on an open connection means the server is hung (stopped, swapped out, stuck
+ * on a slow disk): TCP stays up, so without this every request would wait out a timeout of its
+ * own, one per command. The first timeout drops the connection instead: commands in flight fail
+ * at once, the client stops being ready (the API answers 503 without sending anything), and
+ * ioredis reconnects (its retry strategy), becoming ready when the server answers its ready
+ * check again.
+ */
+function dropWhenHung(redis: Redis): void {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    const sent = send(...args);
+    (sent as Promise<unknown>).catch((err: unknown) => {
+      // Destroyed, not ended: a hung peer never answers a FIN, so an ended socket would not close
+      // (and ioredis would not reconnect) until Redis woke up or TCP gave up.
+      if ((err as Error | null)?.message === TIMED_OUT && redis.status === 'ready') redis.stream.destroy();
+    });
+    return sent;
+  };
 }
 
 /**
@@ -72,3 +96,16 @@ export async function whenReady(redis: Redis, timeoutMs: number): Promise<void> 
 export function isReady(redis: Redis): boolean {
   return redis.status === 'ready';
 }
+
+/**
+ * Redis's own error code: the first word of an error reply (`OOM command not allowed…`,
+ * `LOADING …`). A transaction refused because one of its commands was (`EXECABORT … because of:
+ * OOM …`) is named by that command's code. Undefined for anything that is not an error reply.
+ */
+export function redisErrorCode(err: unknown): string | undefined {
+  if (!(err instanceof Error) || err.name !== 'ReplyError') return undefined;
+  return /^(?:EXECABORT .*because of: )?([A-Z]+)\b/.exec(err.message)?.[1];
+}
+
+/** Redis refused a write for memory (`maxmemory` under `noeviction`): nothing of it was written. */
+export const isStoreFull = (err: unknown): boolean => redisErrorCode(err) === 'OOM';
