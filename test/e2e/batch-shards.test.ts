@@ -130,6 +130,10 @@ describe('a batch lane of 3 shards', () => {
       200,
     );
     expect(held).toMatchObject({ ready: 0, delayed: { total, fair_share: total, retrying: 0 } });
+    // So do the queue gauges on /metrics.
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    const delayed = /^switchyard_queue_jobs\{lane="batch",state="delayed"[^}]*\} (\d+)$/m.exec(metrics)?.[1];
+    expect(Number(delayed)).toBe(total);
 
     // A job on a shard past the first is read and canceled by its id alone.
     const onShard2 = single.find((id) => shardOfJobId(id) === 2) ?? '';
