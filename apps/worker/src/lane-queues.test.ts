@@ -1,4 +1,4 @@
-import { loadConfig } from '@switchyard/config';
+import { ConfigError, loadConfig } from '@switchyard/config';
 import { describe, expect, it } from 'vitest';
 import { laneSlots, servedQueues, shardConcurrency } from './lane-queues.ts';
 
@@ -25,5 +25,17 @@ describe('the queues a worker serves', () => {
   it('every shard gets a slot even when there are fewer slots than shards', () => {
     expect(shardConcurrency(2, 3)).toEqual([1, 1, 1]);
     expect(shardConcurrency(7, 2)).toEqual([4, 3]);
+  });
+
+  it('a shard count outside 1 to 12 (the shards with a hash tag) is refused, naming the key', () => {
+    for (const shards of [0, 13, 1.5])
+      expect(() => loadConfig({ env: {}, defaults: { lanes: { batch: { shards } } } })).toThrow(
+        expect.objectContaining({
+          message: expect.stringContaining('lanes.batch.shards') as unknown,
+        }) as Error,
+      );
+    expect(() => loadConfig({ env: {}, defaults: { lanes: { batch: { shards: 13 } } } })).toThrow(
+      ConfigError,
+    );
   });
 });
