@@ -134,6 +134,16 @@ describe('a batch lane of 3 shards', () => {
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
     const delayed = /^switchyard_queue_jobs\{lane="batch",state="delayed"[^}]*\} (\d+)$/m.exec(metrics)?.[1];
     expect(Number(delayed)).toBe(total);
+    // And the ops page's figures (the same report, read with the admin key).
+    await until(
+      'the ops page to count every job',
+      async () => {
+        const page = await api.admin.get<{ lanes: LanesReport }>('/admin/api/overview');
+        return page.body.lanes.lanes.find((l) => l.lane === 'batch')?.delayed.fair_share === total;
+      },
+      10_000,
+      200,
+    );
 
     // A job on a shard past the first is read and canceled by its id alone.
     const onShard2 = single.find((id) => shardOfJobId(id) === 2) ?? '';
