@@ -55,7 +55,11 @@ export class FairShare {
    */
   async hold(tenantId: string, jobs: HeldJob[]): Promise<number> {
     const byShard = new Map<number, HeldJob[]>();
-    for (const j of jobs) byShard.set(j.shard ?? 0, [...(byShard.get(j.shard ?? 0) ?? []), j]);
+    for (const j of jobs) {
+      const group = byShard.get(j.shard ?? 0);
+      if (group) group.push(j);
+      else byShard.set(j.shard ?? 0, [j]);
+    }
     const added = await Promise.all(
       [...byShard].map(async ([shard, held]) => {
         const f = this.keys(shard);
