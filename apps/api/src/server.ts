@@ -9,7 +9,7 @@ import { createRegistry, type Logger } from '@switchyard/telemetry';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { frameworkErrors, installErrorHandling } from './errors.ts';
 import { installRedisGuard } from './redis-guard.ts';
 import { openApiDocument } from './openapi.ts';
@@ -36,9 +36,9 @@ export interface ApiServerDeps {
   config: Config;
   logger: Logger;
   /** An `api`-role client (fail fast). */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** A `worker`-role client for the blocking event reader behind Prefer: wait. */
-  eventsRedis: Redis;
+  eventsRedis: Redis | Cluster;
 }
 
 export interface ApiServer {
@@ -75,7 +75,9 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   });
   const fair = config.fairness.enabled ? new FairShare({ redis, prefix }) : undefined;
   const load = new TenantLoad({ redis, prefix, limits: config.limits });
-  const store = new JobStore({ redis, prefix, ...config.jobs, costs: ledger, fair, load });
+  const { waitReplicas: replicas, waitTimeoutMs: timeoutMs } = config.redis;
+  const waitReplicas = { replicas, timeoutMs };
+  const store = new JobStore({ redis, prefix, ...config.jobs, costs: ledger, fair, load, waitReplicas });
   const waiter = new JobWaiter({ connection: deps.eventsRedis, prefix });
   const tenants = new TenantStore({ redis, prefix });
   const rateLimit = config.limits.requestsPerSecond

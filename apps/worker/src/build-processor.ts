@@ -1,7 +1,7 @@
 import { attemptTtlSeconds, type Config } from '@switchyard/config';
 import { LaneDelays } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { AttemptProcessor } from './attempt/processor.ts';
 import { AttemptState } from './attempt-state.ts';
 import { CancelFlags } from './cancel-flags.ts';
@@ -28,7 +28,7 @@ export function buildProcessor(
     secrets: Record<string, string | undefined>;
     extractor: ProcessExtractor;
   },
-  w: WorkerStores & { commands: Redis; metrics: WorkerMetrics },
+  w: WorkerStores & { commands: Redis | Cluster; metrics: WorkerMetrics },
   egress: EgressRouter,
 ): { processor: AttemptProcessor; ledgerAhead: LedgerAhead } {
   const { config, logger, secrets, extractor } = opts;

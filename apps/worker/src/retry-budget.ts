@@ -1,9 +1,9 @@
 import { jobKeys } from '@switchyard/jobs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface RetryBudgetOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix: one budget per fleet (`jobKeys(prefix).retryBudget`). */
   prefix: string;
   /** Retries allowed per first attempt in the window. */

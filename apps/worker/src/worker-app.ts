@@ -8,13 +8,21 @@ import {
   ProxyProber,
 } from '@switchyard/proxy-pool';
 import { FairMover, FairShare } from '@switchyard/admission';
-import { jobKeys, JobStore, redisOptions, whenReady, type JobData, type JobReturn } from '@switchyard/jobs';
+import {
+  createRedis,
+  jobKeys,
+  JobStore,
+  whenReady,
+  type JobData,
+  type JobReturn,
+  type RedisClient,
+} from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { backoffStrategy } from './attempt/errors.ts';
@@ -42,7 +50,7 @@ export interface WorkerAppOptions {
 
 /** What the parts of a worker share: one command connection, metrics and stores. */
 interface Wiring extends WorkerStores {
-  commands: Redis;
+  commands: RedisClient;
   metrics: WorkerMetrics;
 }
 
@@ -50,7 +58,7 @@ interface Wiring extends WorkerStores {
 export class WorkerApp {
   private readonly opts: WorkerAppOptions;
   private readonly workers: Worker<JobData, JobReturn>[] = [];
-  private readonly clients: Redis[] = [];
+  private readonly clients: RedisClient[] = [];
   /** Upstream connections per origin: at least one per job slot, so no attempt queues inside undici. */
   private readonly dispatcher: Agent;
   /** Receivers get their own connection pool: a slow one never holds an upstream connection. */
@@ -81,10 +89,10 @@ export class WorkerApp {
     this.extractor = new ProcessExtractor(opts.config.scrape);
   }
 
-  private client(name: string, extra: RedisOptions = {}): Redis {
+  private client(name: string, extra: RedisOptions = {}): RedisClient {
     const { config, logger } = this.opts;
-    const redis = new Redis(config.redis.url, { ...redisOptions({ role: 'worker', name }), ...extra });
-    redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+    const onError = (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error');
+    const redis = createRedis(config.redis, { role: 'worker', name }, onError, extra);
     this.clients.push(redis);
     return redis;
   }
@@ -125,7 +133,7 @@ export class WorkerApp {
   }
 
   /** The proxy pool (with this config's proxies) and its prober; the router picks it or direct. */
-  private async startEgress(commands: Redis): Promise<EgressRouter> {
+  private async startEgress(commands: RedisClient): Promise<EgressRouter> {
     const { config, logger } = this.opts;
     const pool = new ProxyPool({
       redis: commands,
@@ -157,7 +165,7 @@ export class WorkerApp {
   }
 
   /** One BullMQ Worker per served lane, each with its own concurrency and blocking connection. */
-  private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState, commands: Redis): void {
+  private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState, commands: RedisClient): void {
     const { config, logger } = this.opts;
     const { prefix } = config.redis;
     const run = this.presence.counted(processor.process);
@@ -197,7 +205,7 @@ export class WorkerApp {
   }
 
   /** Fair share between tenants on the batch lane, when this worker serves it. */
-  private startFairMover(commands: Redis): void {
+  private startFairMover(commands: RedisClient): void {
     const { config, logger } = this.opts;
     if (!config.fairness.enabled || !config.worker.lanes.includes('batch')) return;
     const { prefix } = config.redis;

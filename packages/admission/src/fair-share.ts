@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { admissionKeys, type FairKeys } from './keys.ts';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
@@ -25,11 +25,11 @@ export interface FairRefill {
  * refills it round-robin across tenants, so a million-job backlog cannot starve a small tenant.
  */
 export class FairShare {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: FairKeys;
   private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; prefix: string }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string }) {
     this.redis = opts.redis;
     this.keys = admissionKeys(opts.prefix).fair;
     this.run = defineScripts(opts.redis);

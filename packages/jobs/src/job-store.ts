@@ -8,9 +8,10 @@ import {
   type Lane,
 } from '@switchyard/contracts';
 import { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { deadlineOf, enqueueJobs, type EnqueueTarget, type JobSettings, type NewJob } from './enqueue.ts';
+import { waitForReplicas } from './connection.ts';
 import { fingerprint } from './fingerprint.ts';
 import type { JobData, JobReturn } from './job-data.ts';
 import { idempotentJobId, isJobId, laneOfJobId, newJobId } from './job-ids.ts';
@@ -19,7 +20,7 @@ import { jobKeys, type JobKeys } from './keys.ts';
 
 export interface JobStoreOptions extends JobSettings {
   /** An `api`-role connection (fail fast). */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix (`redis.prefix`), also the queues' BullMQ prefix. */
   prefix: string;
   idempotencyTtlSeconds: number;
@@ -30,6 +31,11 @@ export interface JobStoreOptions extends JobSettings {
   fair?: Pick<FairShare, 'hold'>;
   /** Per-tenant limits on jobs in flight and queued; without it there are none. */
   load?: TenantLoad;
+  /**
+   * Replicas that must hold a submission before it is acknowledged (`redis.waitReplicas`), and
+   * how long to wait for them; 0 or absent: acknowledged once the master has it.
+   */
+  waitReplicas?: { replicas: number; timeoutMs: number };
 }
 
 export interface SubmitInput {
@@ -107,6 +113,24 @@ export class JobStore {
    */
   async enqueue(tenantId: string, jobs: readonly NewJob[], now: number): Promise<void> {
     await enqueueJobs(this.target, tenantId, jobs, { now });
+    for (const lane of new Set(jobs.map((j) => j.spec.lane))) await this.replicated(lane);
+  }
+
+  /**
+   * With `waitReplicas`, resolves once that many replicas of the lane's node hold every write this
+   * client made there (the jobs just added among them); else 503 `redis_unavailable`: the jobs
+   * may still run, and a retry with the same Idempotency-Key names the same job.
+   */
+  private async replicated(lane: Lane): Promise<void> {
+    const want = this.opts.waitReplicas;
+    if (!want?.replicas) return;
+    const key = this.queues[lane].toKey('meta');
+    const acked = await waitForReplicas(this.opts.redis, key, want.replicas, want.timeoutMs);
+    if (acked < want.replicas)
+      throw new SwitchyardError(
+        'redis_unavailable',
+        `the job reached ${acked} of ${want.replicas} Redis replicas within ${want.timeoutMs} ms (redis.waitReplicas)`,
+      );
   }
 
   async submit(input: SubmitInput): Promise<Submitted> {
@@ -137,6 +161,7 @@ export class JobStore {
       // Not stored (as far as we know): give its room back. Stored after all: it is not counted.
       onNotStored: async () => load?.finished(tenantId, [jobId]).catch(() => undefined),
     });
+    await this.replicated(spec.lane);
     // A random id names no earlier job, so what was stored is the record: no read-back. A keyed
     // job may be an earlier request's (a replay, or a key whose claim expired before its job).
     if (idempotencyKey === undefined) return { job: newJobRecord(jobId, spec, now, deadline), replayed };

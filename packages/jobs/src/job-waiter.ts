@@ -1,6 +1,6 @@
 import { LANES, type Lane } from '@switchyard/contracts';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { jobKeys } from './keys.ts';
 import { laneOfJobId } from './job-ids.ts';
 
@@ -26,7 +26,7 @@ const IDLE_CLOSE_MS = 30_000;
  * million-job batch's events that nobody asked for.
  */
 export class JobWaiter {
-  private readonly opts: { connection: Redis; prefix: string; idleCloseMs?: number };
+  private readonly opts: { connection: Redis | Cluster; prefix: string; idleCloseMs?: number };
   private readonly events: Partial<Record<Lane, Promise<QueueEvents>>> = {};
   private readonly waiters = new Map<string, Set<Wake>>();
   private readonly watchers = new Map<string, Set<(event: string) => void>>();
@@ -36,7 +36,7 @@ export class JobWaiter {
   private closed = false;
 
   /** `connection` should be a `worker`-role client (it blocks and must ride out outages). */
-  constructor(opts: { connection: Redis; prefix: string; idleCloseMs?: number }) {
+  constructor(opts: { connection: Redis | Cluster; prefix: string; idleCloseMs?: number }) {
     this.opts = opts;
     void this.reader('interactive');
   }

@@ -13,8 +13,8 @@ describe('JobKeys', () => {
     expect(keys.deltas('ji_1')).toBe('sy:deltas:ji_1');
     expect(keys.retryBudget).toBe('sy:retry-budget');
     expect(keys.delayedFor('batch', 'host')).toBe('sy:lane:{batch}:delayed-for:host');
-    expect(keys.workers).toBe('sy:workers');
-    expect(keys.workerBeats).toBe('sy:workers:beats');
+    expect(keys.workers).toBe('sy:{workers}');
+    expect(keys.workerBeats).toBe('sy:{workers}:beats');
     expect(keys.failures).toBe('sy:failures');
   });
 

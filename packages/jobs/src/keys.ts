@@ -51,8 +51,8 @@ export function jobKeys(prefix: string): JobKeys {
     deltas: (jobId) => `${prefix}:deltas:${jobId}`,
     retryBudget: `${prefix}:retry-budget`,
     delayedFor: (lane, reason) => `${prefix}:lane:{${lane}}:delayed-for:${reason}`,
-    workers: `${prefix}:workers`,
-    workerBeats: `${prefix}:workers:beats`,
+    workers: `${prefix}:{workers}`,
+    workerBeats: `${prefix}:{workers}:beats`,
     failures: `${prefix}:failures`,
   };
 }
