@@ -74,7 +74,11 @@ export interface QueueFigures {
  * Reads a lane's queue figures: counts, the oldest ready job, and finished jobs per minute.
  * `client` is a connection to the queue's Redis (the caller's, so reads share its pipeline).
  */
-export async function readQueueFigures(queue: Queue, client: Redis | Cluster, now = Date.now()): Promise<QueueFigures> {
+export async function readQueueFigures(
+  queue: Queue,
+  client: Redis | Cluster,
+  now = Date.now(),
+): Promise<QueueFigures> {
   const heads = client.pipeline();
   // The next job of each priority is the oldest of that priority; ready jobs without a priority
   // (none today) wait in the `wait` list, oldest at its tail.
