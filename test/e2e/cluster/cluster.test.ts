@@ -84,6 +84,9 @@ describe('Switchyard on a Redis Cluster (3 masters, 3 replicas)', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'succeeded', attempts: 1, result: { type: 'completion' } });
     expect(res.body.cost.nano_usd).toBeGreaterThan(0);
+    // The worker's heartbeat (one MULTI over two keys of the `{workers}` tag) lists it.
+    const lanes = await t.admin.get<{ workers: { in_flight: number }[] }>('/v1/admin/lanes');
+    expect(lanes.body.workers).toHaveLength(1);
   });
 
   it('/v1/chat/completions streaming (chat-completions.test.ts): deltas as SSE equal the plain answer', async () => {
