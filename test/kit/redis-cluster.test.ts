@@ -41,5 +41,10 @@ describe('startRedisCluster', () => {
     const promoted = await cluster.masterOf(key);
     expect(promoted.address).not.toBe(master.address);
     expect(await client.get(key)).toBe('kept');
+    await cluster.restart(master);
+    expect(master.alive).toBe(true);
+    await cluster.waitHealthy();
+    await cluster.waitReplicated(); // the killed master is back as a replica of its successor
+    expect(await cluster.masters()).not.toContainEqual(expect.objectContaining({ address: master.address }));
   });
 });

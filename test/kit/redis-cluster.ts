@@ -34,8 +34,12 @@ export interface RedisClusterHandle {
   masterOf(key: string): Promise<ClusterNodeHandle>;
   /** SIGKILL one node (its replica takes over after `cluster-node-timeout`). */
   kill(node: ClusterNodeHandle): Promise<void>;
+  /** Starts a killed node again on its port and dir; it rejoins (a killed master as a replica). */
+  restart(node: ClusterNodeHandle): Promise<void>;
   /** Resolves when every live node reports `cluster_state:ok` and every slot has a live master. */
   waitHealthy(timeoutMs?: number): Promise<void>;
+  /** Resolves when every master has `replicas` replicas online (a failover needs one). */
+  waitReplicated(replicas?: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,26 +54,30 @@ interface Node extends ClusterNodeHandle {
   child: ChildProcess;
   dir: string;
   alive: boolean;
+  args: string[];
 }
 
 async function startNode(host: string, nodeTimeoutMs: number, persist: boolean): Promise<Node> {
   const port = await freePort(host);
   const dir = await mkdtemp(join(tmpdir(), 'sy-redis-cluster-'));
-  const child = spawn(
-    'redis-server',
-    [
+  const args = [
       '--port', String(port), '--bind', host, '--dir', dir, '--save', '',
       '--appendonly', persist ? 'yes' : 'no', ...(persist ? ['--appendfsync', 'always'] : []),
       '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
       '--cluster-node-timeout', String(nodeTimeoutMs),
-    ],
-    { stdio: 'ignore' },
-  ); // prettier-ignore
-  child.unref();
-  const node: Node = { host, port, address: `${host}:${port}`, child, dir, alive: true };
-  child.once('exit', () => (node.alive = false));
-  await waitForPing(host, port);
+  ]; // prettier-ignore
+  const node = { host, port, address: `${host}:${port}`, dir, args } as Node;
+  await launch(node);
   return node;
+}
+
+async function launch(node: Node): Promise<void> {
+  const child = spawn('redis-server', node.args, { stdio: 'ignore' });
+  child.unref();
+  node.child = child;
+  node.alive = true;
+  child.once('exit', () => (node.alive = false));
+  await waitForPing(node.host, node.port);
 }
 
 async function waitForPing(host: string, port: number, deadlineMs = 10_000): Promise<void> {
@@ -163,7 +171,24 @@ export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Pr
       n.child.kill('SIGKILL');
       await exited;
     },
+    async restart(node) {
+      const n = nodes.find((x) => x.address === node.address);
+      if (n && !n.alive) await launch(n);
+    },
     waitHealthy: (timeoutMs = 30_000) => waitHealthy(live, timeoutMs),
+    async waitReplicated(replicas = 1, timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const counts = await Promise.all(
+          (await handle.masters()).map((m) =>
+            ask(m, async (c) => (String(await c.info('replication')).match(/state=online/g) ?? []).length),
+          ),
+        );
+        if (counts.length === 3 && counts.every((n) => n >= replicas)) return;
+        if (Date.now() > until) throw new Error(`replicas not online within ${timeoutMs} ms`);
+        await sleep(100);
+      }
+    },
     async stop() {
       for (const n of nodes) {
         if (n.alive) {
@@ -186,6 +211,7 @@ export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Pr
       '--cluster-yes',
     ]);
     await handle.waitHealthy();
+    await handle.waitReplicated();
   } catch (err) {
     await handle.stop();
     throw err;
