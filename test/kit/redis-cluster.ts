@@ -36,6 +36,11 @@ export interface RedisClusterHandle {
   kill(node: ClusterNodeHandle): Promise<void>;
   /** Starts a killed node again on its port and dir; it rejoins (a killed master as a replica). */
   restart(node: ClusterNodeHandle): Promise<void>;
+  /** The live replicas of a master. */
+  replicasOf(master: ClusterNodeHandle): Promise<ClusterNodeHandle[]>;
+  /** SIGSTOP / SIGCONT a node: a stalled replica acknowledges no writes until resumed. */
+  pause(node: ClusterNodeHandle): void;
+  resume(node: ClusterNodeHandle): void;
   /** Resolves when every live node reports `cluster_state:ok` and every slot has a live master. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Resolves when every master has `replicas` replicas online (a failover needs one). */
@@ -120,13 +125,28 @@ async function ask<T>(node: ClusterNodeHandle, fn: (c: Redis) => Promise<T>): Pr
 }
 
 /** `CLUSTER NODES` of one node: address -> { master, slots }. */
-function parseNodes(text: string): Map<string, { master: boolean; failed: boolean; slots: string[] }> {
-  const out = new Map<string, { master: boolean; failed: boolean; slots: string[] }>();
+interface NodeView {
+  id: string;
+  master: boolean;
+  failed: boolean;
+  /** A replica's master id, else '-'. */
+  masterId: string;
+  slots: string[];
+}
+
+function parseNodes(text: string): Map<string, NodeView> {
+  const out = new Map<string, NodeView>();
   for (const line of text.trim().split('\n')) {
-    const [, addr, flags, , , , , , ...slots] = line.split(' ');
-    if (!addr || !flags) continue;
+    const [id, addr, flags, masterId, , , , , ...slots] = line.split(' ');
+    if (!id || !addr || !flags || !masterId) continue;
     const address = addr.split('@')[0] ?? addr;
-    out.set(address, { master: flags.includes('master'), failed: flags.includes('fail'), slots });
+    out.set(address, {
+      id,
+      master: flags.includes('master'),
+      failed: flags.includes('fail'),
+      masterId,
+      slots,
+    });
   }
   return out;
 }
@@ -171,6 +191,13 @@ export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Pr
       n.child.kill('SIGKILL');
       await exited;
     },
+    async replicasOf(master) {
+      const t = await topology();
+      const id = t.get(master.address)?.id;
+      return live().filter((n) => id !== undefined && t.get(n.address)?.masterId === id);
+    },
+    pause: (node) => void nodes.find((x) => x.address === node.address)?.child.kill('SIGSTOP'),
+    resume: (node) => void nodes.find((x) => x.address === node.address)?.child.kill('SIGCONT'),
     async restart(node) {
       const n = nodes.find((x) => x.address === node.address);
       if (n && !n.alive) await launch(n);
