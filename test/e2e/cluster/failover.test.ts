@@ -30,7 +30,10 @@ function submitLoop(api: Api, lane: 'interactive' | 'batch', loops = 4) {
   let running = true;
   const runs = Array.from({ length: loops }, async (_, l) => {
     for (let i = 0; running; i++) {
-      const res = await api.post<JobRecord & Problem>('/v1/jobs', completion(`loop ${l} ${i}`, { lane }));
+      const res = await api.post<{ id: string; code?: string }>(
+        '/v1/jobs',
+        completion(`loop ${l} ${i}`, { lane }),
+      );
       if (res.status === 202) acked.push({ id: res.body.id, at: Date.now() });
       else {
         const why = `${res.status} ${res.body.code ?? ''}`;
