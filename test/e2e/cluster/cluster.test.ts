@@ -56,7 +56,8 @@ beforeAll(async () => {
     mock,
     config: {
       worker: { concurrency: { interactive: 4, batch: 2 } },
-      scrape: { egress: 'pool', robots: { enabled: false }, perHost: { enabled: false } },
+      // Politeness on (host-claim, host-start, host-release scripts), with room for the pool test.
+      scrape: { egress: 'pool', perHost: { maxConcurrency: 4, minIntervalMs: 0 } },
       proxies: fleet.proxies.map((p) => ({ id: p.id, url: p.url, maxConcurrency: 2 })),
       pool: { interactiveReserve: 0 },
       webhooks: { backoffMs: 100, timeoutMs: 3_000 },
@@ -179,6 +180,11 @@ describe('Switchyard on a Redis Cluster (3 masters, 3 replicas)', () => {
     const used = new Set<string>();
     for (const r of res) used.add((await api.get<JobRecord>(`/v1/jobs/${r.body.id}`)).body.attempt_log?.at(-1)?.proxy_id ?? '');
     expect(used).toEqual(ids); // both proxies leased (2 slots each for 16 scrapes)
+    // The admin's pool scripts (upsert, drain, remove) on the `{pool}` slot too.
+    const extra = { id: 'extra', url: 'http://127.0.0.1:9', maxConcurrency: 1 };
+    expect((await t.admin.post('/v1/admin/proxies', extra)).status).toBe(201);
+    expect((await t.admin.post('/v1/admin/proxies/extra/drain', {})).body).toMatchObject({ draining: true });
+    expect((await t.admin.delete('/v1/admin/proxies/extra')).status).toBe(204);
     await until('every lease to be released', async () => {
       const list = (await t.admin.get<{ data: { inFlight: number }[] }>('/v1/admin/proxies')).body;
       return list.data.length === 2 && list.data.every((p) => p.inFlight === 0);
