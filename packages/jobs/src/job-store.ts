@@ -130,6 +130,7 @@ export class JobStore {
       throw new SwitchyardError(
         'redis_unavailable',
         `the job reached ${acked} of ${want.replicas} Redis replicas within ${want.timeoutMs} ms (redis.waitReplicas)`,
+        { retryAfterSeconds: 1 },
       );
   }
 

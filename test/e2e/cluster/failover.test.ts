@@ -109,6 +109,7 @@ describe('a master killed during a run', () => {
       cluster.resume(replica);
       expect(stalled.status).toBe(503);
       expect(stalled.body.code).toBe('redis_unavailable');
+      expect(stalled.headers['retry-after']).toBe('1');
 
       const loop = submitLoop(api, 'batch');
       await until('jobs to flow', () => loop.acked.length >= 100);
