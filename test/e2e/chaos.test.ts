@@ -117,7 +117,7 @@ describe('chaos: 2,000 completions against a faulty upstream', () => {
 
   it('with the upstream at 100% 5xx, the retry budget caps upstream calls near jobs × (1 + ratio)', async () => {
     const budget = { ratio: 0.2, windowSeconds: 30, floor: 10 };
-    // Its own stack (own key prefix, so its own fleet-wide budget) on the same mock upstream.
+    // Its own stack (own key prefix, so its own retry budget) on the same mock upstream.
     const b = await startTestStack({
       mock,
       config: { jobs: { maxAttempts: 3, backoffMs: 20, retryBudget: budget }, log: { level: 'warn' } },

@@ -68,7 +68,7 @@ async function harness(egress: 'direct' | 'pool'): Promise<Harness> {
     worker: false,
     config: {
       scrape: { egress, timeoutMs: 10_000, robots: { enabled: false }, perHost: { enabled: false } },
-      // Every case here fails on purpose: the fleet-wide retry budget must not end them early.
+      // Every case here fails on purpose: the retry budget must not end them early.
       jobs: { maxAttempts: MAX_ATTEMPTS, retryBudget: { floor: 10_000 } },
       // A faulted proxy stays out for the whole test: the retry must take another one.
       pool: { interactiveReserve: 0, quarantineBaseMs: 120_000, probeIntervalMs: 600_000 },

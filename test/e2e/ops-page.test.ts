@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWith } from '@switchyard/test-kit/capability';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Api, completion } from './support/api.ts';
 import { MOCK_MODEL, MOCK_PRICE, startTestStack, type TestStack } from './support/stack.ts';
 import { startMockLlm, type MockLlm } from '@switchyard/mock-upstream';
@@ -18,13 +19,12 @@ const SCREENSHOT = `${ROOT}artifacts/ops-page.png`;
 const LATENCY_MS = 1_500;
 const UI_TIMEOUT = { timeout: 20_000, interval: 200 };
 
-if (!hasChromium) {
-  // In CI the browser test must run: a missing browser fails it (below). Elsewhere it is skipped.
-  console.warn(
-    `ops page browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH or apt-get install chromium)`,
-  );
-}
-const runs = hasChromium || process.env.CI === 'true';
+// Missing, the browser test skips, and fails under CI unless SWITCHYARD_ALLOW_SKIP=chromium.
+const chromiumCap = {
+  name: 'chromium',
+  available: hasChromium,
+  hint: `no Chromium at ${CHROMIUM}: set CHROMIUM_PATH or apt-get install chromium`,
+};
 
 let t: TestStack;
 let mock: MockLlm;
@@ -45,17 +45,8 @@ async function logIn(key: string): Promise<number> {
   return res.status();
 }
 
-// In CI a missing browser is a failure, never a skip.
-it.runIf(process.env.CI === 'true')('CI has a Chromium for the ops page browser test', () => {
-  expect(
-    existsSync(CHROMIUM),
-    `no Chromium at ${CHROMIUM}: .ci/run installs it (apt-get install chromium)`,
-  ).toBe(true);
-});
-
-describe.runIf(runs)('the ops page in a headless browser', () => {
+describeWith(chromiumCap, 'the ops page in a headless browser', () => {
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run installs it`);
     // What `pnpm build` does for the page when the API runs from source.
     const bundle = ['scripts/browser-bundle.mjs', 'packages/ops-page', 'packages/ops-page/dist'];
     execFileSync(process.execPath, bundle, { cwd: ROOT });

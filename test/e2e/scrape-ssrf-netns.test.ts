@@ -2,7 +2,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWith } from '@switchyard/test-kit/capability';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type {
   NetnsCase,
   NetnsOutcome,
@@ -14,7 +15,7 @@ import type {
  * The SSRF guard end to end: API, worker (direct and through a pool proxy), DNS, redirects and TLS
  * — all inside `unshare --net --mount`, a network namespace with only a loopback device, so no
  * case can send a packet to another machine even if the guard were broken. Needs root (or user
- * namespaces); skipped where `unshare` is not allowed.
+ * namespaces); where `unshare` is not allowed it skips, or fails under CI (test kit `describeWith`).
  */
 const RUNNER = new URL('./support/netns-scrape-run.ts', import.meta.url).pathname;
 const canIsolate = spawnSync('unshare', ['--net', '--mount', 'true']).status === 0;
@@ -116,20 +117,13 @@ async function runIsolated(cases: NetnsCase[]): Promise<NetnsReport> {
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as NetnsReport;
 }
 
-/**
- * Without `unshare -n` this suite cannot run. Under CI that is a failure, not a silent skip,
- * unless the machine is named as one that cannot isolate: SWITCHYARD_TEST_ALLOW_NO_NETNS=1.
- */
-const allowNoNetns = process.env.SWITCHYARD_TEST_ALLOW_NO_NETNS === '1';
-if (!canIsolate && process.env.CI && !allowNoNetns) {
-  describe('SSRF guard inside a loopback-only network namespace', () => {
-    it('needs `unshare --net --mount` (root or user namespaces), or SWITCHYARD_TEST_ALLOW_NO_NETNS=1', () => {
-      expect.fail('this machine refuses network namespaces, so the SSRF isolation suite cannot run');
-    });
-  });
-}
-
-describe.skipIf(!canIsolate)('SSRF guard inside a loopback-only network namespace', () => {
+// Without `unshare -n` this suite cannot run: under CI that fails unless SWITCHYARD_ALLOW_SKIP=netns.
+const netns = {
+  name: 'netns',
+  available: canIsolate,
+  hint: '`unshare --net --mount`: root or user namespaces',
+};
+describeWith(netns, 'SSRF guard inside a loopback-only network namespace', () => {
   beforeAll(async () => {
     certDir = mkdtempSync(join(tmpdir(), 'sy-netns-cert-'));
     makeCert(certDir);

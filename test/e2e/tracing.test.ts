@@ -1,6 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { JobRecord } from '@switchyard/contracts';
+import { startMockAnthropic, type MockLlm } from '@switchyard/mock-upstream';
 import { startTracing, type Tracing } from '@switchyard/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completion, type Api } from './support/api.ts';
@@ -12,14 +13,23 @@ const exporter = new InMemorySpanExporter();
 let tracing: Tracing | undefined;
 let t: TestStack;
 let api: Api;
+let claudeMock: MockLlm;
 
 beforeAll(async () => {
   tracing = await startTracing('e2e', { spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  t = await startTestStack();
+  claudeMock = await startMockAnthropic({ promptCache: true, reasoningTokens: 3, answerWords: 6 });
+  t = await startTestStack({
+    config: {
+      models: {
+        claude: { provider: 'anthropic', baseUrl: `${claudeMock.url}/v1`, upstreamModel: 'mock-large' },
+      },
+    },
+  });
   api = (await t.tenant()).api;
 });
 afterAll(async () => {
   await t?.close();
+  await claudeMock?.close();
   await tracing?.shutdown();
 });
 
@@ -75,4 +85,64 @@ describe('OpenTelemetry traces', () => {
     });
     expect(attempt(spans)?.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
   });
+
+  it.each([
+    ['mock', 'openai', 'mock-small'],
+    ['claude', 'anthropic', 'mock-large'],
+  ])(
+    'a %s attempt span carries the GenAI semantic-convention attributes (%s), never content',
+    async (model, provider, upstream) => {
+      const prompt = 'a secret prompt about the night train';
+      const job = async () =>
+        (
+          await api.post<JobRecord>(
+            '/v1/jobs',
+            {
+              type: 'completion',
+              request: {
+                model,
+                messages: [
+                  { role: 'system', content: 'a cached secret system prompt' },
+                  { role: 'user', content: prompt },
+                ],
+              },
+            },
+            { prefer: 'wait=10' },
+          )
+        ).body;
+      await job(); // the first answer writes the system prompt to the provider's cache
+      const res = await job();
+      expect(res.status).toBe('succeeded');
+      const run = await until('the attempt span', () =>
+        exporter
+          .getFinishedSpans()
+          .find(
+            (s) => s.name.startsWith('switchyard.attempt') && s.attributes['switchyard.job_id'] === res.id,
+          ),
+      );
+      const usage = res.result?.type === 'completion' ? res.result.usage : undefined;
+      expect(run.attributes).toMatchObject({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': provider,
+        'gen_ai.system': provider,
+        'gen_ai.request.model': model,
+        'gen_ai.response.model': upstream,
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': usage?.input_tokens,
+        'gen_ai.usage.output_tokens': usage?.output_tokens,
+        'switchyard.tenant_id': expect.any(String),
+        'switchyard.lane': 'batch',
+        'switchyard.attempt': 1,
+        'switchyard.outcome': 'ok',
+        'switchyard.cost_nanos': res.cost.nano_usd,
+      });
+      if (provider === 'anthropic') {
+        // The second answer read the system prompt from the cache; reasoning is counted apart.
+        expect(run.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(usage?.cached_input_tokens);
+        expect(run.attributes['gen_ai.usage.cache_read.input_tokens']).toBeGreaterThan(0);
+        expect(run.attributes['switchyard.usage.reasoning_tokens']).toBe(3);
+      }
+      expect(JSON.stringify([run.attributes, run.events])).not.toMatch(/secret|night train|demo answer/);
+    },
+  );
 });

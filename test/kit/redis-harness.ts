@@ -21,6 +21,13 @@ export interface RedisHandle {
   kill(): Promise<void>;
   /** Start the server again on the same port after `kill` (dedicated instances only). */
   restart(): Promise<void>;
+  /**
+   * Freeze the server (SIGSTOP; a container is paused): connections stay open and commands hang,
+   * as with a Redis stuck on a slow disk or swapped out (dedicated instances only).
+   */
+  pause(): Promise<void>;
+  /** Thaw a paused server (SIGCONT; the container is unpaused). */
+  resume(): Promise<void>;
 }
 
 export interface StartRedisOptions {
@@ -80,6 +87,11 @@ export function containerRuntimeAvailable(): Promise<boolean> {
   return runtimeAvailable;
 }
 
+async function runtimeContainer(id: string) {
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  return (await getContainerRuntimeClient()).container.getById(id);
+}
+
 async function startContainer(persist: boolean): Promise<RedisHandle> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const container = await new GenericContainer('redis:7-alpine')
@@ -108,6 +120,9 @@ async function startContainer(persist: boolean): Promise<RedisHandle> {
       await container.restart();
       await waitForPing(`redis://${host}:${port}`);
     },
+    // The runtime's freezer: a SIGSTOP sent inside would reach PID 1, which ignores it.
+    pause: async () => (await runtimeContainer(container.getId())).pause(),
+    resume: async () => (await runtimeContainer(container.getId())).unpause(),
   };
 }
 
@@ -133,7 +148,13 @@ export async function spawnRedisServer(persist = false): Promise<RedisHandle> {
     const exited = new Promise((resolve) => c.once('exit', resolve));
     c.ref(); // an unref'd child would let a plain script exit before 'exit' arrives
     c.kill(signal);
+    if (signal !== 'SIGKILL') c.kill('SIGCONT'); // a paused server acts on SIGTERM only once thawed
     await exited;
+  };
+  const signal = (sig: NodeJS.Signals) => async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      throw new Error('redis-server is not running');
+    child.kill(sig);
   };
   await launch();
   return {
@@ -148,6 +169,8 @@ export async function spawnRedisServer(persist = false): Promise<RedisHandle> {
     },
     kill: () => killChild('SIGKILL'),
     restart: launch,
+    pause: signal('SIGSTOP'),
+    resume: signal('SIGCONT'),
   };
 }
 
@@ -162,7 +185,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
     if (shared) {
       const u = new URL(shared);
       const notOwned = async () => {
-        throw new Error('kill/restart need startRedis({ dedicated: true })');
+        throw new Error('kill/restart/pause need startRedis({ dedicated: true })');
       };
       return {
         url: shared,
@@ -173,6 +196,8 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
         stop: async () => undefined,
         kill: notOwned,
         restart: notOwned,
+        pause: notOwned,
+        resume: notOwned,
       };
     }
   }

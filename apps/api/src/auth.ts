@@ -20,7 +20,11 @@ export interface AuthDeps {
 }
 
 async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise<Principal> {
-  const token = bearerToken(req.headers.authorization);
+  // `x-api-key` is how Anthropic SDKs send a key (for /v1/messages); Bearer is everyone else's.
+  const xApiKey = req.headers['x-api-key'];
+  const token =
+    bearerToken(req.headers.authorization) ??
+    bearerToken(typeof xApiKey === 'string' ? `Bearer ${xApiKey}` : undefined);
   if (!token) throw new SwitchyardError('unauthorized', 'send Authorization: Bearer <api key>');
   if (deps.adminKey && safeEqual(token, deps.adminKey)) return { kind: 'admin' };
   const found = await deps.tenants.authenticate(token);

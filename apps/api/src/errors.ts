@@ -2,6 +2,10 @@ import { CodedError, SwitchyardError, toProblem, type ErrorCode } from '@switchy
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { openAiError } from './openai/openai-errors.ts';
 
+/** The store did not take the request (down, or out of memory): a warning, not a bug's stack. */
+export const isStoreOutage = (code: string): boolean =>
+  code === 'redis_unavailable' || code === 'storage_full';
+
 /** Fastify's own errors, by code, mapped onto the catalog. */
 const FASTIFY_CODES: Record<string, SwitchyardError['code']> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -29,8 +33,19 @@ const PACKAGE_CODES: Record<string, ErrorCode> = {
   LEDGER_INVALID_QUERY: 'validation_failed',
 };
 
-export function toSwitchyardError(err: unknown): SwitchyardError {
+/**
+ * The catalog error for `err`. `bodyLimit`, the route's body limit in bytes, goes into a 413's
+ * detail, so a client sees which limit its body passed.
+ */
+export function toSwitchyardError(err: unknown, bodyLimit?: number): SwitchyardError {
   if (err instanceof SwitchyardError) return err;
+  const status = (err as Partial<FastifyError> | null)?.statusCode;
+  if (status === 413 && bodyLimit !== undefined) {
+    return new SwitchyardError(
+      'payload_too_large',
+      `the request body is over this route's limit of ${bodyLimit} bytes`,
+    );
+  }
   const fromPackage = err instanceof CodedError ? PACKAGE_CODES[err.code] : undefined;
   if (fromPackage) return new SwitchyardError(fromPackage, (err as CodedError).message);
   const fe = err as Partial<FastifyError>;
@@ -66,8 +81,8 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
  */
 export function installOpenAiCompatibleErrors(scope: FastifyInstance): void {
   scope.setErrorHandler((err, req, reply) => {
-    const sy = toSwitchyardError(err);
-    if (sy.status >= 500 && sy.code !== 'redis_unavailable') req.log.error({ err }, 'request failed');
+    const sy = toSwitchyardError(err, req.routeOptions.bodyLimit);
+    if (sy.status >= 500 && !isStoreOutage(sy.code)) req.log.error({ err }, 'request failed');
     if (sy.retryAfterSeconds !== undefined) void reply.header('retry-after', String(sy.retryAfterSeconds));
     const { error } = openAiError(sy.code, sy.message, sy.errors?.[0]?.path ?? null).body;
     return reply
@@ -80,11 +95,14 @@ export function installOpenAiCompatibleErrors(scope: FastifyInstance): void {
 /** Every error leaves as RFC 9457 problem+json with a stable code; nothing internal is echoed. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
-    const sy = toSwitchyardError(err);
-    if (sy.status >= 500 && sy.code !== 'redis_unavailable') {
+    const sy = toSwitchyardError(err, req.routeOptions.bodyLimit);
+    if (sy.status >= 500 && !isStoreOutage(sy.code)) {
       req.log.error({ err }, 'request failed');
-    } else if (sy.code === 'redis_unavailable') {
-      req.log.warn({ code: sy.code }, 'redis unavailable');
+    } else if (isStoreOutage(sy.code)) {
+      req.log.warn(
+        { code: sy.code },
+        sy.code === 'storage_full' ? 'redis out of memory' : 'redis unavailable',
+      );
     }
     if (sy.retryAfterSeconds !== undefined) void reply.header('retry-after', String(sy.retryAfterSeconds));
     return reply

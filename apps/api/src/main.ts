@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, redisUnreachable } from '@switchyard/config';
-import { createRedis, whenReady } from '@switchyard/jobs';
+import { createRedis, runOnFleetClock, whenReady } from '@switchyard/jobs';
 import { createLogger, startTracing } from '@switchyard/telemetry';
 import { buildApiServer } from './server.ts';
 
@@ -27,6 +27,11 @@ try {
   process.stderr.write(`switchyard api: ${redisUnreachable(config, err).message}\n`);
   process.exit(1);
 }
+// Deadlines and budget days are the fleet's: on the Redis server's clock (ADR 0022).
+const clock = await runOnFleetClock(eventsRedis, {
+  onSkew: (offsetMs) =>
+    logger.warn({ offsetMs }, "this host's clock is off the Redis server's; running on the server's"),
+});
 const server = await buildApiServer({ config, logger, redis, eventsRedis });
 try {
   await server.app.listen({ host: config.api.host, port: config.api.port });
@@ -45,7 +50,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void server
       .close()
-      .then(() => Promise.all([redis.quit(), eventsRedis.quit(), tracing?.shutdown()]))
+      .then(() => {
+        clock.stop();
+        return Promise.all([redis.quit(), eventsRedis.quit(), tracing?.shutdown()]);
+      })
       .finally(() => process.exit(0));
   });
 }

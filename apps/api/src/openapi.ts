@@ -1,6 +1,7 @@
 import { ERROR_CATALOG } from '@switchyard/contracts';
 import { z } from 'zod';
 import './openai/chat-body.ts'; // registers ChatCompletionsRequest in the schema registry
+import './anthropic/messages-body.ts'; // registers MessagesRequest
 import './batches/file-batch.ts'; // registers FileBatchRequest
 import { adminPaths } from './openapi-doc/admin-paths.ts';
 import { batchesPaths } from './openapi-doc/batches-paths.ts';

@@ -3,7 +3,7 @@ import { LedgerError } from '@switchyard/ledger';
 import { ProxyPoolError } from '@switchyard/proxy-pool';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandling } from './errors.ts';
 import { installRedisGuard } from './redis-guard.ts';
@@ -15,6 +15,13 @@ let app: FastifyInstance;
 /** A route per kind of failure a handler can meet. */
 const failures: Record<string, () => Promise<unknown>> = {
   'redis-reply': () => redis.call('NO-SUCH-COMMAND'),
+  // What Redis answers a write when it is full under noeviction, alone and inside MULTI.
+  'redis-full': async () => {
+    throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'.");
+  },
+  'redis-full-multi': async () => {
+    throw new ReplyError('EXECABORT Transaction discarded because of: OOM command not allowed');
+  },
   'not-found': async () => {
     throw new SwitchyardError('not_found', 'no such thing');
   },
@@ -56,6 +63,8 @@ describe('the Redis guard (every /v1 route)', () => {
   it.each([
     ['/v1/redis-reply', 503, 'redis_unavailable'],
     ['/v1/hooked', 503, 'redis_unavailable'],
+    ['/v1/redis-full', 503, 'storage_full'],
+    ['/v1/redis-full-multi', 503, 'storage_full'],
     ['/v1/not-found', 404, 'not_found'],
     ['/v1/bad-usage-range', 400, 'validation_failed'],
     ['/v1/bad-proxy', 400, 'validation_failed'],
@@ -63,7 +72,7 @@ describe('the Redis guard (every /v1 route)', () => {
   ])('%s answers %i %s', async (url, status, code) => {
     const res = await get(url);
     expect(res).toMatchObject({ status, code });
-    if (status === 503) expect(res.headers['retry-after']).toBe('1');
+    if (status === 503) expect(res.headers['retry-after']).toBe(code === 'storage_full' ? '5' : '1');
   });
 
   it('answers 503 at once while its client is not connected, but never outside /v1', async () => {

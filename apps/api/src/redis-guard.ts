@@ -1,9 +1,11 @@
 import { CodedError, SwitchyardError } from '@switchyard/contracts';
-import { isReady } from '@switchyard/jobs';
+import { isReady, isStoreFull } from '@switchyard/jobs';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 
 const RETRY_AFTER_SECONDS = 1;
+/** Memory frees as jobs finish and expire: seconds, not a moment. */
+const STORAGE_FULL_RETRY_AFTER_SECONDS = 5;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,10 +23,15 @@ const unavailable = (cause?: unknown) =>
  * RangeError or SyntaxError: 500) pass unchanged. ioredis reports transport failures (closed
  * connection, command timeout, offline queue disabled) as plain errors without a code, and every
  * other failure left is a Redis command failing (LOADING, READONLY and BUSY replies included):
- * all of them mean "the store did not take the request", a 503 with Retry-After.
+ * all of them mean "the store did not take the request", a 503 with Retry-After. Redis out of
+ * memory under `noeviction` (an `OOM` reply; nothing was written) is `storage_full`.
  */
 export function asStoreFailure(err: unknown): unknown {
   if (err instanceof CodedError) return err;
+  if (isStoreFull(err)) {
+    const retryAfterSeconds = STORAGE_FULL_RETRY_AFTER_SECONDS;
+    return new SwitchyardError('storage_full', undefined, { retryAfterSeconds, cause: err });
+  }
   if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.startsWith('FST_')) return err;

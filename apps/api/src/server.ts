@@ -29,6 +29,7 @@ import { registerOpsRoutes } from './routes/ops.ts';
 import { registerProxyRoutes } from './routes/proxies.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
 import { registerChatRoutes } from './routes/chat-completions.ts';
+import { registerMessagesRoutes } from './routes/messages.ts';
 import { TenantStore } from './tenancy/tenant-store.ts';
 import { registerOpsPage } from './ops-page/register.ts';
 
@@ -108,6 +109,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   registerUsageRoutes(app, { ledger, auth });
   registerJobEventRoutes(app, { store, waiter, auth });
   registerChatRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
+  registerMessagesRoutes(app, { config, redis, store, waiter, auth, ledger, tenants });
   registerAdminRoutes(app, { tenants, auth });
   registerProxyRoutes(app, { pool, auth });
   const lanes = new LaneMonitor({ redis, prefix, store, fair, heartbeatMs: config.worker.heartbeatMs });

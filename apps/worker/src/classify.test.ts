@@ -33,6 +33,13 @@ describe('classify', () => {
     ],
     ['403 → blocked', new UpstreamHttpError(403), direct, 'blocked', 'upstream_blocked'],
     ['500 → upstream_fault', new UpstreamHttpError(500), direct, 'upstream_fault', 'upstream_error'],
+    [
+      'Anthropic 529 overloaded_error → upstream_fault',
+      new UpstreamHttpError(529, { upstreamCode: 'overloaded_error' }),
+      direct,
+      'upstream_fault',
+      'upstream_error',
+    ],
     ['400 → client_fault', new UpstreamHttpError(400), direct, 'client_fault', 'upstream_rejected'],
     [
       '407 via a proxy → proxy_fault',

@@ -41,9 +41,10 @@ export class DeltaRelay {
       .exec();
   }
 
+  /** Numbered from 1 per attempt (`n`), so a reader can tell a delta the stream's cap dropped. */
   delta(text: string): void {
     this.sent += 1;
-    void this.add('d', { c: text }).catch(() => undefined);
+    void this.add('d', { c: text, n: String(this.sent) }).catch(() => undefined);
   }
 
   async retry(): Promise<void> {
@@ -55,6 +56,9 @@ export class DeltaRelay {
     finishReason: string | null;
     inputTokens: number;
     outputTokens: number;
+    cachedInputTokens?: number;
+    cacheWriteTokens?: number;
+    reasoningTokens?: number;
     costNanos: number;
     /** Replayed from the response cache. */
     cached?: boolean;

@@ -1,3 +1,4 @@
+import { isStoreFull } from '@switchyard/jobs';
 import type { AttemptEntry, Ledger } from '@switchyard/ledger';
 import type { Logger } from '@switchyard/telemetry';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,9 +9,10 @@ const RETRY_DELAYS_MS = [250, 1_000, 5_000, 15_000, 30_000];
  * Ledger writes the processor does not wait for: a job's first successful attempt, whose total is
  * its own cost. The write is issued on the connection BullMQ finishes the job on, before the
  * processor returns, so Redis applies it ahead of the job's completion (one connection's commands
- * run in order) and the job gives up no round trip for it. A write Redis refuses (out of memory,
- * say) is tried again, as the ledger's writes are idempotent by (job, attempt); one still refused
- * after every retry is logged with its ids. `drain` lets a stopping worker wait for them.
+ * run in order) and the job gives up no round trip for it. A write Redis refuses is tried again,
+ * as the ledger's writes are idempotent by (job, attempt): while Redis is out of memory, until it
+ * takes it; for any other error, a few times, then it is logged with its ids. `drain` lets a
+ * stopping worker wait for them.
  */
 export class LedgerAhead {
   readonly #ledger: Pick<Ledger, 'record'>;
@@ -45,18 +47,24 @@ export class LedgerAhead {
 
   async #settle(entry: AttemptEntry, first: Promise<unknown>): Promise<void> {
     let last: unknown;
-    for (let i = 0; i <= this.#retryDelaysMs.length; i++) {
+    let refusals = 0;
+    for (let i = 0; ;) {
       try {
-        await (i === 0 ? first : this.#ledger.record(entry));
+        await (i === 0 && refusals === 0 ? first : this.#ledger.record(entry));
         return;
       } catch (err) {
         last = err;
-        const delay = this.#retryDelaysMs[i];
+        // A full Redis refuses every write until memory frees: the entry waits for it, however long.
+        const full = isStoreFull(err);
+        if (full) refusals++;
+        else i++;
+        const delay = full ? this.#fullDelayMs(refusals) : this.#retryDelaysMs[i - 1];
         if (delay === undefined) break;
-        this.#logger.warn(
-          { jobId: entry.jobId, attempt: entry.attempt, err },
-          'ledger write refused; retrying',
-        );
+        if (!full || refusals === 1)
+          this.#logger.warn(
+            { jobId: entry.jobId, attempt: entry.attempt, err },
+            'ledger write refused; retrying',
+          );
         await sleep(delay);
       }
     }
@@ -70,5 +78,11 @@ export class LedgerAhead {
       },
       'ledger write lost after every retry',
     );
+  }
+
+  /** Backoff while Redis is full: the retry delays, then their last one, for as long as it lasts. */
+  #fullDelayMs(refusals: number): number {
+    const d = this.#retryDelaysMs;
+    return d[Math.min(refusals, d.length) - 1] ?? 1_000;
   }
 }

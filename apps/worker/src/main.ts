@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, missingProviderKey } from '@switchyard/config';
+import { createRedis, runOnFleetClock } from '@switchyard/jobs';
 import { createLogger, startTracing } from '@switchyard/telemetry';
 import { parseArgs } from 'node:util';
 import { WorkerApp } from './worker-app.ts';
@@ -34,6 +35,13 @@ const secrets = Object.fromEntries(
     .flatMap((m) => (m.apiKeyEnv ? [m.apiKeyEnv] : []))
     .map((name) => [name, process.env[name]]),
 );
+// On the Redis server's clock before anything reads the time (ADR 0022).
+const clockRedis = createRedis(config.redis, { role: 'worker', name: 'sy-worker-clock' });
+const clock = await runOnFleetClock(clockRedis, {
+  firstWithinMs: config.redis.startupWaitMs,
+  onSkew: (offsetMs) =>
+    logger.warn({ offsetMs }, "this host's clock is off the Redis server's; running on the server's"),
+});
 const app = new WorkerApp({ config, logger, secrets });
 try {
   await app.start();
@@ -45,7 +53,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void app
       .stop()
-      .then(() => tracing?.shutdown())
+      .then(() => {
+        clock.stop();
+        clockRedis.disconnect();
+        return tracing?.shutdown();
+      })
       .finally(() => process.exit(0));
   });
 }

@@ -45,7 +45,7 @@ export class WorkerMetrics {
     });
     this.retryBudget = new Counter({
       name: 'switchyard_retry_budget_decisions_total',
-      help: 'Retries and fallbacks asked of the fleet-wide retry budget, by lane and answer: allowed, or refused (the budget is spent and the job fails with retry_budget_exhausted)',
+      help: 'Retries and fallbacks asked of the retry budgets (per upstream, per tenant share), by lane and answer: allowed, or refused (the budget is spent and the job fails with retry_budget_exhausted)',
       labelNames: ['lane', 'result'],
       registers,
     });

@@ -28,7 +28,12 @@ export class WorkerPresence {
   }
 
   /** Announces the process now and every `worker.heartbeatMs` until `stop`. */
-  async start(opts: { redis: Redis | Cluster; config: Config; logger: Logger; metricsUrl: string }): Promise<void> {
+  async start(opts: {
+    redis: Redis | Cluster;
+    config: Config;
+    logger: Logger;
+    metricsUrl: string;
+  }): Promise<void> {
     const { lanes, concurrency, heartbeatMs } = opts.config.worker;
     const registry = new WorkerRegistry({ redis: opts.redis, prefix: opts.config.redis.prefix });
     this.registry = registry;

@@ -155,7 +155,7 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
   [
     'a TLS failure direct with the budget spent has no fallback either',
     { ...TLS_DIRECT, hasFallback: true, budgetAllows: false },
-    fail('retry_budget', 'retry_budget_exhausted', `${TLS}; the fleet-wide retry budget is spent`),
+    fail('retry_budget', 'retry_budget_exhausted', `${TLS}; the retry budget of this upstream is spent`),
   ],
   [
     'a TLS failure direct never asks the retry budget',
@@ -213,7 +213,7 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
     { outcome: 'client_fault', code: 'response_too_large', message: 'too big', egressRotates: true },
     fail('not_retryable', 'response_too_large', 'too big'),
   ],
-  // The fleet-wide retry budget: asked (and spent) only for a retry or a fallback.
+  // The retry budget: asked (and spent) only for a retry or a fallback.
   ['a retry asks the retry budget first', { budgetAllows: undefined }, ASK_BUDGET],
   [
     'a fallback asks the retry budget first',
@@ -233,17 +233,17 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
   [
     'with the budget spent a retry becomes a final failure',
     { budgetAllows: false },
-    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the fleet-wide retry budget is spent`),
+    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the retry budget of this upstream is spent`),
   ],
   [
     'with the budget spent there is no fallback either',
     { attempt: 3, hasFallback: true, budgetAllows: false },
-    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the fleet-wide retry budget is spent`),
+    fail('retry_budget', 'retry_budget_exhausted', `${FAULT}; the retry budget of this upstream is spent`),
   ],
   [
     'a rotation through the pool needs the budget too',
     { ...RATE_LIMITED, egressRotates: true, budgetAllows: false },
-    fail('retry_budget', 'retry_budget_exhausted', 'a 429; the fleet-wide retry budget is spent'),
+    fail('retry_budget', 'retry_budget_exhausted', 'a 429; the retry budget of this upstream is spent'),
   ],
   // The JSON guardrail: an answer that failed `response_format` (it was billed).
   ['an invalid answer moves to the next fallback model at once', { ...INVALID, hasFallback: true }, FALLBACK],
@@ -273,7 +273,7 @@ const cases: [string, Partial<RetryInput>, RetryDecision][] = [
     fail(
       'retry_budget',
       'retry_budget_exhausted',
-      'the answer is not JSON; the fleet-wide retry budget is spent',
+      'the answer is not JSON; the retry budget of this upstream is spent',
     ),
   ],
   [

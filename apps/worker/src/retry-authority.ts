@@ -193,8 +193,9 @@ export interface RetryInput {
   /** Attempts of this job that ended in `upstream_tls_error` through a proxy, this one included. */
   tlsFailures: number;
   /**
-   * The fleet-wide retry budget's answer, or undefined while it was not asked: asking spends a
-   * retry, so it is asked only once the decision would run the job again (`ask_budget`).
+   * The retry budget's answer (the failed upstream's, on the tenant's share), or undefined while
+   * it was not asked: asking spends a retry, so it is asked only once the decision would run the
+   * job again (`ask_budget`).
    */
   budgetAllows: boolean | undefined;
 }
@@ -266,7 +267,7 @@ function schedule(input: RetryInput): SettledDecision {
 /**
  * After a failed attempt. A client fault (the request itself is wrong) or a cancel is final; a
  * stream the client already holds part of is final (another attempt would splice two answers);
- * a retry or fallback needs the fleet-wide retry budget, which a final failure never spends.
+ * a retry or fallback needs the upstream's retry budget, which a final failure never spends.
  */
 export function decideRetry(input: RetryInput & { budgetAllows: boolean }): SettledDecision;
 export function decideRetry(input: RetryInput): RetryDecision;
@@ -278,6 +279,10 @@ export function decideRetry(input: RetryInput): RetryDecision {
   if (decision.action === 'fail') return decision;
   if (input.budgetAllows === undefined) return { action: 'ask_budget' };
   if (!input.budgetAllows)
-    return fail('retry_budget', 'retry_budget_exhausted', `${message}; the fleet-wide retry budget is spent`);
+    return fail(
+      'retry_budget',
+      'retry_budget_exhausted',
+      `${message}; the retry budget of this upstream is spent`,
+    );
   return decision;
 }

@@ -6,9 +6,9 @@ export { SsrfPolicySchema, type SsrfPolicy } from './primitives.ts';
 
 /** A model as clients name it, mapped to the provider that serves it. */
 export const ModelConfigSchema = z.strictObject({
-  /** Adapter kind; `openai` covers every OpenAI-compatible API. */
-  provider: z.enum(['openai']).default('openai'),
-  /** Base URL up to and including `/v1`, e.g. `https://api.openai.com/v1`. */
+  /** Adapter kind: `openai` covers every OpenAI-compatible API, `anthropic` the Messages API. */
+  provider: z.enum(['openai', 'anthropic']).default('openai'),
+  /** Base URL up to and including `/v1`, e.g. `https://api.openai.com/v1`, `https://api.anthropic.com/v1`. */
   baseUrl: z.url({ protocol: /^https?$/ }),
   /** Name of the environment variable that holds the provider API key; absent for keyless mocks. */
   apiKeyEnv: z
@@ -26,6 +26,12 @@ export const ModelConfigSchema = z.strictObject({
     .strictObject({
       inputPerMTok: z.number().nonnegative().default(0),
       outputPerMTok: z.number().nonnegative().default(0),
+      /** Input tokens read from the provider's prompt cache; default `inputPerMTok`. */
+      cachedInputPerMTok: z.number().nonnegative().optional(),
+      /** Input tokens written to the prompt cache (Anthropic bills them); default `inputPerMTok`. */
+      cacheWritePerMTok: z.number().nonnegative().optional(),
+      /** Reasoning tokens; default `outputPerMTok` (they are output tokens). */
+      reasoningPerMTok: z.number().nonnegative().optional(),
     })
     .prefault({}),
   /** Marks the built-in demo model (a local mock, not a real LLM). */
@@ -152,8 +158,9 @@ export const ConfigSchema = z
         /** First retry delay; later ones back off exponentially with jitter. */
         backoffMs: positiveInt().default(500),
         /**
-         * Fleet-wide retry budget: retries (and fallbacks) may not exceed `ratio` × first attempts
-         * in a sliding window, plus `floor`; past it jobs fail with `retry_budget_exhausted`.
+         * Retry budget per upstream (model, or scraped host) and per tenant's share of it: retries
+         * (and fallbacks) may not exceed `ratio` × first attempts in a sliding window, plus
+         * `floor`; past it jobs fail with `retry_budget_exhausted` (ADR 0021).
          */
         retryBudget: z
           .strictObject({

@@ -61,7 +61,20 @@ export const CompletionRequestSchema = z
   .meta({ id: 'CompletionRequest' });
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
 
+const tokens = z.number().int().nonnegative();
+
+/**
+ * Tokens of one answer by class. `input_tokens` counts every input token (OpenAI's
+ * `prompt_tokens`); the cached and cache-write counts are parts of it. `output_tokens` counts every
+ * output token; `reasoning_tokens` is the part the model spent thinking. Absent classes are 0.
+ */
 export const UsageSchema = z
-  .object({ input_tokens: z.number().int().nonnegative(), output_tokens: z.number().int().nonnegative() })
+  .object({
+    input_tokens: tokens,
+    output_tokens: tokens,
+    cached_input_tokens: tokens.optional(),
+    cache_write_tokens: tokens.optional(),
+    reasoning_tokens: tokens.optional(),
+  })
   .meta({ id: 'Usage' });
 export type Usage = z.infer<typeof UsageSchema>;

@@ -51,6 +51,7 @@ export const ERROR_CATALOG = {
   },
   internal_error: { status: 500, title: 'Internal error', scope: 'request' },
   redis_unavailable: { status: 503, title: 'The job store is unavailable; retry shortly', scope: 'request' },
+  storage_full: { status: 503, title: 'The job store is out of memory; retry shortly', scope: 'request' },
   // --- job errors -----------------------------------------------------------------------------
   upstream_error: { status: 502, title: 'The upstream answered with a server error', scope: 'job' },
   upstream_rate_limited: { status: 429, title: 'The upstream kept rate limiting the request', scope: 'job' },
@@ -106,7 +107,7 @@ export const ERROR_CATALOG = {
   },
   retry_budget_exhausted: {
     status: 503,
-    title: 'The fleet-wide retry budget is spent; the job was not retried',
+    title: "The upstream's retry budget is spent; the job was not retried",
     scope: 'job',
   },
   deadline_exceeded: { status: 504, title: "The job's deadline passed before it finished", scope: 'job' },

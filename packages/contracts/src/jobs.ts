@@ -169,6 +169,13 @@ export const AttemptLogEntrySchema = z
     latency_ms: z.number().int().nonnegative(),
     input_tokens: z.number().int().nonnegative(),
     output_tokens: z.number().int().nonnegative(),
+    cached_input_tokens: z.number().int().nonnegative().optional().describe('Part of input_tokens'),
+    cache_write_tokens: z.number().int().nonnegative().optional().describe('Part of input_tokens'),
+    reasoning_tokens: z.number().int().nonnegative().optional().describe('Part of output_tokens'),
+    estimated: z
+      .boolean()
+      .optional()
+      .describe('The stream was cut before its usage: tokens are estimated with a tokenizer'),
     bytes: z.number().int().nonnegative(),
     cost: CostSchema,
     started_at: z.string(),

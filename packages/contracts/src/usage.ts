@@ -10,8 +10,13 @@ export interface UsageRow {
   attempts: number;
   /** Attempts with `attempt > 1`. */
   retries: number;
+  /** Every input token; the cached and cache-write ones are parts of it. */
   input_tokens: number;
+  /** Every output token; the reasoning ones are a part of it. */
   output_tokens: number;
+  cached_input_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
   bytes: number;
   cost: Cost;
   /** What the retries cost. */
@@ -20,6 +25,11 @@ export interface UsageRow {
   cache_hits: number;
   /** What those answers cost when they were first made upstream. */
   saved_cost: Cost;
+  /**
+   * The part of the above whose tokens are estimated (streams cut before their usage arrived),
+   * counted in the totals too: what a provider's bill may differ by.
+   */
+  estimated: { attempts: number; input_tokens: number; output_tokens: number; cost: Cost };
 }
 
 /** The answer to `GET /v1/usage`. */

@@ -79,12 +79,37 @@ export function createRedis(
     ? new Cluster(t.cluster.map(seedNode), clusterOptions(opts, extra))
     : new Redis(t.url, { ...redisOptions(opts), ...extra });
   redis.on('error', onError ?? (() => undefined));
+  // A cluster client's per-node connections are its own; the hung-server drop is single-node only.
+  if (opts.role === 'api' && redis instanceof Redis) dropWhenHung(redis);
   return redis;
 }
 
 function seedNode(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(':');
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
+}
+
+const TIMED_OUT = 'Command timed out';
+
+/**
+ * A command timeout on an open connection means the server is hung (stopped, swapped out, stuck
+ * on a slow disk): TCP stays up, so without this every request would wait out a timeout of its
+ * own, one per command. The first timeout drops the connection instead: commands in flight fail
+ * at once, the client stops being ready (the API answers 503 without sending anything), and
+ * ioredis reconnects (its retry strategy), becoming ready when the server answers its ready
+ * check again.
+ */
+function dropWhenHung(redis: Redis): void {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    const sent = send(...args);
+    (sent as Promise<unknown>).catch((err: unknown) => {
+      // Destroyed, not ended: a hung peer never answers a FIN, so an ended socket would not close
+      // (and ioredis would not reconnect) until Redis woke up or TCP gave up.
+      if ((err as Error | null)?.message === TIMED_OUT && redis.status === 'ready') redis.stream.destroy();
+    });
+    return sent;
+  };
 }
 
 /**
@@ -153,3 +178,16 @@ export async function waitForReplicas(
   if (err) throw err;
   return Number(acked);
 }
+
+/**
+ * Redis's own error code: the first word of an error reply (`OOM command not allowed…`,
+ * `LOADING …`). A transaction refused because one of its commands was (`EXECABORT … because of:
+ * OOM …`) is named by that command's code. Undefined for anything that is not an error reply.
+ */
+export function redisErrorCode(err: unknown): string | undefined {
+  if (!(err instanceof Error) || err.name !== 'ReplyError') return undefined;
+  return /^(?:EXECABORT .*because of: )?([A-Z]+)\b/.exec(err.message)?.[1];
+}
+
+/** Redis refused a write for memory (`maxmemory` under `noeviction`): nothing of it was written. */
+export const isStoreFull = (err: unknown): boolean => redisErrorCode(err) === 'OOM';

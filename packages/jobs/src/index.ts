@@ -1,6 +1,7 @@
 export * from './connection.ts';
 export * from './enqueue.ts';
 export * from './failure-log.ts';
+export * from './fleet-clock.ts';
 export * from './fingerprint.ts';
 export * from './job-data.ts';
 export * from './job-ids.ts';

@@ -11,11 +11,20 @@ describe('JobKeys', () => {
     expect(keys.cancelChannel).toBe('sy:cancel');
     expect(keys.attempts('ji_1')).toBe('sy:attempts:ji_1');
     expect(keys.deltas('ji_1')).toBe('sy:deltas:ji_1');
-    expect(keys.retryBudget).toBe('sy:retry-budget');
+    // Retry budgets changed with ADR 0021 (a budget only spans its window: nothing to carry over).
+    expect(keys.retryBudget('model:gpt-4o')).toBe('sy:retry-budget:{model:gpt-4o}');
+    expect(keys.retryBudgetShare('host:example.com', 't1')).toBe('sy:retry-budget:{host:example.com}:t1');
     expect(keys.delayedFor('batch', 'host')).toBe('sy:lane:{batch}:delayed-for:host');
     expect(keys.workers).toBe('sy:{workers}');
     expect(keys.workerBeats).toBe('sy:{workers}:beats');
     expect(keys.failures).toBe('sy:failures');
+  });
+
+  it("keeps an upstream's retry budget and each tenant's share of it in one Redis Cluster slot", () => {
+    const keys = jobKeys('sy');
+    const tag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+    for (const upstream of ['model:gpt-4o', 'host:a.example', 'model:odd}name', 'model:odd{name'])
+      expect(tag(keys.retryBudgetShare(upstream, 't1'))).toBe(tag(keys.retryBudget(upstream)));
   });
 
   it('refuses a prefix that is empty or has spaces or braces', () => {

@@ -21,8 +21,13 @@ export interface JobKeys {
   attempts(jobId: string): string;
   /** Stream of a streaming job's events (deltas, done, fail), relayed by the API as SSE. */
   deltas(jobId: string): string;
-  /** Hash: the fleet-wide retry budget of job attempts (lua/retry-budget-1.lua in the worker). */
-  readonly retryBudget: string;
+  /**
+   * Hash: the retry budget of one upstream, `model:<name>` or `host:<hostname>`, counting every
+   * tenant's attempts (lua/retry-budget-2.lua in the worker). The upstream is the hash tag.
+   */
+  retryBudget(upstream: string): string;
+  /** Hash: one tenant's share of an upstream's retry budget, in the same slot. */
+  retryBudgetShare(upstream: string, tenantId: string): string;
   /**
    * Zset of a lane's jobs delayed for `reason` without spending an attempt (jobId -> when it is
    * due, ms): what `GET /v1/admin/lanes` breaks the delayed count down by. In the lane's slot.
@@ -49,7 +54,8 @@ export function jobKeys(prefix: string): JobKeys {
     cancelChannel: `${prefix}:cancel`,
     attempts: (jobId) => `${prefix}:attempts:${jobId}`,
     deltas: (jobId) => `${prefix}:deltas:${jobId}`,
-    retryBudget: `${prefix}:retry-budget`,
+    retryBudget: (upstream) => `${prefix}:retry-budget:{${upstream}}`,
+    retryBudgetShare: (upstream, tenantId) => `${prefix}:retry-budget:{${upstream}}:${tenantId}`,
     delayedFor: (lane, reason) => `${prefix}:lane:{${lane}}:delayed-for:${reason}`,
     workers: `${prefix}:{workers}`,
     workerBeats: `${prefix}:{workers}:beats`,

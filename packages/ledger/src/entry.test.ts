@@ -15,6 +15,14 @@ describe('ledger entries as stored', () => {
       entry(),
       entry({ lane: 'batch', kind: 'scrape', provider: null, model: null, proxyId: 'px-1.a_b' }),
       entry({ model: 'odd|name%7C with | bars', interrupted: true, inputTokens: 0, outputTokens: 0 }),
+      entry({
+        inputTokens: 90,
+        cachedInputTokens: 50,
+        cacheWriteTokens: 40,
+        outputTokens: 9,
+        reasoningTokens: 3,
+      }),
+      entry({ outcome: 'upstream_fault', inputTokens: 12, outputTokens: 5, estimated: true }),
     ]) {
       expect(decodeEntry(e.tenantId, e.jobId, e.attempt, encodeEntry(e))).toEqual(e);
     }

@@ -5,6 +5,8 @@ import type { AttemptEntry, AttemptKind } from './types.ts';
 
 const KINDS: readonly AttemptKind[] = ['completion', 'scrape'];
 const FORMAT = 2;
+/** Format 2 plus the token classes and the estimate flag; written only when one of them is set. */
+const FORMAT_CLASSES = 3;
 
 /** Where scrapes are grouped in usage by model; completions without a model go under `(unknown)`. */
 export const SCRAPE_MODEL_KEY = '(scrape)';
@@ -41,6 +43,7 @@ export function normalizeEntry(e: AttemptEntry): AttemptEntry {
   }
   if (count(e.at, 'at') >= 253_402_300_800_000) throw invalid('at is past year 9999');
   return {
+    ...normalizeClasses(e),
     jobId: e.jobId,
     attempt: e.attempt,
     tenantId: e.tenantId,
@@ -58,6 +61,25 @@ export function normalizeEntry(e: AttemptEntry): AttemptEntry {
     costNanos: count(e.costNanos, 'costNanos'),
     at: e.at,
   };
+}
+
+/**
+ * The token classes and estimate flag of an entry, only those that are set (so an entry without
+ * them reads back exactly as written). Each class is capped at its whole, like the pricing does.
+ */
+function normalizeClasses(e: AttemptEntry): Partial<AttemptEntry> {
+  if (e.estimated !== undefined && typeof e.estimated !== 'boolean')
+    throw invalid('estimated must be a boolean');
+  if (e.interrupted) return {};
+  const out: Partial<AttemptEntry> = {};
+  const cached = Math.min(count(e.cachedInputTokens ?? 0, 'cachedInputTokens'), e.inputTokens);
+  const writes = Math.min(count(e.cacheWriteTokens ?? 0, 'cacheWriteTokens'), e.inputTokens - cached);
+  const reasoning = Math.min(count(e.reasoningTokens ?? 0, 'reasoningTokens'), e.outputTokens);
+  if (cached > 0) out.cachedInputTokens = cached;
+  if (writes > 0) out.cacheWriteTokens = writes;
+  if (reasoning > 0) out.reasoningTokens = reasoning;
+  if (e.estimated) out.estimated = true;
+  return out;
 }
 
 /** The model an entry is grouped under in usage (and in the workers' metrics). */
@@ -103,8 +125,22 @@ const fromB36 = (v: string | undefined) => (v && /^[0-9a-z]+$/.test(v) ? parseIn
  * the key and field name.
  * A typical entry stays under Redis's `hash-max-listpack-value` (64 bytes), so a job's ledger hash
  * keeps the compact listpack encoding: under half the memory of a `hashtable` hash.
+ * Format 3 is format 2 with `|cached in|cache writes|reasoning|estimated` appended, written only for
+ * an entry that has one of them, so a plain entry stays as short as before.
  */
 export function encodeEntry(e: AttemptEntry): string {
+  const classes = [
+    e.cachedInputTokens ?? 0,
+    e.cacheWriteTokens ?? 0,
+    e.reasoningTokens ?? 0,
+    e.estimated ? 1 : 0,
+  ];
+  const format2 = encodeV2(e);
+  if (classes.every((n) => n === 0)) return format2;
+  return [FORMAT_CLASSES, format2.slice(2), ...classes.map(b36)].join('|');
+}
+
+function encodeV2(e: AttemptEntry): string {
   return [
     FORMAT,
     LANE_CODE[e.lane],
@@ -130,17 +166,22 @@ export function decodeEntry(tenantId: string, jobId: string, attempt: number, ra
   const lane = codeOf(LANE_CODE, f[1]);
   const kind = codeOf(KIND_CODE, f[2]);
   const nums = f.slice(7).map(fromB36);
+  const withClasses = f[0] === String(FORMAT_CLASSES) && f.length === 18;
   if (
-    f.length !== 14 ||
-    f[0] !== String(FORMAT) ||
+    !((f[0] === String(FORMAT) && f.length === 14) || withClasses) ||
     !lane ||
     !kind ||
     nums.some((n) => !Number.isSafeInteger(n))
   )
     throw corrupt(jobId, attempt);
   const [interrupted, latencyMs, inputTokens, outputTokens, bytes, costNanos, at] = nums;
+  const [cached = 0, writes = 0, reasoning = 0, estimated = 0] = withClasses ? nums.slice(7) : [];
   return {
     ...base,
+    ...(cached > 0 ? { cachedInputTokens: cached } : {}),
+    ...(writes > 0 ? { cacheWriteTokens: writes } : {}),
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+    ...(estimated === 1 ? { estimated: true } : {}),
     lane,
     kind,
     provider: unesc(f[3]),

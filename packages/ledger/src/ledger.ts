@@ -31,6 +31,32 @@ function toTotals(values: (string | null)[]): JobTotals {
   return { attempts: n(0), costNanos: n(1), inputTokens: n(2), outputTokens: n(3), bytes: n(4) };
 }
 
+/** What record-2.lua and upgrade-3.lua take of an entry: model key, outcome, tokens, bytes, cost. */
+const amounts = (e: AttemptEntry) => [
+  modelKey(e),
+  e.outcome,
+  String(e.inputTokens),
+  String(e.outputTokens),
+  String(e.bytes),
+  String(e.costNanos),
+];
+
+/** What record-2.lua (ARGV[12..15]) and upgrade-3.lua (ARGV[19..22]) take of an entry's token classes. */
+const tokenClasses = (e: AttemptEntry) => [
+  String(e.cachedInputTokens ?? 0),
+  String(e.cacheWriteTokens ?? 0),
+  String(e.reasoningTokens ?? 0),
+  e.estimated ? '1' : '0',
+];
+
+function recordResult(reply: unknown): RecordResult {
+  const [status, jobCost] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [];
+  if ((status === 1 || status === 0) && typeof jobCost === 'string') {
+    return { status: status === 1 ? 'recorded' : 'duplicate', jobCostNanos: Number(jobCost) };
+  }
+  throw new LedgerError('LEDGER_SCRIPT_ERROR', `record answered ${JSON.stringify(reply)}`);
+}
+
 type PipelineResult = [error: Error | null, result: unknown][] | null;
 
 function unwrap<T>(results: PipelineResult): T[] {
@@ -82,28 +108,49 @@ export class Ledger {
     if (!Number.isSafeInteger(saved) || saved < 0)
       throw new LedgerError('LEDGER_INVALID_ENTRY', 'savedNanos must be a non-negative integer');
     const keys = this.keys(e.tenantId);
+    const encoded = encodeEntry(e);
     const reply = await this.#run(
       'record',
       [keys.job(e.jobId), keys.day(utcDay(e.at))],
       [
         e.attempt,
-        encodeEntry(e),
-        modelKey(e),
-        e.outcome,
-        String(e.inputTokens),
-        String(e.outputTokens),
-        String(e.bytes),
-        String(e.costNanos),
+        encoded,
+        ...amounts(e),
         this.#entryTtl,
         this.#aggregateTtl,
         String(saved),
+        ...tokenClasses(e),
+        e.interrupted ? '1' : '0',
       ],
     );
-    const [status, jobCost] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [];
-    if ((status === 1 || status === 0) && typeof jobCost === 'string') {
-      return { status: status === 1 ? 'recorded' : 'duplicate', jobCostNanos: Number(jobCost) };
-    }
-    throw new LedgerError('LEDGER_SCRIPT_ERROR', `record answered ${JSON.stringify(reply)}`);
+    const [status, value] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [];
+    if (status === 2 && typeof value === 'string') return this.#replaceNote(e, encoded, value, saved);
+    return recordResult(reply);
+  }
+
+  /**
+   * The real outcome of an attempt arrived after another worker noted it as interrupted (its
+   * worker was paused, not dead): replaces the note, the attempt still counted once.
+   */
+  async #replaceNote(e: AttemptEntry, encoded: string, stored: string, saved: number): Promise<RecordResult> {
+    const note = decodeEntry(e.tenantId, e.jobId, e.attempt, stored);
+    const keys = this.keys(e.tenantId);
+    const reply = await this.#run(
+      'upgrade',
+      [keys.job(e.jobId), keys.day(utcDay(e.at)), keys.day(utcDay(note.at))],
+      [
+        e.attempt,
+        stored,
+        encoded,
+        this.#entryTtl,
+        this.#aggregateTtl,
+        ...amounts(e),
+        ...amounts(note),
+        String(saved),
+        ...tokenClasses(e),
+      ],
+    );
+    return recordResult(reply);
   }
 
   /** Every recorded attempt of a job, ordered by attempt; empty when none (or expired). */

@@ -103,6 +103,73 @@ describe('record-2.lua', () => {
     ]);
   });
 
+  it('a late real outcome replaces the interrupted note of its attempt, counted once (a paused worker)', async () => {
+    t = await openTestLedger();
+    const note = entry({
+      attempt: 1,
+      outcome: 'upstream_fault',
+      interrupted: true,
+      costNanos: 0,
+      at: NOON + 86_400_000, // the re-run noted it the next day
+    });
+    await t.ledger.record(note);
+    await t.ledger.record(entry({ attempt: 2 }));
+    // the paused worker wakes up and records what the upstream billed it
+    const late = entry({ attempt: 1, outputTokens: 40, costNanos: 204_000, latencyMs: 9_000 });
+    expect(await t.ledger.record(late)).toEqual({ status: 'recorded', jobCostNanos: 204_000 + 360_000 });
+    // once replaced, it is an ordinary recorded attempt: replays and a second note change nothing
+    const before = await snapshot(t);
+    expect((await t.ledger.record(late)).status).toBe('duplicate');
+    expect((await t.ledger.record(note)).status).toBe('duplicate');
+    expect(await snapshot(t)).toEqual(before);
+
+    expect(await t.ledger.jobTotals('acme', 'job-1')).toEqual({
+      attempts: 2,
+      costNanos: 564_000,
+      inputTokens: 2400,
+      outputTokens: 340,
+      bytes: 0,
+    });
+    const attempts = await t.ledger.jobAttempts('acme', 'job-1');
+    expect(attempts.map((a) => [a.attempt, a.outcome, a.interrupted])).toEqual([
+      [1, 'ok', false],
+      [2, 'ok', false],
+    ]);
+    const days = ['2024-03-10', '2024-03-11'] as const;
+    const report = await t.ledger.usage('acme', { from: days[0], to: days[1], groupBy: 'outcome' });
+    expect(report.total).toMatchObject({ attempts: 2, retries: 1, input_tokens: 2400, output_tokens: 340 });
+    expect(JSON.stringify(report)).not.toContain('upstream_fault');
+    expect(await t.ledger.daySpendNanos('acme', days[0])).toBe(564_000);
+    expect(await t.ledger.daySpendNanos('acme', days[1])).toBe(0);
+  });
+
+  it('a late real outcome that replaces a note brings its token classes and estimate into usage', async () => {
+    t = await openTestLedger();
+    await t.ledger.record(entry({ attempt: 1, outcome: 'upstream_fault', interrupted: true, costNanos: 0 }));
+    const late = entry({
+      attempt: 1,
+      inputTokens: 1000,
+      outputTokens: 50,
+      cachedInputTokens: 600,
+      cacheWriteTokens: 100,
+      reasoningTokens: 20,
+      estimated: true,
+      costNanos: 90_000,
+    });
+    expect((await t.ledger.record(late)).status).toBe('recorded');
+    const day = '2024-03-10';
+    const report = await t.ledger.usage('acme', { from: day, to: day, groupBy: 'outcome' });
+    expect(report.total).toMatchObject({
+      attempts: 1,
+      input_tokens: 1000,
+      output_tokens: 50,
+      cached_input_tokens: 600,
+      cache_write_tokens: 100,
+      reasoning_tokens: 20,
+      estimated: { attempts: 1, input_tokens: 1000, output_tokens: 50, cost: { nano_usd: 90_000 } },
+    });
+  });
+
   it('job attempts come back in attempt order with every field as written', async () => {
     t = await openTestLedger();
     const written = [

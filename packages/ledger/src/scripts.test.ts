@@ -8,7 +8,7 @@ const LUA_DIR = new URL('./lua/', import.meta.url);
 describe('the Lua scripts', () => {
   it('one file per script, named name-<numKeys>.lua, each with a header listing KEYS, ARGV and the return value', () => {
     const files = readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua'));
-    expect(files.sort()).toEqual(['record-2.lua']);
+    expect(files.sort()).toEqual(['record-2.lua', 'upgrade-3.lua']);
     for (const file of files) {
       const source = readFileSync(new URL(file, LUA_DIR), 'utf8');
       const header = /^--\[\[([\s\S]*?)\]\]/.exec(source)?.[1] ?? '';
@@ -26,7 +26,7 @@ describe('the Lua scripts', () => {
 
   it('every script compiles in Redis', async () => {
     const scripts = loadScripts();
-    expect([...scripts.keys()]).toEqual(['record']);
+    expect([...scripts.keys()].sort()).toEqual(['record', 'upgrade']);
     const t = await openTestLedger();
     try {
       for (const s of scripts.values()) {

@@ -23,6 +23,16 @@ export interface AttemptEntry {
   latencyMs: number;
   inputTokens: number;
   outputTokens: number;
+  /** Parts of `inputTokens` read from / written to the provider's prompt cache; absent = 0. */
+  cachedInputTokens?: number;
+  cacheWriteTokens?: number;
+  /** Part of `outputTokens` the model spent reasoning; absent = 0. */
+  reasoningTokens?: number;
+  /**
+   * The stream was cut before its usage arrived: the tokens are estimated with a tokenizer (and the
+   * cost from them), and usage counts them apart. Absent = false.
+   */
+  estimated?: boolean;
   /** Bytes through the proxy. */
   bytes: number;
   /** Integer nano-USD, computed by the caller: tokens × model price + bytes × proxy price. */

@@ -3,6 +3,12 @@ import { costFromNanos } from '@switchyard/contracts';
 import { NOON, entry, openTestLedger, scrape, type TestLedger } from './test-support.ts';
 
 const DAY = 86_400_000;
+const noClasses = {
+  cached_input_tokens: 0,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  estimated: { attempts: 0, input_tokens: 0, output_tokens: 0, cost: costFromNanos(0) },
+};
 
 describe('usage', () => {
   let t: TestLedger;
@@ -48,6 +54,7 @@ describe('usage', () => {
         retries: 0,
         input_tokens: 10,
         output_tokens: 5,
+        ...noClasses,
         bytes: 0,
         cost: costFromNanos(1000),
         retry_cost: costFromNanos(0),
@@ -60,6 +67,7 @@ describe('usage', () => {
         retries: 1,
         input_tokens: 2400,
         output_tokens: 300,
+        ...noClasses,
         bytes: 0,
         cost: costFromNanos(400),
         retry_cost: costFromNanos(300),
@@ -72,6 +80,7 @@ describe('usage', () => {
         retries: 1,
         input_tokens: 0,
         output_tokens: 0,
+        ...noClasses,
         bytes: 40,
         cost: costFromNanos(100),
         retry_cost: costFromNanos(80),
@@ -84,6 +93,7 @@ describe('usage', () => {
       retries: 2,
       input_tokens: 2410,
       output_tokens: 305,
+      ...noClasses,
       bytes: 40,
       cost: { usd: 1500 / 1e9, nano_usd: 1500 },
       retry_cost: { usd: 380 / 1e9, nano_usd: 380 },
@@ -191,5 +201,40 @@ describe('usage', () => {
     // a full leap year is 366 days and allowed
     const year = await t.ledger.usage('acme', { from: '2024-01-01', to: '2024-12-31', groupBy: 'day' });
     expect(year.rows).toEqual([]);
+  });
+
+  it('usage shows each token class, and estimated attempts apart, on top of the totals', async () => {
+    t = await openTestLedger();
+    const L = t.ledger;
+    const classes = { cachedInputTokens: 60, cacheWriteTokens: 30, reasoningTokens: 7 };
+    await L.record(entry({ jobId: 'c', inputTokens: 100, outputTokens: 20, costNanos: 900, ...classes }));
+    await L.record(
+      entry({
+        jobId: 'd',
+        outcome: 'upstream_fault',
+        inputTokens: 11,
+        outputTokens: 4,
+        costNanos: 50,
+        estimated: true,
+      }),
+    );
+    const r = await L.usage('acme', { from: '2024-03-10', to: '2024-03-10', groupBy: 'model' });
+    expect(r.total).toMatchObject({
+      attempts: 2,
+      input_tokens: 111,
+      output_tokens: 24,
+      cached_input_tokens: 60,
+      cache_write_tokens: 30,
+      reasoning_tokens: 7,
+      cost: costFromNanos(950),
+      estimated: { attempts: 1, input_tokens: 11, output_tokens: 4, cost: costFromNanos(50) },
+    });
+    const attempts = [...(await L.jobAttempts('acme', 'c')), ...(await L.jobAttempts('acme', 'd'))];
+    expect(
+      attempts.map((a) => [a.cachedInputTokens, a.cacheWriteTokens, a.reasoningTokens, a.estimated]),
+    ).toEqual([
+      [60, 30, 7, undefined],
+      [undefined, undefined, undefined, true],
+    ]);
   });
 });

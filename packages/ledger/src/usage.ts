@@ -15,6 +15,13 @@ interface Sums {
   /** Attempts with outcome `cache_hit`. */
   hits: number;
   savedNanos: number;
+  cachedInput: number;
+  cacheWrite: number;
+  reasoning: number;
+  estAttempts: number;
+  estInput: number;
+  estOutput: number;
+  estNanos: number;
 }
 
 const METRICS: Record<string, keyof Sums> = {
@@ -26,6 +33,13 @@ const METRICS: Record<string, keyof Sums> = {
   n: 'nanos',
   rn: 'retryNanos',
   sv: 'savedNanos',
+  ci: 'cachedInput',
+  cw: 'cacheWrite',
+  rs: 'reasoning',
+  e: 'estAttempts',
+  ei: 'estInput',
+  eo: 'estOutput',
+  en: 'estNanos',
 };
 
 const emptySums = (): Sums => ({
@@ -38,6 +52,13 @@ const emptySums = (): Sums => ({
   retryNanos: 0,
   hits: 0,
   savedNanos: 0,
+  cachedInput: 0,
+  cacheWrite: 0,
+  reasoning: 0,
+  estAttempts: 0,
+  estInput: 0,
+  estOutput: 0,
+  estNanos: 0,
 });
 
 function toRow(s: Sums): Omit<UsageRow, 'key'> {
@@ -46,11 +67,20 @@ function toRow(s: Sums): Omit<UsageRow, 'key'> {
     retries: s.retries,
     input_tokens: s.input,
     output_tokens: s.output,
+    cached_input_tokens: s.cachedInput,
+    cache_write_tokens: s.cacheWrite,
+    reasoning_tokens: s.reasoning,
     bytes: s.bytes,
     cost: costFromNanos(s.nanos),
     retry_cost: costFromNanos(s.retryNanos),
     cache_hits: s.hits,
     saved_cost: costFromNanos(s.savedNanos),
+    estimated: {
+      attempts: s.estAttempts,
+      input_tokens: s.estInput,
+      output_tokens: s.estOutput,
+      cost: costFromNanos(s.estNanos),
+    },
   };
 }
 

@@ -17,3 +17,6 @@ export { countPromptTokens, planCompletion, TOKENS_PER_MESSAGE } from './tokens.
 export type { ChatMessage, CompletionPlan } from './tokens.ts';
 export { BOMB_INFLATED_BYTES, startMisbehavingSite } from './misbehaving-site.ts';
 export type { MisbehavingSite } from './misbehaving-site.ts';
+export { startMockAnthropic } from './mock-anthropic.ts';
+export type { TokenClassOptions } from './token-classes.ts';
+export type { ClassCounters } from './llm-ledger.ts';

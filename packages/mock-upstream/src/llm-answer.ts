@@ -8,15 +8,11 @@ import {
   usageChunkBody,
   type CompletionMeta,
 } from './openai-shapes.ts';
+import { billOf, cutBillOf } from './token-classes.ts';
 import type { CompletionPlan } from './tokens.ts';
 
 /** How a 200 answer is delivered: whole, cut off mid-way, or as an error object. */
 export type AnswerMode = 'ok' | 'cut' | 'error200';
-
-const billOf = (plan: CompletionPlan) => ({
-  promptTokens: plan.promptTokens,
-  completionTokens: plan.completionTokens,
-});
 
 function writeThenDestroy(res: ServerResponse, data: string): void {
   res.write(data, () => res.destroy());
@@ -83,7 +79,7 @@ export async function answerStream(
   const cutAfter = Math.floor(plan.words.length / 2);
   const roleChunk = sse(chunkBody(meta, includeUsage, { role: 'assistant', content: '' }));
   if (mode === 'cut' && cutAfter === 0) {
-    call.settle('cut');
+    call.settle('cut', cutBillOf(plan, 0));
     writeThenDestroy(res, roleChunk);
     return;
   }
@@ -93,7 +89,7 @@ export async function answerStream(
     if (closed || opts.signal.aborted) return;
     const chunk = sse(chunkBody(meta, includeUsage, { content: i === 0 ? word : ` ${word}` }));
     if (mode === 'cut' && i + 1 === cutAfter) {
-      call.settle('cut');
+      call.settle('cut', cutBillOf(plan, cutAfter));
       writeThenDestroy(res, chunk);
       return;
     }

@@ -16,6 +16,17 @@ export interface LlmControls {
   setAnswers(answers: Record<string, string>): void;
 }
 
+/** A copy of a set-answers map, or a TypeError when it is not `{ "<model>": "<answer text>" }`. */
+export function checkedAnswers(answers: unknown): Record<string, string> {
+  if (
+    typeof answers !== 'object' ||
+    answers === null ||
+    Object.values(answers).some((a) => typeof a !== 'string')
+  )
+    throw new TypeError('answers must be {"<model>": "<answer text>"}');
+  return { ...(answers as Record<string, string>) };
+}
+
 /** Path prefix of the control routes; never counted as calls, never rate limited or faulted. */
 export const CONTROL_PREFIX = '/__mock/';
 

@@ -1,6 +1,7 @@
 /**
  * The mock provider's own bill: the ground truth a broker's cost ledger is compared against.
- * Every chat call is counted; tokens are billed only for complete answers.
+ * Every chat call is counted; tokens are billed for complete answers, and a stream cut mid-answer
+ * is billed apart (`cut`) for the prompt and the tokens it sent, as a real provider bills it.
  */
 
 /**
@@ -35,7 +36,16 @@ export interface IpCounters extends UsageCounters {
   blocked: number;
 }
 
-export interface LlmStats extends UsageCounters {
+/** Token classes of the billed answers: parts of `promptTokens` and `completionTokens`. */
+export interface ClassCounters {
+  cachedPromptTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+}
+
+export interface LlmStats extends UsageCounters, ClassCounters {
+  /** Streams cut mid-answer: what they would be billed (not in the totals above). */
+  cut: { calls: number; promptTokens: number; completionTokens: number };
   byIp: Record<string, IpCounters>;
   byModel: Record<string, UsageCounters>;
   byOutcome: Record<LlmOutcome, number>;
@@ -44,7 +54,13 @@ export interface LlmStats extends UsageCounters {
 export interface BilledUsage {
   promptTokens: number;
   completionTokens: number;
+  cachedPromptTokens?: number;
+  cacheWriteTokens?: number;
+  reasoningTokens?: number;
 }
+
+const classes = (): ClassCounters => ({ cachedPromptTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 });
+const cutCounters = () => ({ calls: 0, promptTokens: 0, completionTokens: 0 });
 
 const usage = (): UsageCounters => ({ calls: 0, billedCalls: 0, promptTokens: 0, completionTokens: 0 });
 
@@ -67,6 +83,24 @@ export class LlmLedger {
   #byOutcome = new Map<LlmOutcome, number>();
   #generation = 0;
 
+  #classes = classes();
+  #cut = cutCounters();
+
+  #bill(outcome: LlmOutcome, bill: BilledUsage, ipc: IpCounters, modelc: UsageCounters): void {
+    if (outcome === 'cut') {
+      this.#cut.calls += 1;
+      this.#cut.promptTokens += bill.promptTokens;
+      this.#cut.completionTokens += bill.completionTokens;
+      return;
+    }
+    addBill(this.#totals, bill);
+    addBill(ipc, bill);
+    addBill(modelc, bill);
+    this.#classes.cachedPromptTokens += bill.cachedPromptTokens ?? 0;
+    this.#classes.cacheWriteTokens += bill.cacheWriteTokens ?? 0;
+    this.#classes.reasoningTokens += bill.reasoningTokens ?? 0;
+  }
+
   /** Counts a call on arrival and returns the handle that settles it. */
   open(ip: string, model: string): CallHandle {
     const generation = this.#generation;
@@ -88,11 +122,7 @@ export class LlmLedger {
         this.#byOutcome.set(outcome, (this.#byOutcome.get(outcome) ?? 0) + 1);
         if (outcome === '429') ipc.rateLimited += 1;
         if (outcome === '403') ipc.blocked += 1;
-        if (bill) {
-          addBill(this.#totals, bill);
-          addBill(ipc, bill);
-          addBill(modelc, bill);
-        }
+        if (bill) this.#bill(outcome, bill, ipc, modelc);
       },
     };
   }
@@ -100,6 +130,8 @@ export class LlmLedger {
   reset(): void {
     this.#generation += 1;
     this.#totals = usage();
+    this.#classes = classes();
+    this.#cut = cutCounters();
     this.#byIp.clear();
     this.#byModel.clear();
     this.#byOutcome.clear();
@@ -109,6 +141,8 @@ export class LlmLedger {
     const byOutcome = Object.fromEntries(LLM_OUTCOMES.map((o) => [o, this.#byOutcome.get(o) ?? 0]));
     return {
       ...this.#totals,
+      ...this.#classes,
+      cut: { ...this.#cut },
       byIp: Object.fromEntries([...this.#byIp].map(([k, v]) => [k, { ...v }])),
       byModel: Object.fromEntries([...this.#byModel].map(([k, v]) => [k, { ...v }])),
       byOutcome: byOutcome as Record<LlmOutcome, number>,

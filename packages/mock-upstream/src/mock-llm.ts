@@ -4,17 +4,19 @@ import { FAULT_HEADER, FaultInjector, UnknownFaultError, type FaultConfig } from
 import { BodyTooLargeError, listen, pause, readBody, sendJson } from './http-server.ts';
 import { IpPolicy, type RateLimitConfig } from './ip-policy.ts';
 import { answerJson, answerStream } from './llm-answer.ts';
-import { CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
+import { checkedAnswers, CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
 import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
 import { errorBody, rateLimitBody, serverErrorBody } from './openai-shapes.ts';
 import { mulberry32 } from './prng.ts';
 import { sourceIp } from './source-ip.ts';
+import { PromptCache, withTokenClasses, type TokenClassOptions } from './token-classes.ts';
 import { planCompletion } from './tokens.ts';
 
 /** Fixed delay in ms, or a uniform range drawn from a seeded PRNG. */
 export type Latency = number | { min: number; max: number };
 
-export interface MockLlmOptions {
+/** Options of both LLM mocks (OpenAI-compatible and Anthropic), billed token classes included. */
+export interface MockLlmOptions extends TokenClassOptions {
   /** Any local address; default 127.0.0.1. */
   host?: string;
   /** 0 (default) picks a free port. */
@@ -85,6 +87,7 @@ class MockLlmServer {
   readonly policy = new IpPolicy();
   readonly controls: LlmControls;
   private readonly opts: MockLlmOptions;
+  private readonly cache = new PromptCache();
   private readonly models: string[];
   private readonly answerWords: number;
   private readonly latencyRng = mulberry32(0x5eed);
@@ -108,13 +111,7 @@ class MockLlmServer {
       blockIp: (ip) => this.policy.blockIp(ip),
       unblockIp: (ip) => this.policy.unblockIp(ip),
       setAnswers: (answers) => {
-        if (
-          typeof answers !== 'object' ||
-          answers === null ||
-          Object.values(answers).some((a) => typeof a !== 'string')
-        )
-          throw new TypeError('answers must be {"<model>": "<answer text>"}');
-        this.answers = { ...answers };
+        this.answers = checkedAnswers(answers);
       },
     };
   }
@@ -229,7 +226,12 @@ class MockLlmServer {
       model: request.model,
     };
     const fixed = Object.hasOwn(this.answers, request.model) ? this.answers[request.model] : undefined;
-    const plan = planCompletion(request.messages, this.answerWords, request.maxTokens, fixed);
+    const plan = withTokenClasses(
+      planCompletion(request.messages, this.answerWords, request.maxTokens, fixed),
+      this.opts,
+      this.cache.use(request.model, request.messages.slice(0, -1)),
+      false,
+    );
     const mode = fault?.kind === 'cut' || fault?.kind === 'error200' ? fault.kind : 'ok';
     if (!request.stream) return answerJson(res, call, meta, plan, mode);
     await answerStream(res, call, meta, plan, mode, {

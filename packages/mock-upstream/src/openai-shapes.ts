@@ -19,13 +19,22 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
+/** Usage as OpenAI reports it; the details only when the mock bills token classes. */
 export function usageOf(plan: CompletionPlan): Usage {
   return {
     prompt_tokens: plan.promptTokens,
     completion_tokens: plan.completionTokens,
     total_tokens: plan.totalTokens,
+    ...(plan.details
+      ? {
+          prompt_tokens_details: { cached_tokens: plan.cachedTokens },
+          completion_tokens_details: { reasoning_tokens: plan.reasoningTokens },
+        }
+      : {}),
   };
 }
 

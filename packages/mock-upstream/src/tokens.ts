@@ -53,8 +53,16 @@ export interface CompletionPlan {
   words: string[];
   finishReason: 'stop' | 'length';
   promptTokens: number;
+  /** Every output token: the words sent plus `reasoningTokens`. */
   completionTokens: number;
   totalTokens: number;
+  /** Parts of `promptTokens` read from / written to the prompt cache (see token-classes.ts). */
+  cachedTokens: number;
+  cacheWriteTokens: number;
+  /** Hidden reasoning tokens, a part of `completionTokens`. */
+  reasoningTokens: number;
+  /** Report the token-class details in usage (only when the mock bills token classes). */
+  details: boolean;
 }
 
 /**
@@ -76,5 +84,9 @@ export function planCompletion(
     promptTokens,
     completionTokens: sent.length,
     totalTokens: promptTokens + sent.length,
+    cachedTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    details: false,
   };
 }

@@ -37,3 +37,20 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+const PARTIAL = new WeakMap<object, string>();
+
+/**
+ * Marks `err` as ending a stream that had started: the upstream took the prompt and sent
+ * `received` (maybe nothing) before it stopped, so it bills them though no usage arrived.
+ * Returns `err` for `throw`.
+ */
+export function markPartialStream(err: unknown, received: string): unknown {
+  if (err && typeof err === 'object' && !PARTIAL.has(err)) PARTIAL.set(err, received);
+  return err;
+}
+
+/** The text a cut stream had sent before `err` ended it; undefined when no stream had started. */
+export function partialStreamText(err: unknown): string | undefined {
+  return err && typeof err === 'object' ? PARTIAL.get(err) : undefined;
+}

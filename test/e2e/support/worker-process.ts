@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '@switchyard/config';
@@ -83,6 +83,22 @@ export async function startWorkerProcess(
   env: Record<string, string> = {},
 ): Promise<WorkerProcess> {
   return startAppProcess('worker', WORKER_MAIN, configPath, args, /"worker started"/, env);
+}
+
+const FAKETIME_LIBS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].map(
+  (dir) => `${dir}/faketime/libfaketimeMT.so.1`,
+);
+
+/**
+ * The environment that runs a process with its clock `offset` off (`+30s`, `-30s`): libfaketime
+ * (Debian's faketime package) preloaded into the process itself, as the `faketime` command does;
+ * that command forks, so a signal sent to it would not reach the process. Throws when
+ * libfaketime is missing (.ci/run installs it).
+ */
+export function skewedClock(offset: string): Record<string, string> {
+  const lib = FAKETIME_LIBS.find((p) => existsSync(p));
+  if (!lib) throw new Error('libfaketime is not installed (apt-get install faketime)');
+  return { LD_PRELOAD: lib, FAKETIME: offset };
 }
 
 /** Starts `apps/api` as its own process (give the config `api.port: 0`) and waits until it listens. */

@@ -1,4 +1,4 @@
-import type { JobRecord } from '@switchyard/contracts';
+import type { JobRecord, Usage } from '@switchyard/contracts';
 
 /**
  * The OpenAI `chat.completion` object for a succeeded job; `cached: true` (Switchyard's own field,
@@ -20,12 +20,23 @@ export function chatCompletion(job: Pick<JobRecord, 'id' | 'created_at' | 'resul
         logprobs: null,
       },
     ],
-    usage: {
-      prompt_tokens: usage.input_tokens,
-      completion_tokens: usage.output_tokens,
-      total_tokens: usage.input_tokens + usage.output_tokens,
-    },
+    usage: openAiUsage(usage),
     ...(r?.cached ? { cached: true as const } : {}),
+  };
+}
+
+/** Our usage in OpenAI's shape, with the cached and reasoning details when there are any. */
+export function openAiUsage(usage: Usage) {
+  return {
+    prompt_tokens: usage.input_tokens,
+    completion_tokens: usage.output_tokens,
+    total_tokens: usage.input_tokens + usage.output_tokens,
+    ...(usage.cached_input_tokens
+      ? { prompt_tokens_details: { cached_tokens: usage.cached_input_tokens } }
+      : {}),
+    ...(usage.reasoning_tokens
+      ? { completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens } }
+      : {}),
   };
 }
 

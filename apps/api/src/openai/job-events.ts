@@ -4,6 +4,8 @@ export interface JobEvent {
   type: 'd' | 'retry' | 'done' | 'fail';
   attempt: number;
   content?: string;
+  /** A delta's number within its attempt, from 1 (absent from older workers' events). */
+  seq?: number;
   payload?: unknown;
 }
 
@@ -27,7 +29,9 @@ export async function* readJobEvents(
         const f = new Map<string, string>();
         for (let i = 0; i + 1 < flat.length; i += 2) f.set(flat[i] ?? '', flat[i + 1] ?? '');
         const p = f.get('p');
+        const n = f.get('n');
         yield {
+          seq: n === undefined ? undefined : Number(n),
           type: (f.get('t') ?? 'fail') as JobEvent['type'],
           attempt: Number(f.get('a') ?? 0),
           content: f.get('c'),

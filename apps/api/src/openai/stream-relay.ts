@@ -1,9 +1,9 @@
-import type { JobRecord } from '@switchyard/contracts';
+import type { JobRecord, Usage } from '@switchyard/contracts';
 import { duplicateClient } from '@switchyard/jobs';
 import type { FastifyReply } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import { openEventStream } from '../sse.ts';
-import { chunk } from './chat-shapes.ts';
+import { chunk, openAiUsage } from './chat-shapes.ts';
 import { readJobEvents } from './job-events.ts';
 import { openAiError } from './openai-errors.ts';
 
@@ -18,13 +18,27 @@ export interface RelayOptions {
   deadline: number;
 }
 
-interface Done {
+/** The worker's `done` event of a streaming job. */
+export interface Done {
   model: string;
   finishReason: string | null;
   inputTokens: number;
   outputTokens: number;
+  cachedInputTokens?: number;
+  cacheWriteTokens?: number;
+  reasoningTokens?: number;
   costNanos: number;
   cached?: boolean;
+}
+
+export function usageOfDone(d: Done): Usage {
+  return {
+    input_tokens: d.inputTokens,
+    output_tokens: d.outputTokens,
+    cached_input_tokens: d.cachedInputTokens ?? 0,
+    cache_write_tokens: d.cacheWriteTokens ?? 0,
+    reasoning_tokens: d.reasoningTokens ?? 0,
+  };
 }
 
 /**
@@ -51,6 +65,7 @@ export async function relayStream(opts: RelayOptions): Promise<void> {
   reader.on('error', () => undefined);
   let attempt: number | undefined;
   let finished = false;
+  let relayed = 0;
   try {
     for await (const ev of readJobEvents(reader, opts.key, opts.signal, opts.deadline)) {
       if (ev.type === 'retry') continue;
@@ -60,6 +75,17 @@ export async function relayStream(opts: RelayOptions): Promise<void> {
         break;
       }
       if (ev.type === 'd') {
+        // The stream keeps its last 100,000 events: a delta trimmed before it was read leaves a
+        // gap in the numbers, and a gap ends the answer with an error, never a silent hole.
+        if (ev.seq !== undefined && ev.seq !== relayed + 1) {
+          fail(
+            'upstream_bad_response',
+            'part of the streamed answer was lost in relay; resubmit the request',
+          );
+          finished = true;
+          break;
+        }
+        relayed++;
         if (attempt === undefined) {
           attempt = ev.attempt;
           send(chunk(base, { role: 'assistant', content: '' }));
@@ -76,11 +102,7 @@ export async function relayStream(opts: RelayOptions): Promise<void> {
           send({
             ...chunk(b, {}),
             choices: [],
-            usage: {
-              prompt_tokens: d.inputTokens,
-              completion_tokens: d.outputTokens,
-              total_tokens: d.inputTokens + d.outputTokens,
-            },
+            usage: openAiUsage(usageOfDone(d)),
             switchyard: { job_id: job.id, cost_usd: d.costNanos / 1e9 },
           });
         }

@@ -24,4 +24,18 @@ export const openaiPaths = {
       },
     },
   },
+  '/v1/messages': {
+    post: {
+      summary:
+        'Anthropic-compatible Messages API (interactive lane) on any configured model; `stream: true` answers with Messages API events',
+      parameters: [idempotencyKeyHeader],
+      requestBody: { required: true, content: json('MessagesRequest') },
+      responses: {
+        '200': { description: 'An Anthropic message object, or a text/event-stream of Messages API events' },
+        default: {
+          description: 'An Anthropic-style error body `{ type: "error", error: { type, message, code } }`',
+        },
+      },
+    },
+  },
 };

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
 import { checkBudget } from '../budget.ts';
-import { toSwitchyardError } from '../errors.ts';
+import { isStoreOutage, toSwitchyardError } from '../errors.ts';
 import { parseIdempotencyKey } from '../headers.ts';
 import { checkModels } from '../models.ts';
 import { checkResponseFormat } from '../response-format.ts';
@@ -31,7 +31,7 @@ export interface ChatRoutesDeps {
 const isDone = (r: JobRecord | undefined) => !r || isFinal(r);
 
 /** Cancels the job when the client goes away before the answer: nobody would read it. */
-function cancelOnDisconnect(
+export function cancelOnDisconnect(
   reply: FastifyReply,
   store: JobStore,
   tenantId: string,
@@ -58,9 +58,8 @@ export function registerChatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): 
     {
       preHandler: requireScope('jobs:write', deps.auth),
       errorHandler: (err, req, reply: FastifyReply) => {
-        const sy = toSwitchyardError(err);
-        if (sy.status >= 500 && sy.code !== 'redis_unavailable')
-          req.log.error({ err }, 'chat completion failed');
+        const sy = toSwitchyardError(err, req.routeOptions.bodyLimit);
+        if (sy.status >= 500 && !isStoreOutage(sy.code)) req.log.error({ err }, 'chat completion failed');
         if (sy.retryAfterSeconds !== undefined)
           void reply.header('retry-after', String(sy.retryAfterSeconds));
         const { status, body } = openAiError(sy.code, sy.message, sy.errors?.[0]?.path ?? null);

@@ -68,8 +68,22 @@ function usageTable(report: UsageReport): string {
   const body = report.rows.map((r) => row(r.key, r));
   return (
     `${table([head, ...body, row('total', report.total)])}\n` +
-    `${report.from} … ${report.to}; retry share ${(report.retry_share * 100).toFixed(1)}%`
+    `${report.from} … ${report.to}; retry share ${(report.retry_share * 100).toFixed(1)}%` +
+    classesLine(report.total)
   );
+}
+
+/** The token classes and the estimated part of a total, when there are any. */
+function classesLine(t: UsageReport['total']): string {
+  const parts = [
+    t.cached_input_tokens ? `cached in ${t.cached_input_tokens}` : '',
+    t.cache_write_tokens ? `cache writes ${t.cache_write_tokens}` : '',
+    t.reasoning_tokens ? `reasoning ${t.reasoning_tokens}` : '',
+    t.estimated?.attempts
+      ? `estimated ${t.estimated.attempts} attempts ($${t.estimated.cost.usd.toFixed(6)}, cut streams)`
+      : '',
+  ].filter(Boolean);
+  return parts.length ? `\n${parts.join('; ')}` : '';
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,3 +1,4 @@
+import type { CompletionResult, Usage } from '@switchyard/contracts';
 import { modelKey, type AttemptEntry } from '@switchyard/ledger';
 import { SpanKind, SpanStatusCode, startSpan, type Logger, type Span } from '@switchyard/telemetry';
 import type { AttemptStart } from '../attempt-state.ts';
@@ -83,7 +84,9 @@ export class Attempt implements AttemptSlot {
       onDelta: relay ? (text) => relay.delta(text) : undefined,
       beforeSend: grant.beforeSend,
     };
-    // Ids and outcomes only: no prompt, URL or body.
+    const provider = model ? run.deps.upstreams.providerOf(model) : null;
+    // Ids, counts and outcomes only: no prompt, answer, URL or body. A completion's span carries
+    // the OpenTelemetry GenAI semantic-convention attributes as well as Switchyard's own.
     this.span = startSpan(`switchyard.attempt ${spec.type}`, {
       kind: SpanKind.CLIENT,
       parent: run.job.data.trace,
@@ -92,7 +95,8 @@ export class Attempt implements AttemptSlot {
         'switchyard.tenant_id': run.tenantId,
         'switchyard.lane': spec.lane,
         'switchyard.attempt': n,
-        ...(model ? { 'gen_ai.request.model': model } : {}),
+        ...(model ? { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model } : {}),
+        ...(provider ? { 'gen_ai.provider.name': provider, 'gen_ai.system': provider } : {}),
         ...(grant.proxyId ? { 'switchyard.proxy_id': grant.proxyId } : {}),
       },
     });
@@ -118,6 +122,27 @@ export class Attempt implements AttemptSlot {
     metrics?.attemptSeconds.observe(labels, this.elapsedMs() / 1000);
     this.span.setAttribute('switchyard.outcome', outcome);
     if (outcome !== 'ok') this.span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+
+  /**
+   * Marks the span with the attempt's token counts (GenAI conventions: cached and cache-write
+   * tokens are parts of the input count) and, after a success, the response model and finish reason.
+   */
+  observeUsage(usage: Usage, result: CompletionResult | undefined, estimated = false): void {
+    this.span.setAttributes({
+      'gen_ai.usage.input_tokens': usage.input_tokens,
+      'gen_ai.usage.output_tokens': usage.output_tokens,
+      'gen_ai.usage.cache_read.input_tokens': usage.cached_input_tokens ?? 0,
+      'gen_ai.usage.cache_creation.input_tokens': usage.cache_write_tokens ?? 0,
+      'switchyard.usage.reasoning_tokens': usage.reasoning_tokens ?? 0,
+      ...(estimated ? { 'switchyard.usage.estimated': true } : {}),
+      ...(result
+        ? {
+            'gen_ai.response.model': result.upstream_model,
+            ...(result.finish_reason ? { 'gen_ai.response.finish_reasons': [result.finish_reason] } : {}),
+          }
+        : {}),
+    });
   }
 
   end(): void {

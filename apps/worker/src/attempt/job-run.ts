@@ -2,6 +2,7 @@ import type { JobSpec } from '@switchyard/contracts';
 import { formatFailure, type JobData, type JobReturn } from '@switchyard/jobs';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { FailDecision } from '../retry-authority.ts';
+import { upstreamOf, type BudgetScope } from '../retry-budget.ts';
 import type { ProcessorDeps } from './deps.ts';
 
 /**
@@ -35,6 +36,11 @@ export class JobRun {
   /** The model at `index` (0 is the requested one); past the last, the last. */
   modelAt(index: number): string | null {
     return this.models[Math.min(index, this.models.length - 1)] ?? null;
+  }
+
+  /** Whose retry budget an attempt on `model` (null: a scrape) counts against. */
+  budgetScope(model: string | null): BudgetScope {
+    return { upstream: upstreamOf(this.spec, model), tenantId: this.tenantId };
   }
 
   /**

@@ -10,6 +10,7 @@ import { recordFailure, recordSuccess } from './record-attempt.ts';
 import { answerFromCache, storeAnswer } from './reuse-answer.ts';
 import { reuseStoredScrape, storeForReuse } from './reuse-scrape.ts';
 import { settle } from './settle.ts';
+import { whileStoreFull } from './store-full.ts';
 import { numberAttempt, startAttempt } from './start-attempt.ts';
 
 /**
@@ -47,7 +48,9 @@ export class AttemptProcessor {
     signal?: AbortSignal,
   ): Promise<JobReturn> => {
     const run = new JobRun(job, this.deps);
-    const numbering = numbersAtOnce(run) ? numberAttempt(run) : undefined;
+    // A full Redis holds each step that writes where it is (whileStoreFull), never fails the job.
+    const number = () => whileStoreFull(run, () => numberAttempt(run), signal);
+    const numbering = numbersAtOnce(run) ? number() : undefined;
     // Its failure is thrown where it is awaited (a job that ends at the check never awaits it).
     numbering?.catch(() => undefined);
     await checkBeforeRun(run).catch(async (err: unknown) => {
@@ -56,8 +59,10 @@ export class AttemptProcessor {
     });
     const reused = (await reuseStoredScrape(run)) ?? (await answerFromCache(run, numbering));
     if (reused) return reused;
-    const grant = await awaitHost(run, token, () => acquireEgress(run, token));
-    const attempt = await startAttempt(run, grant, signal, numbering);
+    const acquire = () => whileStoreFull(run, () => acquireEgress(run, token), signal);
+    const grant = await whileStoreFull(run, () => awaitHost(run, token, acquire), signal);
+    const started = numbering ?? number();
+    const attempt = await whileStoreFull(run, () => startAttempt(run, grant, signal, started), signal);
     try {
       const out = await callUpstream(attempt);
       await storeForReuse(run, out);

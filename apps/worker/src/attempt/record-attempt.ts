@@ -1,8 +1,10 @@
 import type { JobReturn } from '@switchyard/jobs';
 import type { AttemptEntry } from '@switchyard/ledger';
 import { classify, poolOutcome, type Classified } from '../classify.ts';
+import { estimateOf, type CostEstimate } from '../executors/completion.ts';
 import { InvalidOutputError, type AttemptSuccess } from '../executors/types.ts';
 import type { Attempt } from './attempt.ts';
+import { whileStoreFull } from './store-full.ts';
 
 /**
  * Step 5, after a success: the egress is released (the pool learns the outcome; nothing waits for
@@ -25,11 +27,15 @@ export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Prom
       latencyMs: attempt.elapsedMs(),
       inputTokens: usage.input_tokens,
       outputTokens: usage.output_tokens,
+      cachedInputTokens: usage.cached_input_tokens,
+      cacheWriteTokens: usage.cache_write_tokens,
+      reasoningTokens: usage.reasoning_tokens,
       bytes: out.bytes,
       costNanos,
     }),
   );
   attempt.observe('ok');
+  if (out.result.type === 'completion') attempt.observeUsage(usage, out.result);
   attempt.span.setAttribute('switchyard.cost_nanos', costNanos);
   if (relay && out.result.type === 'completion') {
     await relay.done({
@@ -37,6 +43,9 @@ export async function recordSuccess(attempt: Attempt, out: AttemptSuccess): Prom
       finishReason: out.result.finish_reason,
       inputTokens: usage.input_tokens,
       outputTokens: usage.output_tokens,
+      cachedInputTokens: usage.cached_input_tokens ?? 0,
+      cacheWriteTokens: usage.cache_write_tokens ?? 0,
+      reasoningTokens: usage.reasoning_tokens ?? 0,
       costNanos: jobCostNanos,
     });
   }
@@ -56,16 +65,36 @@ async function writeSuccess(attempt: Attempt, entry: AttemptEntry): Promise<numb
     ledgerAhead.send(entry);
     return entry.costNanos;
   }
-  return (await ledger.record(entry)).jobCostNanos;
+  // The upstream answered: a full Redis holds the answer until it can be written (idempotent).
+  return (await whileStoreFull(attempt.run, () => ledger.record(entry))).jobCostNanos;
 }
 
-/** What a failed attempt still cost: only an answer that failed the JSON guardrail was billed. */
+/** What a failed attempt cost for sure: an answer that failed the JSON guardrail was billed whole. */
 function spentOn(attempt: Attempt, err: unknown) {
   if (!(err instanceof InvalidOutputError) || err.spent.result.type !== 'completion') return undefined;
   const { usage } = err.spent.result;
   const { bytes } = err.spent;
   const costNanos = err.spent.costNanos + Math.round(bytes * attempt.grant.nanosPerByte);
-  return { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, bytes, costNanos };
+  return {
+    inputTokens: usage.input_tokens,
+    outputTokens: usage.output_tokens,
+    cachedInputTokens: usage.cached_input_tokens,
+    cacheWriteTokens: usage.cache_write_tokens,
+    reasoningTokens: usage.reasoning_tokens,
+    bytes,
+    costNanos,
+  };
+}
+
+/** The ledger fields of a cut stream's estimate. */
+function estimatedSpend(estimate: CostEstimate) {
+  return {
+    inputTokens: estimate.usage.input_tokens,
+    outputTokens: estimate.usage.output_tokens,
+    costNanos: estimate.costNanos,
+    estimated: true,
+    bytes: 0,
+  };
 }
 
 /**
@@ -80,10 +109,17 @@ export async function recordFailure(attempt: Attempt, err: unknown): Promise<Cla
   const failure = classify(err, { canceled, viaProxy: grant.viaProxy });
   // An error nothing recognised is a bug or a case to teach the classifier: keep its details.
   if (failure.code === 'internal_job_error') attempt.log.error({ err }, 'unclassified attempt failure');
-  const spent = spentOn(attempt, err);
+  // A stream cut mid-answer is billed upstream: its estimated tokens are recorded, never $0.
+  const estimate = estimateOf(err);
+  const spent = spentOn(attempt, err) ?? (estimate && estimatedSpend(estimate));
   const { outcome, retryAfterMs } = failure;
   await grant.release({ outcome: poolOutcome(outcome), bytes: spent?.bytes ?? 0, retryAfterMs });
-  await run.deps.ledger.record(attempt.entry({ outcome, latencyMs: attempt.elapsedMs(), ...spent }));
+  const entry = attempt.entry({ outcome, latencyMs: attempt.elapsedMs(), ...spent });
+  await whileStoreFull(run, () => run.deps.ledger.record(entry));
   attempt.observe(failure.outcome);
+  if (estimate) {
+    attempt.observeUsage(estimate.usage, undefined, true);
+    attempt.span.setAttribute('switchyard.cost_nanos', estimate.costNanos);
+  }
   return failure;
 }

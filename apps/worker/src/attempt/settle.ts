@@ -35,14 +35,17 @@ export async function settle(attempt: Attempt, failure: Classified): Promise<Err
   let decision = decideRetry(input);
   // Asking the budget counts a retry against it, so it is asked only when the job would run again.
   if (decision.action === 'ask_budget') {
-    const allowed = await deps.budget.allowRetry();
+    // Charged to the upstream that failed, on the tenant's share of it.
+    const allowed = await deps.budget.allowRetry(run.budgetScope(attempt.model));
     deps.metrics?.retryBudget.inc({ lane: run.spec.lane, result: allowed ? 'allowed' : 'refused' });
     decision = decideRetry({ ...input, budgetAllows: allowed });
   }
   const { outcome, code } = failure;
   const spent = decision.action === 'fail' && decision.reason === 'retry_budget';
+  // A spent budget names its upstream (`model:…` or `host:…`): which one is failing.
+  const budget = spent ? run.budgetScope(attempt.model).upstream : undefined;
   attempt.log.warn(
-    { outcome, code, latencyMs: attempt.elapsedMs(), decision },
+    { outcome, code, latencyMs: attempt.elapsedMs(), decision, ...(budget && { budget }) },
     spent ? 'retry budget spent; failing instead of retrying' : 'attempt failed',
   );
   if (decision.action === 'fail') return run.fail(decision, attempt.n);

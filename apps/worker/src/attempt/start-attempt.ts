@@ -20,17 +20,18 @@ export function numberAttempt(run: JobRun): Promise<AttemptStart> {
 }
 
 /**
- * A re-run after a crash: the previous attempt left no entry, so it is recorded as interrupted
- * (idempotent: a recorded attempt is not overwritten).
+ * A re-run after a crash: the attempt the dead worker was on left no entry, so it is noted as
+ * interrupted, and every earlier one too (a worker killed between numbering its attempt and
+ * writing this note left a gap). Idempotent: a recorded attempt is not overwritten, and a late
+ * real outcome replaces a note (ADR 0022).
  */
 export async function recordInterrupted(run: JobRun, slot: AttemptSlot): Promise<void> {
-  const interrupted = {
-    attempt: slot.n - 1,
-    outcome: 'upstream_fault',
-    interrupted: true,
-    proxyId: null,
-  } as const;
-  await run.deps.ledger.record(ledgerEntry(run, slot, interrupted));
+  const note = { outcome: 'upstream_fault', interrupted: true, proxyId: null } as const;
+  await Promise.all(
+    Array.from({ length: slot.n - 1 }, (_, i) =>
+      run.deps.ledger.record(ledgerEntry(run, slot, { ...note, attempt: i + 1 })),
+    ),
+  );
 }
 
 /**
@@ -54,7 +55,8 @@ export async function startAttempt(
     proxyId: grant.proxyId ?? null,
     started,
   };
-  if (n === 1) deps.budget.countFirst();
+  // A job's first attempt on an upstream (a fallback model's included) earns its retry budget.
+  if (numbered.modelAttempt === 1) deps.budget.countFirst(run.budgetScope(slot.model));
   if (n > 1) await recordInterrupted(run, slot);
   const { maxAttempts } = deps.policy;
   const decision = decideStart({ attempt: n, maxAttempts, modelCount: run.models.length });

@@ -59,8 +59,10 @@ while #taken < want and ringLen > 0 and spins < limit do
   local popped = rcall('ZPOPMIN', ARGV[2] .. tenant, count)
   for i = 1, #popped, 2 do taken[#taken + 1] = popped[i] end
   if #popped < 2 * count then
-    -- Emptied: it leaves the ring (a later hold puts it back).
-    rcall('LREM', KEYS[1], 1, tenant)
+    -- Emptied: it leaves the ring (a later hold puts it back). LMOVE just put it at the tail, so
+    -- the LREM scans from there (count -1): O(1), where a scan from the head costs a pass over
+    -- every tenant with a backlog.
+    rcall('LREM', KEYS[1], -1, tenant)
     rcall('SREM', KEYS[2], tenant)
     ringLen = ringLen - 1
     tenant = nil

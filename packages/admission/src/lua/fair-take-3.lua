@@ -29,7 +29,8 @@ while #taken < want and spins < limit do
     redis.call('HSET', KEYS[3], popped[1], ARGV[2])
   end
   if redis.call('ZCARD', backlog) == 0 then
-    redis.call('LREM', KEYS[1], 1, tenant)
+    -- At the tail since the LMOVE: scanned from there, O(1) however many tenants wait.
+    redis.call('LREM', KEYS[1], -1, tenant)
     redis.call('SREM', KEYS[2], tenant)
   end
 end

@@ -3,10 +3,11 @@ import { ACCEPT_ENCODING, readDecoded } from '../content-decoding.ts';
 import type { ChatCall, ChatResult } from '../types.ts';
 import { parseRetryAfter, UpstreamBadResponseError, UpstreamHttpError } from '../upstream-errors.ts';
 import { chatCompletionsUrl, headers, MAX_ANSWER_BYTES } from './api.ts';
+import { fromOpenAiUsage, type OpenAiUsage } from './usage.ts';
 
 interface OpenAiChatResponse {
   choices?: { message?: { content?: string | null }; finish_reason?: string | null }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
+  usage?: OpenAiUsage;
   error?: { type?: string; code?: string };
 }
 
@@ -57,10 +58,7 @@ export async function chatComplete(call: ChatCall): Promise<ChatResult> {
   return {
     content: choice.message?.content ?? null,
     finishReason: choice.finish_reason ?? null,
-    usage: {
-      input_tokens: parsed.usage.prompt_tokens ?? 0,
-      output_tokens: parsed.usage.completion_tokens ?? 0,
-    },
+    usage: fromOpenAiUsage(parsed.usage),
     bytes,
   };
 }

@@ -1,19 +1,26 @@
 import { request } from 'undici';
 import { DecodedBodyStream, ResponseTooLargeError } from '../content-decoding.ts';
 import type { ChatCall, ChatResult } from '../types.ts';
-import { parseRetryAfter, UpstreamBadResponseError, UpstreamHttpError } from '../upstream-errors.ts';
+import {
+  markPartialStream,
+  parseRetryAfter,
+  UpstreamBadResponseError,
+  UpstreamHttpError,
+} from '../upstream-errors.ts';
 import { chatCompletionsUrl, headers, MAX_ANSWER_BYTES } from './api.ts';
+import { fromOpenAiUsage, type OpenAiUsage } from './usage.ts';
 
 interface Chunk {
   choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  usage?: OpenAiUsage | null;
   error?: { type?: string; code?: string };
 }
 
 /**
  * Streaming chat completion: relays each content delta through `onDelta` as it arrives, and asks
  * the provider for usage in the stream (`stream_options.include_usage`) so streamed tokens are
- * billed exactly. A stream that ends before its usage chunk and `[DONE]` is a cut stream. No
+ * billed exactly. A stream that ends before its usage chunk and `[DONE]` is a cut stream: its
+ * error is marked with the text received (`partialStreamText`), so its tokens can be estimated. No
  * compression is asked for (a compressing server may hold deltas back to fill its blocks), but a
  * server that compresses anyway is decoded as the events arrive.
  */
@@ -67,29 +74,31 @@ export async function chatStream(call: ChatCall, onDelta: (text: string) => void
       onDelta(text);
     }
     if (choice?.finish_reason) finishReason = choice.finish_reason;
-    if (chunk.usage)
-      usage = {
-        input_tokens: chunk.usage.prompt_tokens ?? 0,
-        output_tokens: chunk.usage.completion_tokens ?? 0,
-      };
+    if (chunk.usage) usage = fromOpenAiUsage(chunk.usage);
   };
   const decoded = new DecodedBodyStream(res.body, res.headers['content-encoding']);
   let decodedBytes = 0;
-  for await (const piece of decoded) {
-    decodedBytes += piece.length;
-    if (decodedBytes > MAX_ANSWER_BYTES) {
-      decoded.destroy();
-      throw new ResponseTooLargeError(MAX_ANSWER_BYTES);
+  try {
+    for await (const piece of decoded) {
+      decodedBytes += piece.length;
+      if (decodedBytes > MAX_ANSWER_BYTES) {
+        decoded.destroy();
+        throw new ResponseTooLargeError(MAX_ANSWER_BYTES);
+      }
+      buffered += piece.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).replace(/\r$/, '');
+        buffered = buffered.slice(nl + 1);
+        if (line.startsWith('data:')) onEvent(line.slice(5).trim());
+      }
     }
-    buffered += piece.toString('utf8');
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl).replace(/\r$/, '');
-      buffered = buffered.slice(nl + 1);
-      if (line.startsWith('data:')) onEvent(line.slice(5).trim());
-    }
+    if (!done || !usage)
+      throw new UpstreamBadResponseError('stream_cut', 'the stream ended before its usage chunk and [DONE]');
+  } catch (err) {
+    // An error event is the upstream's answer, not a cut: what it bills for it is unknown.
+    const errorEvent = err instanceof UpstreamBadResponseError && err.reason === 'error_in_body';
+    throw errorEvent ? err : markPartialStream(err, content);
   }
-  if (!done || !usage)
-    throw new UpstreamBadResponseError('stream_cut', 'the stream ended before its usage chunk and [DONE]');
   return { content, finishReason, usage, bytes: decoded.wireBytes };
 }
