@@ -77,9 +77,14 @@ describe('a master killed during a run', () => {
       expect(done.filter((s) => s !== 'succeeded')).toEqual([]);
       // Whatever was refused while the slot had no master was refused as a retryable 503.
       for (const why of Object.keys(loop.refused)) expect(why).toMatch(/^503 /);
+      // Without redis.waitReplicas a job acknowledged just before the kill may be gone (async
+      // replication); counted for the log, not asserted: on loopback the replica is rarely behind.
+      const before = loop.acked.filter((a) => a.at <= killedAt);
+      const found = await Promise.all(before.map(async (a) => (await api.get(`/v1/jobs/${a.id}`)).status));
+      const lostBefore = found.filter((s) => s === 404).length;
       const gapMs = (after[0]?.at ?? killedAt) - killedAt;
       console.info(
-        `failover: ${loop.acked.length} acknowledged, refused ${JSON.stringify(loop.refused)}, first ack ${gapMs} ms after the kill`,
+        `failover: ${loop.acked.length} acknowledged, refused ${JSON.stringify(loop.refused)}, first ack ${gapMs} ms after the kill, ${lostBefore} of ${before.length} acknowledged before it lost`,
       );
     } finally {
       await t.close();
