@@ -21,7 +21,7 @@ import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
@@ -168,7 +168,11 @@ export class WorkerApp {
   private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState, commands: RedisClient): void {
     const { config, logger } = this.opts;
     const { prefix } = config.redis;
-    const run = this.presence.counted(processor.process);
+    const counted = this.presence.counted(processor.process);
+    // BullMQ hands a processor the job's abort signal (what `cancelJob` aborts) only when the
+    // function declares three parameters; the counting wrapper declares none.
+    const run = (job: Job<JobData, JobReturn>, token?: string, signal?: AbortSignal) =>
+      counted(job, token, signal);
     for (const lane of config.worker.lanes) {
       const worker = new Worker<JobData, JobReturn>(jobKeys(prefix).queueName(lane), run, {
         // The command connection (BullMQ duplicates it for its blocking fetch): the processor's

@@ -130,6 +130,26 @@ describe('Switchyard on a Redis Cluster (3 masters, 3 replicas)', () => {
     }
   }); // prettier-ignore
 
+  it('cancel (jobs.test.ts): a DELETE aborts the running attempt over pub/sub, long before its timeout', async () => {
+    const { api } = await t.tenant();
+    mock.setFaults({ timeout: 1 }); // the upstream never answers: only the cancel ends the attempt
+    try {
+      const res = await api.post<JobRecord>('/v1/jobs', completion('cancel me'));
+      await until('the job to run', async () => (await api.get<JobRecord>(`/v1/jobs/${res.body.id}`)).body.status === 'running');
+      const asked = Date.now();
+      expect((await api.delete<JobRecord>(`/v1/jobs/${res.body.id}`)).status).toBe(200);
+      const done = await until('the job to end', async () => {
+        const j = (await api.get<JobRecord>(`/v1/jobs/${res.body.id}`)).body;
+        return j.finished_at ? j : undefined;
+      }, 10_000);
+      expect(done).toMatchObject({ status: 'canceled', error: { code: 'canceled' } });
+      // The model's timeout is 5 s: ending well before it means the attempt was aborted.
+      expect(Date.parse(done.finished_at ?? '') - asked).toBeLessThan(3_000);
+    } finally {
+      mock.setFaults({});
+    }
+  }); // prettier-ignore
+
   it('batches (batches.test.ts): every line runs and results come back in line order', async () => {
     const { api } = await t.tenant();
     const res = await api.post<Batch>('/v1/batches', lines(12, 'doc'), NDJSON);
