@@ -6,7 +6,7 @@ describe('startRedisCluster', () => {
   let cluster: RedisClusterHandle;
   let client: Cluster;
   beforeAll(async () => {
-    cluster = await startRedisCluster();
+    cluster = await startRedisCluster({ nodeTimeoutMs: 1_500 });
     const [host, port] = (cluster.seeds[0] as string).split(':');
     client = new Cluster([{ host: host as string, port: Number(port) }]);
   });

@@ -49,7 +49,10 @@ export interface RedisClusterHandle {
 }
 
 export interface StartRedisClusterOptions {
-  /** Milliseconds before a silent master is failed over (default 1500: quick, yet loaded-machine safe). */
+  /**
+   * Milliseconds before a silent master is failed over. Default 5000, so a loaded machine does not fail
+   * a healthy master over; failover tests pass a shorter one.
+   */
   nodeTimeoutMs?: number;
   /** Append-only file with fsync on every write (default off). */
   persist?: boolean;
@@ -157,7 +160,7 @@ function parseNodes(text: string): Map<string, NodeView> {
  */
 export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Promise<RedisClusterHandle> {
   const host = '127.0.0.1';
-  const nodeTimeoutMs = opts.nodeTimeoutMs ?? 1_500;
+  const nodeTimeoutMs = opts.nodeTimeoutMs ?? 5_000;
   const nodes: Node[] = [];
   for (let i = 0; i < 6; i++) nodes.push(await startNode(host, nodeTimeoutMs, opts.persist ?? false));
   const live = () => nodes.filter((n) => n.alive);

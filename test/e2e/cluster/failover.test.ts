@@ -16,7 +16,10 @@ let cluster: RedisClusterHandle;
 let mock: MockLlm;
 
 beforeAll(async () => {
-  [cluster, mock] = await Promise.all([startRedisCluster(), startMockLlm({ latencyMs: 5 })]);
+  [cluster, mock] = await Promise.all([
+    startRedisCluster({ nodeTimeoutMs: 1_500 }),
+    startMockLlm({ latencyMs: 5 }),
+  ]);
 });
 afterAll(async () => {
   await mock?.close();
