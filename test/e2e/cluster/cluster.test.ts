@@ -16,7 +16,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completion } from '../support/api.ts';
 import { createRedis } from '@switchyard/jobs';
-import { startClusterTestStack } from '../support/stack.ts';
+import { MOCK_MODEL, MOCK_PRICE, startClusterTestStack } from '../support/stack.ts';
 import { until } from '../support/wait.ts';
 import { eventOf, header, WebhookReceiver, webhookTenant } from '../support/webhook-receiver.ts';
 
@@ -63,7 +63,14 @@ beforeAll(async () => {
       webhooks: { backoffMs: 100, timeoutMs: 3_000 },
       log: { level: 'warn' },
       // Longer than any wait below: a canceled attempt ends by its abort, never by this timeout.
-      models: { mock: { timeoutMs: 30_000 } },
+      models: {
+        [MOCK_MODEL]: {
+          baseUrl: `${mock.url}/v1`,
+          upstreamModel: 'mock-small',
+          price: MOCK_PRICE,
+          timeoutMs: 30_000,
+        },
+      },
     },
   });
 });
