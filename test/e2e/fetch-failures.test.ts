@@ -200,7 +200,7 @@ describe('direct: a code for every way a fetch fails', () => {
     });
     const ok = await complete(h, 'llm-gzip');
     expect(ok.error).toBeNull();
-    expect(ok.result).toMatchObject({
+    expect(ok.result, JSON.stringify(ok)).toMatchObject({
       type: 'completion',
       message: { content: 'ok' },
       usage: { input_tokens: 3, output_tokens: 1 },

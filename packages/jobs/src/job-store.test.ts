@@ -1,8 +1,10 @@
 import type { JobSpec } from '@switchyard/contracts';
 import { startRedis, type RedisHandle } from '@switchyard/test-kit';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStore } from './job-store.ts';
+import { jobKeys } from './keys.ts';
 
 let handle: RedisHandle;
 let redis: Redis;
@@ -66,5 +68,35 @@ describe('JobStore.submit', () => {
     await store.cancel('t1', job.id);
     expect(await store.isFinished(job.id)).toBe(false);
     expect(await store.isFinished('ji_0000000000000000000000000000')).toBe(true);
+  });
+});
+
+describe('JobStore.find while a worker finishes the job', () => {
+  it('never answers a finished job without its result, when the job finishes between its two reads', async () => {
+    const worker = new Worker(jobKeys(handle.prefix).queueName('interactive'), null, {
+      connection: new Redis(handle.url, { maxRetriesPerRequest: null }),
+      prefix: handle.prefix,
+    });
+    const queue = store.queues.interactive;
+    const readState = queue.getJobState.bind(queue);
+    try {
+      await queue.drain(); // jobs earlier tests left queued
+      const { job } = await store.submit({ tenantId: 't1', spec: completion('interactive') });
+      const active = await worker.getNextJob('tok');
+      expect(active?.id).toBe(job.id);
+      // The job hash is read first; the worker finishes the job before the state is read.
+      queue.getJobState = async (id: string) => {
+        await new Promise((r) => setTimeout(r, 50));
+        await active.moveToCompleted({ result: { type: 'completion' }, costNanos: 1 }, 'tok', false);
+        return readState(id);
+      };
+      const record = await store.find('t1', job.id);
+      expect(record?.status).toBe('succeeded');
+      expect(record?.result).toEqual({ type: 'completion' });
+      expect(record?.finished_at).not.toBeNull();
+    } finally {
+      queue.getJobState = readState;
+      await worker.close();
+    }
   });
 });

@@ -213,13 +213,17 @@ export class JobStore {
     const lane = isJobId(jobId) ? laneOfJobId(jobId) : undefined;
     if (!lane) return undefined;
     const queue = this.queues[lane];
-    const [job, state, cancel, attempts, costs] = await Promise.all([
+    const [read, state, cancel, attempts, costs] = await Promise.all([
       Job.fromId<JobData, JobReturn | undefined>(queue, jobId),
       queue.getJobState(jobId),
       this.opts.redis.exists(this.keys.cancel(jobId)),
       this.opts.redis.hget(this.keys.attempts(jobId), 'n'),
       this.opts.costs?.jobTotals(tenantId, jobId),
     ]);
+    // The hash and the state are two reads: a job that finished between them reads finished with
+    // no result yet, so its hash is read again (it holds the result once the state says finished).
+    const finishedUnread = (state === 'completed' || state === 'failed') && read?.finishedOn === undefined;
+    const job = finishedUnread ? await Job.fromId<JobData, JobReturn | undefined>(queue, jobId) : read;
     if (!job || job.data.tenantId !== tenantId) return undefined;
     return { job, record: toJobRecord(job, state, cancel === 1, Number(attempts ?? 0), costs?.costNanos) };
   }
