@@ -13,7 +13,7 @@
  * Redis commands per job are INFO commandstats deltas over the same runs (commands run by Lua
  * scripts counted under their own names; the runs' polling included).
  *
- *   node test/bench/batch-throughput.ts [--quick] [--json FILE] [--jobs 50000] [--concurrency 32]
+ *   node test/bench/batch-throughput.ts [--quick] [--cluster] [--json FILE] [--jobs 50000] [--concurrency 32]
  *
  * Targets: direct ≥ 60% of the hand-written worker's jobs/s, pool ≥ 45%; commands per job
  * ≤ 1.5× the hand-written worker's.
@@ -42,6 +42,7 @@ import {
   type BenchStack,
   type CommandStats,
 } from './harness.ts';
+import { clusterBatchThroughput } from './cluster-batch.ts';
 import { rawQueue, startRawWorker } from './raw-bullmq.ts';
 import { emit, int, machine, pct, round, times, type ScenarioReport } from './report.ts';
 import { flag, option } from './stats.ts';
@@ -325,7 +326,9 @@ function reports(
 if (import.meta.url === `file://${process.argv[1]}`) {
   const n = option('jobs');
   const c = option('concurrency');
-  const out = await batchThroughput({
+  // --cluster: the same batch on one Redis and on a local Redis Cluster (cluster-batch.ts).
+  const run = flag('cluster') ? clusterBatchThroughput : batchThroughput;
+  const out = await run({
     quick: flag('quick'),
     jobs: n ? Number(n) : undefined,
     concurrency: c ? Number(c) : undefined,

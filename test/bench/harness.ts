@@ -8,7 +8,7 @@ import type { Config, ConfigInput } from '@switchyard/config';
 import type { MockLlm } from '@switchyard/mock-upstream';
 import { startStack, type Stack } from '@switchyard/standalone';
 import { createLogger } from '@switchyard/telemetry';
-import type { RedisHandle } from '@switchyard/test-kit';
+import type { RedisClusterHandle, RedisHandle } from '@switchyard/test-kit';
 import type { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -36,7 +36,7 @@ export interface BenchStack {
  * unless a program asks for it.
  */
 export async function startBenchStack(opts: {
-  redis: RedisHandle;
+  redis: RedisHandle | RedisClusterHandle;
   mock: MockLlm;
   config?: ConfigInput;
   worker?: boolean;

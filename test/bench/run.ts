@@ -8,6 +8,8 @@
  *   pnpm bench --quick    # every scenario tiny, to prove they still run (CI); JSON only, in
  *                         # bench-results/quick/, docs/benchmarks.md untouched
  *   pnpm bench --report   # runs nothing: docs/benchmarks.md again from bench-results/*.json
+ *   pnpm bench --cluster  # only the batch scenario, on one Redis and on a local Redis Cluster
+ *                         # (JSON in bench-results/cluster/; with --quick too, tiny)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,13 +18,14 @@ import { markdownTable, textTable, verdict, type ScenarioReport } from './report
 
 const quick = process.argv.includes('--quick');
 const reportOnly = process.argv.includes('--report');
+const cluster = process.argv.includes('--cluster');
 const root = new URL('../../', import.meta.url).pathname;
-const outDir = `${root}bench-results/${quick ? 'quick/' : ''}`;
+const outDir = `${root}bench-results/${cluster ? 'cluster/' : ''}${quick ? 'quick/' : ''}`;
 const DOC = `${root}docs/benchmarks.md`;
 /** Everything after this line in docs/benchmarks.md is hand-written and kept across runs. */
 const KEEP_MARKER = '<!-- hand-written below: kept when pnpm bench regenerates this file -->';
 
-const programs = [
+const everyProgram = [
   'round-trip',
   'batch-throughput',
   'replicas',
@@ -36,6 +39,8 @@ const programs = [
   'compression',
   'batch-shards',
 ];
+const programs = cluster ? ['batch-throughput'] : everyProgram;
+const extraArgs = [...(quick ? ['--quick'] : []), ...(cluster ? ['--cluster'] : [])];
 
 const started = performance.now();
 const reports: ScenarioReport[] = [];
@@ -46,10 +51,10 @@ for (const p of programs) {
     reports.push(...(JSON.parse(readFileSync(json, 'utf8')) as ScenarioReport[]));
     continue;
   }
-  console.log(`\n== ${p}.ts${quick ? ' --quick' : ''}`);
+  console.log(`\n== ${p}.ts ${extraArgs.join(' ')}`);
   const r = spawnSync(
     process.execPath,
-    [new URL(`${p}.ts`, import.meta.url).pathname, ...(quick ? ['--quick'] : []), '--json', json],
+    [new URL(`${p}.ts`, import.meta.url).pathname, ...extraArgs, '--json', json],
     { stdio: 'inherit' },
   );
   if (r.status !== 0) {
@@ -67,7 +72,7 @@ const summaryColumns = ['scenario', 'measure', 'target', 'result', 'verdict'];
 console.log(`\n== summary${quick ? ' (quick mode: targets not meaningful)' : ''}`);
 console.log(textTable(summaryColumns, targetRows));
 writeFileSync(`${outDir}summary.json`, `${JSON.stringify(reports, null, 2)}\n`);
-if (!quick && failed === 0) {
+if (!quick && !cluster && failed === 0) {
   // Formatted as `pnpm lint` (prettier --check) expects.
   const options = { ...(await resolveConfig(DOC)), filepath: DOC };
   writeFileSync(DOC, await format(markdown(reports), options));

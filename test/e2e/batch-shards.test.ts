@@ -130,10 +130,17 @@ describe('a batch lane of 3 shards', () => {
       200,
     );
     expect(held).toMatchObject({ ready: 0, delayed: { total, fair_share: total, retrying: 0 } });
-    // So do the queue gauges on /metrics.
-    const metrics = await (await fetch(`${api.url}/metrics`)).text();
-    const delayed = /^switchyard_queue_jobs\{lane="batch",state="delayed"[^}]*\} (\d+)$/m.exec(metrics)?.[1];
-    expect(Number(delayed)).toBe(total);
+    // So do the queue gauges on /metrics (a scrape whose read failed keeps the last values: poll).
+    const gauge = async () => {
+      const text = await (await fetch(`${api.url}/metrics`)).text();
+      return Number(/^switchyard_queue_jobs\{lane="batch",state="delayed"[^}]*\} (\d+)$/m.exec(text)?.[1]);
+    };
+    await until(
+      'the batch lane gauge to count every job',
+      async () => (await gauge()) === total,
+      10_000,
+      200,
+    );
     // And the ops page's figures (the same report, read with the admin key).
     await until(
       'the ops page to count every job',

@@ -16,8 +16,8 @@ try {
 
 const logger = createLogger({ name: 'switchyard-api', level: config.log.level });
 const tracing = await startTracing('switchyard-api');
-const redis = createRedis(config.redis.url, { role: 'api', name: 'sy-api' });
-const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
+const redis = createRedis(config.redis, { role: 'api', name: 'sy-api' });
+const eventsRedis = createRedis(config.redis, { role: 'worker', name: 'sy-api-events' });
 try {
   // A process that cannot reach Redis says so and exits 1, and its orchestrator restarts it; one
   // that listened anyway would answer 503 to everything while looking alive.

@@ -1,7 +1,7 @@
 import type { Ledger } from '@switchyard/ledger';
 import { utcDay } from '@switchyard/ledger';
 import { registerRedisUp } from '@switchyard/telemetry';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type { TenantStore } from './tenancy/tenant-store.ts';
 
@@ -17,7 +17,7 @@ interface TenantSpend {
 }
 
 export interface OpsMetricsDeps {
-  redis: Redis;
+  redis: Redis | Cluster;
   tenants: Pick<TenantStore, 'tenantIds' | 'dailyBudgetNanos'>;
   ledger: Pick<Ledger, 'daySpendNanos'>;
 }

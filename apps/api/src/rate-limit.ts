@@ -1,10 +1,10 @@
 import { SwitchyardError } from '@switchyard/contracts';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 import { tenancyKeys, type TenancyKeys } from './tenancy/keys.ts';
 
 export interface RateLimitOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   requestsPerSecond: number;
   burst: number;

@@ -1,7 +1,7 @@
 import { CodedError, SwitchyardError } from '@switchyard/contracts';
 import { isReady, isStoreFull } from '@switchyard/jobs';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 const RETRY_AFTER_SECONDS = 1;
 /** Memory frees as jobs finish and expire: seconds, not a moment. */
@@ -41,7 +41,7 @@ export function asStoreFailure(err: unknown): unknown {
 type AsyncStep = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
 /** Fails fast (503, never queued, never a hang) while Redis is down; maps what `fn` throws. */
-function guard(redis: Redis, fn: AsyncStep): AsyncStep {
+function guard(redis: Redis | Cluster, fn: AsyncStep): AsyncStep {
   return async function guarded(this: unknown, ...args: unknown[]) {
     if (!isReady(redis)) throw unavailable();
     try {
@@ -60,7 +60,7 @@ const HOOKS = ['onRequest', 'preHandler'] as const;
  * `preHandler` hooks (async functions, as every route here uses) guarded. Routes that must answer
  * without Redis (liveness, metrics, docs) are outside `/v1/`.
  */
-export function installRedisGuard(app: FastifyInstance, redis: Redis): void {
+export function installRedisGuard(app: FastifyInstance, redis: Redis | Cluster): void {
   app.addHook('onRoute', (route: RouteOptions) => {
     const config = route.config;
     if (!route.url.startsWith('/v1/') && config?.redis !== true) return;

@@ -9,7 +9,7 @@ import { createRegistry, type Logger } from '@switchyard/telemetry';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { frameworkErrors, installErrorHandling } from './errors.ts';
 import { installRedisGuard } from './redis-guard.ts';
 import { openApiDocument } from './openapi.ts';
@@ -37,9 +37,9 @@ export interface ApiServerDeps {
   config: Config;
   logger: Logger;
   /** An `api`-role client (fail fast). */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** A `worker`-role client for the blocking event reader behind Prefer: wait. */
-  eventsRedis: Redis;
+  eventsRedis: Redis | Cluster;
 }
 
 export interface ApiServer {
@@ -51,6 +51,18 @@ export interface ApiServer {
 }
 
 /** Builds the HTTP API. Only main.ts (or the standalone launcher) creates the Redis clients. */
+/** What admits jobs: the job store, with the batch lane's fair share (per shard) and tenant limits. */
+function admission(config: Config, redis: Redis | Cluster, ledger: Ledger) {
+  const { prefix } = config.redis;
+  const batchShards = config.lanes.batch.shards;
+  const fair = config.fairness.enabled ? new FairShare({ redis, prefix, shards: batchShards }) : undefined;
+  const load = new TenantLoad({ redis, prefix, limits: config.limits });
+  const { waitReplicas: replicas, waitTimeoutMs: timeoutMs } = config.redis;
+  const waitReplicas = { replicas, timeoutMs };
+  const jobs = { ...config.jobs, costs: ledger, fair, load, waitReplicas, batchShards };
+  return { fair, load, store: new JobStore({ redis, prefix, ...jobs }) };
+}
+
 export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   const { config, redis } = deps;
   const { prefix } = config.redis;
@@ -74,10 +86,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     prefix,
     entryTtlSeconds: attemptTtlSeconds(config),
   });
-  const batchShards = config.lanes.batch.shards;
-  const fair = config.fairness.enabled ? new FairShare({ redis, prefix, shards: batchShards }) : undefined;
-  const load = new TenantLoad({ redis, prefix, limits: config.limits });
-  const store = new JobStore({ redis, prefix, ...config.jobs, costs: ledger, fair, load, batchShards });
+  const { fair, load, store } = admission(config, redis, ledger);
   const waiter = new JobWaiter({ connection: deps.eventsRedis, prefix });
   const tenants = new TenantStore({ redis, prefix });
   const rateLimit = config.limits.requestsPerSecond

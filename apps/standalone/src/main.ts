@@ -15,7 +15,10 @@ const dataDir = env.SWITCHYARD_DATA_DIR ?? join(process.cwd(), '.data');
 const logger = createLogger({ name: 'switchyard', level: env.LOG_LEVEL ?? 'info' });
 const tracing = await startTracing('switchyard');
 
-const redis = await discoverRedis({ envUrl: env.REDIS_URL, dataDir: join(dataDir, 'redis'), logger });
+// REDIS_CLUSTER names a Redis Cluster's seed nodes: nothing to find or start then.
+const redis = env.REDIS_CLUSTER
+  ? { url: env.REDIS_CLUSTER, source: 'cluster' as const, stop: async () => undefined }
+  : await discoverRedis({ envUrl: env.REDIS_URL, dataDir: join(dataDir, 'redis'), logger });
 if (!redis) {
   process.stderr.write(`${NO_REDIS_HELP}\n`);
   process.exit(1);
@@ -52,7 +55,7 @@ try {
   // machine (127.0.0.0/8, ::1, any port), and webhooks be delivered to it; a config file's
   // scrape.* / webhooks.* allowCidrs and allowPorts replace that (docs/security.md).
   config = loadConfig({
-    env: { ...env, REDIS_URL: redis.url },
+    env: redis.source === 'cluster' ? env : { ...env, REDIS_URL: redis.url },
     defaults: {
       models,
       scrape: { egress: 'direct', allowCidrs: ['127.0.0.0/8', '::1/128'], allowPorts: 'any' },

@@ -3,7 +3,7 @@ import { redisUnreachable, type Config } from '@switchyard/config';
 import { createRedis, whenReady } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
 import { WorkerApp } from '@switchyard/worker';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface StackOptions {
   config: Config;
@@ -26,7 +26,7 @@ export interface Stack {
 /** API and worker in one process, sharing nothing but Redis: the embedded default and e2e tests. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const { config, logger } = opts;
-  const clients: Redis[] = [];
+  const clients: (Redis | Cluster)[] = [];
   let api: ApiServer | undefined;
   let url = '';
   let worker: WorkerApp | undefined;
@@ -37,8 +37,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   try {
     if (opts.api ?? true) {
-      const redis = createRedis(config.redis.url, { role: 'api', name: 'sy-api' });
-      const eventsRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-api-events' });
+      const redis = createRedis(config.redis, { role: 'api', name: 'sy-api' });
+      const eventsRedis = createRedis(config.redis, { role: 'worker', name: 'sy-api-events' });
       clients.push(redis, eventsRedis);
       // Listening before the client is ready would answer the first requests 503.
       const wait = config.redis.startupWaitMs;

@@ -1,5 +1,5 @@
 import { jobKeys, type JobKeys } from '@switchyard/jobs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface AttemptStart {
@@ -13,12 +13,12 @@ export interface AttemptStart {
 
 /** Per-job attempt counters in Redis, so every worker (and every re-run) numbers attempts alike. */
 export class AttemptState {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: JobKeys;
   private readonly ttlSeconds: number;
   private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; prefix: string; ttlSeconds: number }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string; ttlSeconds: number }) {
     this.redis = opts.redis;
     this.keys = jobKeys(opts.prefix);
     this.ttlSeconds = opts.ttlSeconds;

@@ -1,7 +1,7 @@
 import { attemptTtlSeconds, type Config } from '@switchyard/config';
 import { LaneDelays } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { AttemptProcessor } from './attempt/processor.ts';
 import { AttemptState } from './attempt-state.ts';
 import { CancelFlags } from './cancel-flags.ts';
@@ -19,7 +19,7 @@ import { Upstreams } from './upstreams.ts';
 
 /**
  * The processor's collaborators, all on the worker's one command connection (the lanes' BullMQ
- * workers use it too, so a ledger write sent ahead precedes the job's completion).
+ * workers use it too, so a ledger write sent ahead precedes the job's completion on one Redis).
  */
 export function buildProcessor(
   opts: {
@@ -28,7 +28,7 @@ export function buildProcessor(
     secrets: Record<string, string | undefined>;
     extractor: ProcessExtractor;
   },
-  w: WorkerStores & { commands: Redis; metrics: WorkerMetrics },
+  w: WorkerStores & { commands: Redis | Cluster; metrics: WorkerMetrics },
   egress: EgressRouter,
 ): { processor: AttemptProcessor; ledgerAhead: LedgerAhead } {
   const { config, logger, secrets, extractor } = opts;
@@ -50,7 +50,9 @@ export function buildProcessor(
       onError: (err) => logger.warn({ err }, 'retry budget unavailable'),
     }),
     ledger,
-    ledgerAhead,
+    // Ahead only where one connection carries both the ledger write and BullMQ's finish (ADR 24):
+    // on a cluster they go to different nodes, so the write is awaited (ADR 25).
+    ledgerAhead: redis instanceof Cluster ? undefined : ledgerAhead,
     load: w.load,
     relays: new DeltaRelays({ redis, prefix }),
     metrics: w.metrics,

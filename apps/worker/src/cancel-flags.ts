@@ -1,5 +1,5 @@
 import { jobKeys, type JobKeys } from '@switchyard/jobs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * The cancel flag the API sets on `DELETE /v1/jobs/{id}`. The flag outlives the cancel message
@@ -7,10 +7,10 @@ import type { Redis } from 'ioredis';
  * abort signal fired and the failure must be told apart from a timeout.
  */
 export class CancelFlags {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: JobKeys;
 
-  constructor(opts: { redis: Redis; prefix: string }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string }) {
     this.redis = opts.redis;
     this.keys = jobKeys(opts.prefix);
   }

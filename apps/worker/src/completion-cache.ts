@@ -1,6 +1,6 @@
 import type { ModelConfig } from '@switchyard/config';
 import type { CompletionJobSpec, CompletionResult } from '@switchyard/contracts';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 
 /** What a job's cache settings come to: look up and store with this TTL, or leave the cache alone. */
@@ -57,11 +57,11 @@ export interface StoredAnswer {
  * so each request gets what it asked for whoever stored the answer.
  */
 export class CompletionCache {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly prefix: string;
   private readonly models: Record<string, ModelConfig>;
 
-  constructor(opts: { redis: Redis; prefix: string; models: Record<string, ModelConfig> }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string; models: Record<string, ModelConfig> }) {
     this.redis = opts.redis;
     this.prefix = opts.prefix;
     this.models = opts.models;

@@ -1,5 +1,5 @@
 import { jobKeys } from '@switchyard/jobs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 const TTL_SECONDS = 3600;
 const MAX_EVENTS = 100_000;
@@ -11,12 +11,12 @@ const MAX_EVENTS = 100_000;
  * Writes are sent in order on one connection without awaiting each one.
  */
 export class DeltaRelay {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly key: string;
   private readonly attempt: number;
   sent = 0;
 
-  constructor(opts: { redis: Redis; prefix: string; jobId: string; attempt: number }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string; jobId: string; attempt: number }) {
     this.redis = opts.redis;
     this.key = jobKeys(opts.prefix).deltas(opts.jobId);
     this.attempt = opts.attempt;
@@ -73,10 +73,10 @@ export class DeltaRelay {
 
 /** Opens the relay of one attempt of a streaming job. */
 export class DeltaRelays {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly prefix: string;
 
-  constructor(opts: { redis: Redis; prefix: string }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string }) {
     this.redis = opts.redis;
     this.prefix = opts.prefix;
   }

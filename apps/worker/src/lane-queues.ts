@@ -1,6 +1,9 @@
+import { FairMover, FairShare } from '@switchyard/admission';
 import type { Config } from '@switchyard/config';
 import type { Lane } from '@switchyard/contracts';
-import { jobKeys } from '@switchyard/jobs';
+import { jobKeys, type RedisClient } from '@switchyard/jobs';
+import type { Logger } from '@switchyard/telemetry';
+import { Queue } from 'bullmq';
 
 /** One BullMQ queue a worker serves: a lane's, or one shard of a sharded batch lane. */
 export interface ServedQueue {
@@ -45,4 +48,29 @@ export function laneSlots(config: Config): Partial<Record<Lane, number>> {
   const slots: Partial<Record<Lane, number>> = {};
   for (const q of servedQueues(config)) slots[q.lane] = (slots[q.lane] ?? 0) + q.concurrency;
   return slots;
+}
+
+/**
+ * Fair share between tenants on the batch lane, when this worker serves it and fairness is on: one
+ * mover per shard, refilling that shard's queue from that shard's ring. Started; stop them.
+ */
+export function startFairMovers(config: Config, commands: RedisClient, logger: Logger): FairMover[] {
+  if (!config.fairness.enabled) return [];
+  const { prefix } = config.redis;
+  const fair = new FairShare({ redis: commands, prefix, shards: config.lanes.batch.shards });
+  return servedQueues(config)
+    .filter((q) => q.lane === 'batch')
+    .map(({ shard, name }) => {
+      const mover = new FairMover({
+        fair,
+        shard,
+        queue: new Queue(name, { connection: commands, prefix }),
+        // Each shard's own buffer, not a share of one: a mover refills only its shard, and a
+        // split buffer ran dry between rounds (docs/adr/0026-sharded-batch-lane.md).
+        buffer: config.fairness.bufferJobs,
+        onError: (err) => logger.warn({ err, shard }, 'fair-share mover failed a round'),
+      });
+      mover.start();
+      return mover;
+    });
 }

@@ -36,7 +36,7 @@ const secrets = Object.fromEntries(
     .map((name) => [name, process.env[name]]),
 );
 // On the Redis server's clock before anything reads the time (ADR 0022).
-const clockRedis = createRedis(config.redis.url, { role: 'worker', name: 'sy-worker-clock' });
+const clockRedis = createRedis(config.redis, { role: 'worker', name: 'sy-worker-clock' });
 const clock = await runOnFleetClock(clockRedis, {
   firstWithinMs: config.redis.startupWaitMs,
   onSkew: (offsetMs) =>

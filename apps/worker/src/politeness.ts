@@ -14,11 +14,11 @@ import {
   type RobotsVerdict,
 } from '@switchyard/scrape';
 import type { Logger } from '@switchyard/telemetry';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 
 export interface PolitenessOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   scrape: Config['scrape'];
   /** A host lease outlives the request it covers by this much (the pool's lease margin). */

@@ -1,7 +1,7 @@
 import type { Config } from '@switchyard/config';
 import { WorkerRegistry } from '@switchyard/jobs';
 import type { Logger } from '@switchyard/telemetry';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { laneSlots } from './lane-queues.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -29,7 +29,12 @@ export class WorkerPresence {
   }
 
   /** Announces the process now and every `worker.heartbeatMs` until `stop`. */
-  async start(opts: { redis: Redis; config: Config; logger: Logger; metricsUrl: string }): Promise<void> {
+  async start(opts: {
+    redis: Redis | Cluster;
+    config: Config;
+    logger: Logger;
+    metricsUrl: string;
+  }): Promise<void> {
     const { lanes, heartbeatMs } = opts.config.worker;
     const registry = new WorkerRegistry({ redis: opts.redis, prefix: opts.config.redis.prefix });
     this.registry = registry;

@@ -1,10 +1,10 @@
 import { jobKeys } from '@switchyard/jobs';
 import type { JobSpec } from '@switchyard/contracts';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface RetryBudgetOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix (`jobKeys(prefix).retryBudget(upstream)`). */
   prefix: string;
   /** Retries allowed per first attempt in the window. */

@@ -1,6 +1,6 @@
 import type { ScrapeRequest, ScrapeResult } from '@switchyard/contracts';
 import { scrapeReuseId } from '@switchyard/scrape';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface ScrapeCacheKeys {
   /** String: one tenant's stored result of one scrape identity (`scrapeReuseId`), JSON, with a TTL. */
@@ -24,11 +24,11 @@ interface Stored {
  * entry lives `maxTtlSeconds`, whatever age a request accepts.
  */
 export class ScrapeCache {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: ScrapeCacheKeys;
   private readonly maxTtlSeconds: number;
 
-  constructor(opts: { redis: Redis; prefix: string; maxTtlSeconds: number }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string; maxTtlSeconds: number }) {
     this.redis = opts.redis;
     this.keys = scrapeCacheKeys(opts.prefix);
     this.maxTtlSeconds = opts.maxTtlSeconds;

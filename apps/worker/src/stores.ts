@@ -4,7 +4,7 @@ import { TenantLoad } from '@switchyard/admission';
 import { BatchStore } from '@switchyard/batches';
 import { FailureLog } from '@switchyard/jobs';
 import { WebhookOutbox } from '@switchyard/webhooks';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** The Redis-backed stores a worker writes jobs' bookkeeping to. */
 export interface WorkerStores {
@@ -20,7 +20,7 @@ export interface WorkerStores {
   failures: FailureLog;
 }
 
-export function openStores(opts: { redis: Redis; config: Config }): WorkerStores {
+export function openStores(opts: { redis: Redis | Cluster; config: Config }): WorkerStores {
   const { redis, config } = opts;
   const { prefix } = config.redis;
   const { retentionSeconds } = config.jobs;

@@ -9,7 +9,7 @@ import { viewOfBatch, type BatchRecord, type BatchView, type JobRecord } from '@
 import { TargetForbiddenError, type PinnedTarget, type TargetGuard } from '@switchyard/scrape';
 import type { Logger } from '@switchyard/telemetry';
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { WebhookGiveUpReason, WorkerMetrics } from './metrics.ts';
 import { failureCode, postWebhook } from './webhook-sender.ts';
@@ -30,9 +30,9 @@ export class WebhookAttemptError extends Error {
 
 export interface WebhookWorkerOptions {
   /** A blocking connection of the Worker's own. */
-  connection: Redis;
+  connection: Redis | Cluster;
   /** Commands: tenant secrets, job and batch reads. */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix (`redis.prefix`), the queue's BullMQ prefix. */
   prefix: string;
   jobs: Pick<JobStore, 'find'>;

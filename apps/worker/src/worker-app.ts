@@ -7,14 +7,21 @@ import {
   ProxyPool,
   ProxyProber,
 } from '@switchyard/proxy-pool';
-import { FairMover, FairShare } from '@switchyard/admission';
-import { JobStore, redisOptions, whenReady, type JobData, type JobReturn } from '@switchyard/jobs';
+import type { FairMover } from '@switchyard/admission';
+import {
+  createRedis,
+  JobStore,
+  whenReady,
+  type JobData,
+  type JobReturn,
+  type RedisClient,
+} from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
 import { createRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue, Worker } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Worker, type Job } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
 import { Agent } from 'undici';
 import { TargetGuard, TargetPolicy } from '@switchyard/scrape';
 import { backoffStrategy } from './attempt/errors.ts';
@@ -32,7 +39,7 @@ import { ProcessExtractor } from './executors/scrape.ts';
 import { openStores, type WorkerStores } from './stores.ts';
 import { WebhookWorker } from './webhook-worker.ts';
 import { WorkerPresence } from './presence.ts';
-import { servedQueues } from './lane-queues.ts';
+import { servedQueues, startFairMovers } from './lane-queues.ts';
 
 export interface WorkerAppOptions {
   config: Config;
@@ -43,7 +50,7 @@ export interface WorkerAppOptions {
 
 /** What the parts of a worker share: one command connection, metrics and stores. */
 interface Wiring extends WorkerStores {
-  commands: Redis;
+  commands: RedisClient;
   metrics: WorkerMetrics;
 }
 
@@ -51,7 +58,7 @@ interface Wiring extends WorkerStores {
 export class WorkerApp {
   private readonly opts: WorkerAppOptions;
   private readonly workers: Worker<JobData, JobReturn>[] = [];
-  private readonly clients: Redis[] = [];
+  private readonly clients: RedisClient[] = [];
   /** Upstream connections per origin: at least one per job slot, so no attempt queues inside undici. */
   private readonly dispatcher: Agent;
   /** Receivers get their own connection pool: a slow one never holds an upstream connection. */
@@ -82,10 +89,10 @@ export class WorkerApp {
     this.extractor = new ProcessExtractor(opts.config.scrape);
   }
 
-  private client(name: string, extra: RedisOptions = {}): Redis {
+  private client(name: string, extra: RedisOptions = {}): RedisClient {
     const { config, logger } = this.opts;
-    const redis = new Redis(config.redis.url, { ...redisOptions({ role: 'worker', name }), ...extra });
-    redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+    const onError = (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error');
+    const redis = createRedis(config.redis, { role: 'worker', name }, onError, extra);
     this.clients.push(redis);
     return redis;
   }
@@ -110,7 +117,7 @@ export class WorkerApp {
     this.ledgerAhead = ledgerAhead;
     this.addLaneWorkers(processor, finalState, commands);
     await this.startCancelListener();
-    this.startFairMover(commands);
+    this.movers.push(...startFairMovers(this.opts.config, commands, this.opts.logger));
     const webhookWorker = this.webhookWorkerFor(w);
     for (const lane of this.workers) void lane.run();
     webhookWorker.run();
@@ -126,7 +133,7 @@ export class WorkerApp {
   }
 
   /** The proxy pool (with this config's proxies) and its prober; the router picks it or direct. */
-  private async startEgress(commands: Redis): Promise<EgressRouter> {
+  private async startEgress(commands: RedisClient): Promise<EgressRouter> {
     const { config, logger } = this.opts;
     const pool = new ProxyPool({
       redis: commands,
@@ -161,10 +168,14 @@ export class WorkerApp {
    * One BullMQ Worker per served queue (a lane, or each shard of a sharded batch lane), each with
    * its own concurrency and blocking connection.
    */
-  private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState, commands: Redis): void {
+  private addLaneWorkers(processor: AttemptProcessor, finalState: FinalState, commands: RedisClient): void {
     const { config, logger } = this.opts;
     const { prefix } = config.redis;
-    const run = this.presence.counted(processor.process);
+    const counted = this.presence.counted(processor.process);
+    // BullMQ hands a processor the job's abort signal (what `cancelJob` aborts) only when the
+    // function declares three parameters; the counting wrapper declares none.
+    const run = (job: Job<JobData, JobReturn>, token?: string, signal?: AbortSignal) =>
+      counted(job, token, signal);
     for (const { lane, shard, name, concurrency } of servedQueues(config)) {
       const worker = new Worker<JobData, JobReturn>(name, run, {
         // The command connection (BullMQ duplicates it for its blocking fetch): the processor's
@@ -200,31 +211,6 @@ export class WorkerApp {
       },
     });
     await this.cancelListener.start();
-  }
-
-  /**
-   * Fair share between tenants on the batch lane, when this worker serves it: one mover per shard,
-   * refilling that shard's queue from that shard's ring.
-   */
-  private startFairMover(commands: Redis): void {
-    const { config, logger } = this.opts;
-    if (!config.fairness.enabled) return;
-    const { prefix } = config.redis;
-    const { shards } = config.lanes.batch;
-    const fair = new FairShare({ redis: commands, prefix, shards });
-    for (const { shard, name } of servedQueues(config).filter((q) => q.lane === 'batch')) {
-      const mover = new FairMover({
-        fair,
-        shard,
-        queue: new Queue(name, { connection: commands, prefix }),
-        // Each shard's own buffer, not a share of one: a mover refills only its shard, and a
-        // split buffer ran dry between rounds (docs/adr/0026-sharded-batch-lane.md).
-        buffer: config.fairness.bufferJobs,
-        onError: (err) => logger.warn({ err, shard }, 'fair-share mover failed a round'),
-      });
-      mover.start();
-      this.movers.push(mover);
-    }
   }
 
   /** Webhook deliveries: their own queue, concurrency and connection pool. */

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { admissionKeys, type FairKeys } from './keys.ts';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
@@ -31,12 +31,12 @@ export interface FairRefill {
  * refills that shard's queue from that shard's ring. `shards` only matters to `heldCount`.
  */
 export class FairShare {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: (shard: number) => FairKeys;
   private readonly run: ScriptRunner;
   private readonly shards: number;
 
-  constructor(opts: { redis: Redis; prefix: string; shards?: number }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string; shards?: number }) {
     this.redis = opts.redis;
     const keys = admissionKeys(opts.prefix);
     this.keys = (shard) => keys.fairShard(shard);

@@ -1,5 +1,5 @@
 import { SwitchyardError } from '@switchyard/contracts';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { admissionKeys, type AdmissionKeys } from './keys.ts';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
@@ -30,11 +30,11 @@ export interface TenantLoadCounts {
  */
 export class TenantLoad {
   readonly limits: TenantLimits;
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: AdmissionKeys;
   private readonly run: ScriptRunner;
 
-  constructor(opts: { redis: Redis; prefix: string; limits: TenantLimits }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string; limits: TenantLimits }) {
     this.redis = opts.redis;
     this.keys = admissionKeys(opts.prefix);
     this.limits = opts.limits;

@@ -8,7 +8,7 @@ import {
 } from '@switchyard/contracts';
 import type { JobStore } from '@switchyard/jobs';
 import type { WebhookOutbox } from '@switchyard/webhooks';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.ts';
 import {
   toBatchRecord,
@@ -22,7 +22,7 @@ import { newestFirst, type Page } from './newest-first.ts';
 import { defineScripts, type ScriptRunner } from './scripts.ts';
 
 export interface BatchStoreOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix (`redis.prefix`). */
   prefix: string;
   /** Finished jobs are kept this long; a batch record outlives its last job by as much. */

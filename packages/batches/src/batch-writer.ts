@@ -1,7 +1,7 @@
 import { LOAD_GRACE_MS, type TenantLoad } from '@switchyard/admission';
 import { SwitchyardError, type JobSpec } from '@switchyard/contracts';
 import { deadlineOf, fingerprint, type JobStore, type NewJob } from '@switchyard/jobs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { BatchRecord } from './batch-record.ts';
 import { batchKeys, type OneBatchKeys } from './keys.ts';
@@ -31,7 +31,7 @@ export interface BatchSummary {
 
 /** What a writer needs: handed over by `BatchStore.open`, so the writer never imports the store. */
 export interface WriterDeps {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix: the writer names its batch's keys. */
   prefix: string;
   /** Enqueues the lines (`JobStore.enqueue`, the one way jobs enter the queues). */

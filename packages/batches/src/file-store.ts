@@ -1,5 +1,5 @@
 import { SwitchyardError, type FileObject } from '@switchyard/contracts';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -7,7 +7,7 @@ import { fileKeys, type FileKeys } from './keys.ts';
 import { newestFirst, type Page } from './newest-first.ts';
 
 export interface FileStoreOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   /** Largest file, in bytes before compression (`files.maxBytes`). */
   maxBytes: number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** A page of a listing, newest first, as OpenAI's list endpoints answer. */
 export interface Page<T> {
@@ -13,7 +13,7 @@ export interface Page<T> {
  * (always newer) never shift a page; an unknown cursor answers an empty page.
  */
 export async function newestFirst<T>(
-  redis: Redis,
+  redis: Redis | Cluster,
   index: string,
   opts: { after?: string; limit: number },
   load: (id: string) => Promise<T | undefined>,

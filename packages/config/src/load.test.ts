@@ -19,6 +19,17 @@ describe('loadConfig', () => {
     expect(cfg.jobs.retentionSeconds).toBeGreaterThanOrEqual(cfg.jobs.idempotencyTtlSeconds);
   });
 
+  it('REDIS_CLUSTER names seed nodes of a Redis Cluster; redis.url and redis.cluster together are refused', () => {
+    const cfg = loadConfig({ env: { REDIS_CLUSTER: '10.0.0.1:7000, 10.0.0.2:7001' } });
+    expect(cfg.redis.cluster).toEqual(['10.0.0.1:7000', '10.0.0.2:7001']);
+    expect(cfg.redis.waitReplicas).toBe(0);
+    expect(() => loadConfig({ env: { REDIS_CLUSTER: 'a:1', REDIS_URL: 'redis://r:6380' } })).toThrow(
+      /redis\.url \(REDIS_URL\) and redis\.cluster \(REDIS_CLUSTER\) are both set/,
+    );
+    expect(() => loadConfig({ env: { REDIS_CLUSTER: 'redis://a:1' } })).toThrow(/redis\.cluster/);
+    expect(() => loadConfig({ env: {}, defaults: { redis: { waitReplicas: -1 } } })).toThrow(/waitReplicas/);
+  });
+
   it('reads YAML from SWITCHYARD_CONFIG and lets env override it', () => {
     const path = file(
       'c.yaml',

@@ -75,6 +75,7 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 /** Environment variables that override the file; README's configuration table lists them. */
 export const ENV_OVERRIDES = {
   REDIS_URL: 'redis.url',
+  REDIS_CLUSTER: 'redis.cluster',
   PORT: 'api.port',
   HOST: 'api.host',
   SWITCHYARD_ADMIN_KEY: 'api.adminKey',
@@ -91,6 +92,13 @@ export function loadConfig(opts: LoadConfigOptions): Config {
   raw = structuredClone(raw);
   const env = opts.env;
   if (env.REDIS_URL) section(raw, 'redis').url = env.REDIS_URL;
+  if (env.REDIS_CLUSTER) section(raw, 'redis').cluster = env.REDIS_CLUSTER.split(',').map((s) => s.trim());
+  const redis = raw.redis as Record<string, unknown> | undefined;
+  if (redis?.url !== undefined && redis.cluster !== undefined)
+    throw new ConfigError(
+      'invalid configuration: redis.url (REDIS_URL) and redis.cluster (REDIS_CLUSTER) are both set; ' +
+        'set redis.url for one Redis or redis.cluster for a Redis Cluster',
+    );
   if (env.HOST) section(raw, 'api').host = env.HOST;
   if (env.SWITCHYARD_ADMIN_KEY) section(raw, 'api').adminKey = env.SWITCHYARD_ADMIN_KEY;
   if (env.LOG_LEVEL) section(raw, 'log').level = env.LOG_LEVEL;

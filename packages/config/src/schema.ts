@@ -82,6 +82,24 @@ export const ConfigSchema = z
          * fault).
          */
         startupWaitMs: positiveInt().default(30_000),
+        /**
+         * Seed nodes (`host:port`) of a Redis Cluster; set instead of `url`, every role then uses a
+         * cluster client. Env: REDIS_CLUSTER (comma-separated).
+         */
+        cluster: z
+          .array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'a host:port seed node'))
+          .min(1)
+          .optional(),
+        /**
+         * Replicas that must hold a submission before it is acknowledged (`WAIT n`); 0 trusts
+         * asynchronous replication, which a master's failover can lose recent writes to.
+         */
+        waitReplicas: z.number().int().min(0).max(16).default(0),
+        /**
+         * How long a submission waits for `waitReplicas` before it is answered 503; below the
+         * API's 2 s Redis command timeout.
+         */
+        waitTimeoutMs: positiveInt().max(1_500).default(1_000),
       })
       .prefault({}),
     api: z

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
 /**
  * `api`: fail fast. No offline queue and no resend after a reconnect, so a command is never
@@ -33,12 +33,60 @@ export function redisOptions(opts: ConnectionOptions): RedisOptions {
   return { ...common, maxRetriesPerRequest: null, enableReadyCheck: true };
 }
 
-/** Creates a client; callers own it and must `quit()` it. Errors are reported, never thrown. */
-export function createRedis(url: string, opts: ConnectionOptions, onError?: (err: Error) => void): Redis {
-  const redis = new Redis(url, redisOptions(opts));
+/** Where Redis is: one server (`url`) or the seed nodes of a Redis Cluster (`cluster`, `host:port`). */
+export interface RedisTarget {
+  url: string;
+  cluster?: string[] | undefined;
+}
+
+/** Either kind of client; every store takes this. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Cluster options for a role: the role's per-connection options go to every node; the API's
+ * fail-fast rule (no offline queue) holds for the cluster client too. Reads go to masters only, so
+ * a job is never read from a replica that has not seen its latest write.
+ */
+export function clusterOptions(opts: ConnectionOptions, extra: RedisOptions = {}): ClusterOptions {
+  const { enableOfflineQueue, enableAutoPipelining, ...perNode } = { ...redisOptions(opts), ...extra };
+  return {
+    redisOptions: perNode,
+    scaleReads: 'master',
+    clusterRetryStrategy: backoff,
+    // A failover moves slots: ask the cluster again soon and retry a command redirected mid-move.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 200,
+    slotsRefreshTimeout: 2_000,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+  };
+}
+
+/**
+ * The one factory of Redis clients: a `Cluster` when `target.cluster` names seed nodes, else a
+ * `Redis` for `target.url` (or a bare URL). Callers own the client and must `quit()` it. Errors
+ * are reported, never thrown.
+ */
+export function createRedis(
+  target: RedisTarget | string,
+  opts: ConnectionOptions,
+  onError?: (err: Error) => void,
+  extra: RedisOptions = {},
+): RedisClient {
+  const t = typeof target === 'string' ? { url: target } : target;
+  const redis = t.cluster?.length
+    ? new Cluster(t.cluster.map(seedNode), clusterOptions(opts, extra))
+    : new Redis(t.url, { ...redisOptions(opts), ...extra });
   redis.on('error', onError ?? (() => undefined));
-  if (opts.role === 'api') dropWhenHung(redis);
+  // A cluster client's per-node connections are its own; the hung-server drop is single-node only.
+  if (opts.role === 'api' && redis instanceof Redis) dropWhenHung(redis);
   return redis;
+}
+
+function seedNode(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
 
 const TIMED_OUT = 'Command timed out';
@@ -69,7 +117,7 @@ function dropWhenHung(redis: Redis): void {
  * reconnecting) with the last connection error in the message. An `api`-role client answers 503
  * until then, so servers wait for this before they listen.
  */
-export async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+export async function whenReady(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (isReady(redis)) return;
   let lastError = '';
   const onError = (err: Error) => (lastError = err.message);
@@ -93,8 +141,42 @@ export async function whenReady(redis: Redis, timeoutMs: number): Promise<void> 
 }
 
 /** True when commands can be sent now; the API answers 503 instead of queueing them. */
-export function isReady(redis: Redis): boolean {
+export function isReady(redis: RedisClient): boolean {
   return redis.status === 'ready';
+}
+
+/**
+ * A new connection like `redis` with some per-connection options changed (for blocking reads,
+ * which must not share the client's socket). A cluster duplicate keeps the cluster's options.
+ */
+export function duplicateClient(redis: RedisClient, override: RedisOptions): RedisClient {
+  if (redis instanceof Cluster) {
+    const { enableOfflineQueue, ...perNode } = override;
+    return redis.duplicate([], {
+      ...redis.options,
+      redisOptions: { ...redis.options.redisOptions, ...perNode },
+      ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    });
+  }
+  return redis.duplicate(override);
+}
+
+/**
+ * `WAIT replicas timeoutMs` on the node that holds `key`, over the connection that wrote to it:
+ * how many replicas have every write this client sent that node so far. On a cluster WAIT has
+ * no key, so it rides in a pipeline with a read of `key`, which routes it to that node.
+ */
+export async function waitForReplicas(
+  redis: RedisClient,
+  key: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<number> {
+  if (!(redis instanceof Cluster)) return redis.wait(replicas, timeoutMs);
+  const replies = (await redis.pipeline().exists(key).wait(replicas, timeoutMs).exec()) ?? [];
+  const [err, acked] = replies[1] ?? [new Error('WAIT got no reply')];
+  if (err) throw err;
+  return Number(acked);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { FailureGroup, FailureRecord } from '@switchyard/contracts';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { jobKeys } from './keys.ts';
 
 /** How many failures the log keeps by default: enough to group the recent ones by code. */
@@ -12,11 +12,11 @@ const MESSAGE_CHARS = 200;
  * by code; the jobs themselves stay the record of what happened.
  */
 export class FailureLog {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #key: string;
   readonly capacity: number;
 
-  constructor(opts: { redis: Redis; prefix: string; capacity?: number }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string; capacity?: number }) {
     this.#redis = opts.redis;
     this.#key = jobKeys(opts.prefix).failures;
     this.capacity = opts.capacity ?? FAILURE_LOG_CAPACITY;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 const SAMPLES = 5;
 /** Re-measured this often: local clocks drift, and NTP may step them. */
@@ -10,7 +10,7 @@ const NOISE_MS = 50;
  * The offset (ms) from this process's clock to the Redis server's: the TIME round trip with the
  * shortest delay of a few, its reading taken as the midpoint (error at most half that delay).
  */
-export async function measureClockOffset(redis: Redis, localNow: () => number): Promise<number> {
+export async function measureClockOffset(redis: Redis | Cluster, localNow: () => number): Promise<number> {
   let best: { rtt: number; offset: number } | undefined;
   for (let i = 0; i < SAMPLES; i++) {
     const sent = localNow();
@@ -48,7 +48,10 @@ export interface FleetClockOptions {
  * then the local clock stands) and every minute; a process-wide change, so only the apps' entry
  * points call it.
  */
-export async function runOnFleetClock(redis: Redis, opts: FleetClockOptions = {}): Promise<FleetClock> {
+export async function runOnFleetClock(
+  redis: Redis | Cluster,
+  opts: FleetClockOptions = {},
+): Promise<FleetClock> {
   const original = Date.now;
   const localNow = () => original.call(Date);
   let offset = 0;

@@ -8,9 +8,10 @@ import {
   type Lane,
 } from '@switchyard/contracts';
 import { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { deadlineOf, enqueueJobs, type EnqueueTarget, type JobSettings, type NewJob } from './enqueue.ts';
+import { waitForReplicas } from './connection.ts';
 import { fingerprint } from './fingerprint.ts';
 import type { JobData, JobReturn } from './job-data.ts';
 import { idempotentJobId, isJobId, laneOfJobId, newJobId, shardOfJobId } from './job-ids.ts';
@@ -19,7 +20,7 @@ import { jobKeys, type JobKeys } from './keys.ts';
 
 export interface JobStoreOptions extends JobSettings {
   /** An `api`-role connection (fail fast). */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix (`redis.prefix`), also the queues' BullMQ prefix. */
   prefix: string;
   idempotencyTtlSeconds: number;
@@ -35,6 +36,11 @@ export interface JobStoreOptions extends JobSettings {
    * default 1. New batch jobs go to a random shard. Reads need no count: a job id names its shard.
    */
   batchShards?: number;
+  /**
+   * Replicas that must hold a submission before it is acknowledged (`redis.waitReplicas`), and
+   * how long to wait for them; 0 or absent: acknowledged once the master has it.
+   */
+  waitReplicas?: { replicas: number; timeoutMs: number };
 }
 
 export interface SubmitInput {
@@ -96,11 +102,8 @@ export class JobStore {
     this.opts = opts;
     this.keys = jobKeys(opts.prefix);
     this.queues = { interactive: this.makeQueue('interactive', 0), batch: this.makeQueue('batch', 0) };
-    const shards = Math.max(1, opts.batchShards ?? 1);
-    this.batchQueues = [
-      this.queues.batch,
-      ...Array.from({ length: shards - 1 }, (_, i) => this.makeQueue('batch', i + 1)),
-    ];
+    const shards = Array.from({ length: Math.max(1, opts.batchShards ?? 1) }, (_, i) => i);
+    this.batchQueues = shards.map((i) => (i === 0 ? this.queues.batch : this.makeQueue('batch', i)));
   }
 
   private makeQueue(lane: Lane, shard: number): LaneQueue {
@@ -119,10 +122,8 @@ export class JobStore {
     const shard = lane === 'batch' ? shardOfJobId(jobId) : 0;
     if (shard === 0) return this.queues[lane];
     const known = this.batchQueues[shard] ?? this.extraShards.get(shard);
-    if (known) return known;
-    const made = this.makeQueue('batch', shard);
-    this.extraShards.set(shard, made);
-    return made;
+    if (!known) this.extraShards.set(shard, this.makeQueue('batch', shard));
+    return known ?? this.extraShards.get(shard);
   }
 
   /** Every queue of a lane: the interactive one, or each batch shard's. */
@@ -154,6 +155,25 @@ export class JobStore {
    */
   async enqueue(tenantId: string, jobs: readonly NewJob[], now: number): Promise<void> {
     await enqueueJobs(this.target, tenantId, jobs, { now });
+    for (const lane of new Set(jobs.map((j) => j.spec.lane))) await this.replicated(lane);
+  }
+
+  /**
+   * With `waitReplicas`, resolves once that many replicas of the lane's node hold every write this
+   * client made there (the jobs just added among them); else 503 `redis_unavailable`: the jobs
+   * may still run, and a retry with the same Idempotency-Key names the same job.
+   */
+  private async replicated(lane: Lane): Promise<void> {
+    const want = this.opts.waitReplicas;
+    if (!want?.replicas) return;
+    const key = this.queues[lane].toKey('meta');
+    const acked = await waitForReplicas(this.opts.redis, key, want.replicas, want.timeoutMs);
+    if (acked < want.replicas)
+      throw new SwitchyardError(
+        'redis_unavailable',
+        `the job reached ${acked} of ${want.replicas} Redis replicas within ${want.timeoutMs} ms (redis.waitReplicas)`,
+        { retryAfterSeconds: 1 },
+      );
   }
 
   async submit(input: SubmitInput): Promise<Submitted> {
@@ -184,6 +204,7 @@ export class JobStore {
       // Not stored (as far as we know): give its room back. Stored after all: it is not counted.
       onNotStored: async () => load?.finished(tenantId, [jobId]).catch(() => undefined),
     });
+    await this.replicated(spec.lane);
     // A random id names no earlier job, so what was stored is the record: no read-back. A keyed
     // job may be an earlier request's (a replay, or a key whose claim expired before its job).
     if (idempotencyKey === undefined) return { job: newJobRecord(jobId, spec, now, deadline), replayed };

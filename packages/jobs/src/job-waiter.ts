@@ -1,5 +1,5 @@
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { jobKeys } from './keys.ts';
 import { isJobId, laneOfJobId, shardOfJobId } from './job-ids.ts';
 
@@ -31,7 +31,7 @@ function queueNameOf(prefix: string, jobId: string): string | undefined {
  * jobs, so an API replica does not read a million-job batch's events that nobody asked for.
  */
 export class JobWaiter {
-  private readonly opts: { connection: Redis; prefix: string; idleCloseMs?: number };
+  private readonly opts: { connection: Redis | Cluster; prefix: string; idleCloseMs?: number };
   /** Readers by queue name. */
   private readonly events = new Map<string, Promise<QueueEvents>>();
   private readonly waiters = new Map<string, Set<Wake>>();
@@ -43,7 +43,7 @@ export class JobWaiter {
   private closed = false;
 
   /** `connection` should be a `worker`-role client (it blocks and must ride out outages). */
-  constructor(opts: { connection: Redis; prefix: string; idleCloseMs?: number }) {
+  constructor(opts: { connection: Redis | Cluster; prefix: string; idleCloseMs?: number }) {
     this.opts = opts;
     this.interactive = jobKeys(opts.prefix).queueName('interactive');
     void this.reader(this.interactive);

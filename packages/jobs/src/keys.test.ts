@@ -16,8 +16,8 @@ describe('JobKeys', () => {
     expect(keys.retryBudget('model:gpt-4o')).toBe('sy:retry-budget:{model:gpt-4o}');
     expect(keys.retryBudgetShare('host:example.com', 't1')).toBe('sy:retry-budget:{host:example.com}:t1');
     expect(keys.delayedFor('batch', 'host')).toBe('sy:lane:{batch}:delayed-for:host');
-    expect(keys.workers).toBe('sy:workers');
-    expect(keys.workerBeats).toBe('sy:workers:beats');
+    expect(keys.workers).toBe('sy:{workers}');
+    expect(keys.workerBeats).toBe('sy:{workers}:beats');
     expect(keys.failures).toBe('sy:failures');
   });
 

@@ -61,8 +61,8 @@ export function jobKeys(prefix: string): JobKeys {
     retryBudget: (upstream) => `${prefix}:retry-budget:{${upstream}}`,
     retryBudgetShare: (upstream, tenantId) => `${prefix}:retry-budget:{${upstream}}:${tenantId}`,
     delayedFor: (lane, reason) => `${prefix}:lane:{${lane}}:delayed-for:${reason}`,
-    workers: `${prefix}:workers`,
-    workerBeats: `${prefix}:workers:beats`,
+    workers: `${prefix}:{workers}`,
+    workerBeats: `${prefix}:{workers}:beats`,
     failures: `${prefix}:failures`,
   };
 }

@@ -1,6 +1,6 @@
 import type { Lane, WorkerInfo } from '@switchyard/contracts';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { jobKeys, type DelayReason, type JobKeys } from './keys.ts';
 
 /** BullMQ's score in a lane's `prioritized` zset: priority × 2³² + a counter (FIFO per priority). */
@@ -22,10 +22,10 @@ export const FINISHED_MINUTES_KEPT = 60;
  * job past its due time no longer counts, so nothing has to be removed when it runs again.
  */
 export class LaneDelays {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: JobKeys;
 
-  constructor(opts: { redis: Redis; prefix: string }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string }) {
     this.redis = opts.redis;
     this.keys = jobKeys(opts.prefix);
   }
@@ -74,7 +74,11 @@ export interface QueueFigures {
  * Reads a lane's queue figures: counts, the oldest ready job, and finished jobs per minute.
  * `client` is a connection to the queue's Redis (the caller's, so reads share its pipeline).
  */
-export async function readQueueFigures(queue: Queue, client: Redis, now = Date.now()): Promise<QueueFigures> {
+export async function readQueueFigures(
+  queue: Queue,
+  client: Redis | Cluster,
+  now = Date.now(),
+): Promise<QueueFigures> {
   const heads = client.pipeline();
   // The next job of each priority is the oldest of that priority; ready jobs without a priority
   // (none today) wait in the `wait` list, oldest at its tail.
@@ -129,7 +133,7 @@ export async function readQueueFigures(queue: Queue, client: Redis, now = Date.n
  */
 export async function readLaneFigures(
   queues: readonly Queue[],
-  client: Redis,
+  client: Redis | Cluster,
   now = Date.now(),
 ): Promise<QueueFigures> {
   const each = await Promise.all(queues.map((q) => readQueueFigures(q, client, now)));
@@ -155,10 +159,10 @@ export function sumQueueFigures(each: readonly QueueFigures[]): QueueFigures {
  * off) and is dropped the next time the list is read.
  */
 export class WorkerRegistry {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: JobKeys;
 
-  constructor(opts: { redis: Redis; prefix: string }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string }) {
     this.redis = opts.redis;
     this.keys = jobKeys(opts.prefix);
   }

@@ -1,7 +1,7 @@
 import type { WebhookEventType } from '@switchyard/contracts';
 import type { JobData } from '@switchyard/jobs';
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { webhookKeys } from './keys.ts';
 
@@ -32,7 +32,7 @@ export function webhookEventId(type: WebhookEventType, subjectId: string, subjec
 }
 
 export interface WebhookOutboxOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix (`redis.prefix`), the queue's BullMQ prefix. */
   prefix: string;
   /** Delivery attempts per event, first included. */

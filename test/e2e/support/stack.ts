@@ -2,7 +2,7 @@ import { loadConfig, type Config, type ConfigInput } from '@switchyard/config';
 import { startMockLlm, type MockLlm } from '@switchyard/mock-upstream';
 import { startStack, type Stack } from '@switchyard/standalone';
 import { createLogger } from '@switchyard/telemetry';
-import { startRedis, type RedisHandle } from '@switchyard/test-kit';
+import { startRedis, type RedisClusterHandle, type RedisHandle } from '@switchyard/test-kit';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Api } from './api.ts';
@@ -36,9 +36,16 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export function testConfig(redis: RedisHandle, mock: MockLlm | undefined, extra: ConfigInput = {}): Config {
+export function testConfig(
+  redis: RedisHandle | RedisClusterHandle,
+  mock: MockLlm | undefined,
+  extra: ConfigInput = {},
+): Config {
   const base: ConfigInput = {
-    redis: { url: redis.url, prefix: redis.prefix },
+    redis:
+      'seeds' in redis
+        ? { cluster: redis.seeds, prefix: redis.prefix }
+        : { url: redis.url, prefix: redis.prefix },
     api: { host: '127.0.0.1', port: 0, adminKey: `admin_${randomBytes(18).toString('hex')}` },
     jobs: { backoffMs: 50 },
     // Suites fire thousands of requests; the rate-limit test turns the limit on for itself.
@@ -79,6 +86,29 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 /** API + worker in this process against real Redis and a real mock upstream over HTTP. */
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const redis = opts.redis ?? (await startRedis());
+  const t = await launch(redis, opts);
+  return {
+    ...t,
+    redis,
+    async close() {
+      await t.close();
+      if (!opts.redis) await redis.stop();
+    },
+  };
+}
+
+/** The same stack on a Redis Cluster (`redis.cluster`); the caller owns the cluster. */
+export async function startClusterTestStack(
+  cluster: RedisClusterHandle,
+  opts: Omit<TestStackOptions, 'redis'> = {},
+): Promise<Omit<TestStack, 'redis'> & { cluster: RedisClusterHandle }> {
+  return { ...(await launch(cluster, opts)), cluster };
+}
+
+async function launch(
+  redis: RedisHandle | RedisClusterHandle,
+  opts: TestStackOptions,
+): Promise<Omit<TestStack, 'redis'>> {
   const mock = opts.mock ?? (await startMockLlm());
   const config = testConfig(redis, mock, opts.config);
   const logs: string[] = [];
@@ -102,7 +132,6 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   return {
     url: stack.url,
     config,
-    redis,
     mock,
     stack,
     adminKey,
@@ -120,7 +149,6 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     async close() {
       await stack.close();
       if (!opts.mock) await mock.close();
-      if (!opts.redis) await redis.stop();
     },
   };
 }

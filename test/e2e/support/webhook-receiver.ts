@@ -13,7 +13,7 @@ export interface WebhookEvent<T = Record<string, unknown>> {
 
 /** A fresh tenant with a webhook secret; the secret is also pushed to `issued` (for log checks). */
 export async function webhookTenant(
-  t: TestStack,
+  t: Pick<TestStack, 'tenant' | 'admin'>,
   issued: string[],
 ): Promise<{ tenantId: string; api: Api; secret: string }> {
   const { tenantId, api } = await t.tenant();

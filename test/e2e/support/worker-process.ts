@@ -23,7 +23,10 @@ export interface ApiProcess extends AppProcess {
 /** Writes a config file the way an operator would, for processes started by tests. */
 export function writeConfigFile(config: Config): string {
   const path = join(mkdtempSync(join(tmpdir(), 'sy-cfg-')), 'switchyard.json');
-  writeFileSync(path, JSON.stringify(config));
+  // redis.url or redis.cluster, as an operator writes it (the parsed config has the url default).
+  const { url, ...onCluster } = config.redis;
+  const redis = config.redis.cluster ? onCluster : { ...onCluster, url };
+  writeFileSync(path, JSON.stringify({ ...config, redis }));
   return path;
 }
 

@@ -1,6 +1,7 @@
 import type { JobRecord } from '@switchyard/contracts';
+import { duplicateClient } from '@switchyard/jobs';
 import type { FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { readJobEvents } from '../openai/job-events.ts';
 import { usageOfDone, type Done } from '../openai/stream-relay.ts';
 import { openEventStream } from '../sse.ts';
@@ -9,7 +10,7 @@ import { anthropicError, anthropicUsage, sseEvent, stopReasonOf } from './messag
 export interface MessagesRelayOptions {
   reply: FastifyReply;
   /** The API's client; the relay reads on a duplicate of it (XREAD BLOCK holds a connection). */
-  redis: Redis;
+  redis: Redis | Cluster;
   key: string;
   job: JobRecord;
   /** The model asked for, named in `message_start` (the answering model is in the final usage). */
@@ -66,7 +67,7 @@ export async function relayMessages(opts: MessagesRelayOptions): Promise<void> {
   const { job } = opts;
   const res = openEventStream(opts.reply, { 'x-switchyard-job-id': job.id });
   const fail = (code: string, message: string) => res.write(sseEvent(anthropicError(code, message).body));
-  const reader = opts.redis.duplicate({
+  const reader = duplicateClient(opts.redis, {
     enableOfflineQueue: true,
     commandTimeout: undefined,
     maxRetriesPerRequest: 1,

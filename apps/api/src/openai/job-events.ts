@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface JobEvent {
   type: 'd' | 'retry' | 'done' | 'fail';
@@ -15,7 +15,7 @@ export interface JobEvent {
  * its own: XREAD BLOCK holds it.
  */
 export async function* readJobEvents(
-  redis: Redis,
+  redis: Redis | Cluster,
   key: string,
   signal: AbortSignal,
   deadline: number,

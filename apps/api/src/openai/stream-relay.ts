@@ -1,6 +1,7 @@
 import type { JobRecord, Usage } from '@switchyard/contracts';
+import { duplicateClient } from '@switchyard/jobs';
 import type { FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { openEventStream } from '../sse.ts';
 import { chunk, openAiUsage } from './chat-shapes.ts';
 import { readJobEvents } from './job-events.ts';
@@ -9,7 +10,7 @@ import { openAiError } from './openai-errors.ts';
 export interface RelayOptions {
   reply: FastifyReply;
   /** The API's client; the relay reads on a duplicate of it (XREAD BLOCK holds a connection). */
-  redis: Redis;
+  redis: Redis | Cluster;
   key: string;
   job: JobRecord;
   includeUsage: boolean;
@@ -56,7 +57,7 @@ export async function relayStream(opts: RelayOptions): Promise<void> {
     model: job.result?.type === 'completion' ? job.result.model : '',
   };
   const fail = (code: string, message: string) => send(openAiError(code, message).body);
-  const reader = opts.redis.duplicate({
+  const reader = duplicateClient(opts.redis, {
     enableOfflineQueue: true,
     commandTimeout: undefined,
     maxRetriesPerRequest: 1,

@@ -1,5 +1,5 @@
 import type { LaneSample, LanesReport } from '@switchyard/contracts';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { opsPageKeys, type OpsPageKeys } from './keys.ts';
 
 /** Where the lanes' figures come from (the LaneMonitor behind `GET /v1/admin/lanes`). */
@@ -18,11 +18,11 @@ const MINUTE_MS = 60_000;
  * one leaves no gap.
  */
 export class LaneHistory {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #keys: OpsPageKeys;
   readonly #lanes: LaneSource;
 
-  constructor(opts: { redis: Redis; prefix: string; lanes: LaneSource }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string; lanes: LaneSource }) {
     this.#redis = opts.redis;
     this.#keys = opsPageKeys(opts.prefix);
     this.#lanes = opts.lanes;

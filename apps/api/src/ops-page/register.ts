@@ -5,7 +5,7 @@ import type { Ledger } from '@switchyard/ledger';
 import { opsPageAssetsDir } from '@switchyard/ops-page';
 import type { ProxyPool } from '@switchyard/proxy-pool';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { TenantStore } from '../tenancy/tenant-store.ts';
 import { LaneHistory, type LaneSource } from './lane-history.ts';
 import { OverviewReader } from './overview.ts';
@@ -16,7 +16,7 @@ const SAMPLE_EVERY_MS = 15_000;
 
 export interface OpsPageDeps {
   config: Config;
-  redis: Redis;
+  redis: Redis | Cluster;
   lanes: LaneSource;
   tenants: TenantStore;
   ledger: Ledger;

@@ -1,10 +1,10 @@
 import type { FairShare } from '@switchyard/admission';
 import { LANES, type LaneSignals, type LanesReport } from '@switchyard/contracts';
 import { LaneDelays, readLaneFigures, WorkerRegistry, type JobStore } from '@switchyard/jobs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface LaneMonitorOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   store: JobStore;
   /** The batch lane's fair share, when enabled: its held jobs are part of the delayed count. */

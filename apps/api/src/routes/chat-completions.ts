@@ -3,7 +3,7 @@ import { DEFAULT_PRIORITY, isFinal, SwitchyardError, type JobRecord } from '@swi
 import type { Ledger } from '@switchyard/ledger';
 import { jobKeys, type JobReturn, type JobStore, type JobWaiter } from '@switchyard/jobs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { requireScope, tenantOf, type AuthDeps } from '../auth.ts';
 import { checkBudget } from '../budget.ts';
 import { isStoreOutage, toSwitchyardError } from '../errors.ts';
@@ -20,7 +20,7 @@ import type { TenantStore } from '../tenancy/tenant-store.ts';
 
 export interface ChatRoutesDeps {
   config: Config;
-  redis: Redis;
+  redis: Redis | Cluster;
   store: JobStore;
   waiter: JobWaiter;
   auth: AuthDeps;

@@ -1,12 +1,12 @@
 import type { Config } from '@switchyard/config';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from '@switchyard/telemetry';
 import { requireScope, type AuthDeps } from '../auth.ts';
 
 export function registerOpsRoutes(
   app: FastifyInstance,
-  deps: { config: Config; redis: Redis; auth: AuthDeps; registry: Registry },
+  deps: { config: Config; redis: Redis | Cluster; auth: AuthDeps; registry: Registry },
 ): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -8,7 +8,7 @@ import {
 } from '@switchyard/contracts';
 import { ROBOTS_EXEMPT_HOSTS_FIELD } from '@switchyard/scrape';
 import { WEBHOOK_SECRET_FIELD } from '@switchyard/webhooks';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { generateApiKey, hashApiKey, newKeyId } from './api-keys.ts';
 import { tenancyKeys, type TenancyKeys } from './keys.ts';
@@ -45,10 +45,10 @@ function toTenant(id: string, h: Record<string, string>): Tenant | undefined {
 
 /** Tenants and their API keys in Redis. Keys are stored only as hashes. */
 export class TenantStore {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keys: TenancyKeys;
 
-  constructor(opts: { redis: Redis; prefix: string }) {
+  constructor(opts: { redis: Redis | Cluster; prefix: string }) {
     this.redis = opts.redis;
     this.keys = tenancyKeys(opts.prefix);
   }
@@ -67,7 +67,10 @@ export class TenantStore {
     if (input.daily_budget_usd) fields.daily_budget_usd = String(input.daily_budget_usd);
     if (input.robots_exempt_hosts?.length)
       fields[ROBOTS_EXEMPT_HOSTS_FIELD] = JSON.stringify(input.robots_exempt_hosts);
-    await this.redis.multi().hset(this.keys.tenant(id), fields).sadd(this.keys.tenants, id).exec();
+    // The hash, then the index: they live in different cluster slots, so no MULTI; a crash between
+    // the two leaves a tenant that is readable and not yet listed, never a listed one without data.
+    await this.redis.hset(this.keys.tenant(id), fields);
+    await this.redis.sadd(this.keys.tenants, id);
     return {
       id,
       object: 'tenant',
@@ -83,15 +86,18 @@ export class TenantStore {
     return toTenant(id, await this.redis.hgetall(this.keys.tenant(id)));
   }
 
-  /** Tenants by id, at most `limit` of them: one SMEMBERS and one pipelined read (the ops page). */
+  /**
+   * Tenants by id, at most `limit` of them: one SMEMBERS, then the hashes read at once (not one
+   * pipeline: on a cluster they live on different nodes). The ops page's list.
+   */
   async list(limit = 500): Promise<Tenant[]> {
     const ids = (await this.redis.smembers(this.keys.tenants)).sort().slice(0, limit);
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.tenant(id));
-    const replies = (await pipeline.exec()) ?? [];
+    const hashes = await Promise.all(
+      ids.map((id) => this.redis.hgetall(this.keys.tenant(id)).catch(() => undefined)),
+    );
     return ids.flatMap((id, i) => {
-      const [err, h] = replies[i] ?? [];
-      const tenant = err ? undefined : toTenant(id, h as Record<string, string>);
+      const h = hashes[i];
+      const tenant = h ? toTenant(id, h) : undefined;
       return tenant ? [tenant] : [];
     });
   }
@@ -156,17 +162,16 @@ export class TenantStore {
     const keyId = newKeyId();
     const createdAt = new Date().toISOString();
     const hash = hashApiKey(key);
-    await this.redis
-      .multi()
-      .hset(this.keys.apiKey(hash), {
-        tenant_id: tenantId,
-        key_id: keyId,
-        scopes: input.scopes.join(' '),
-        name: input.name ?? '',
-        created_at: createdAt,
-      })
-      .hset(this.keys.tenantKeys(tenantId), keyId, hash)
-      .exec();
+    // Listed under the tenant first, then made usable: the two keys are in different cluster
+    // slots (no MULTI), and a crash between leaves a revocable key that never authenticates.
+    await this.redis.hset(this.keys.tenantKeys(tenantId), keyId, hash);
+    await this.redis.hset(this.keys.apiKey(hash), {
+      tenant_id: tenantId,
+      key_id: keyId,
+      scopes: input.scopes.join(' '),
+      name: input.name ?? '',
+      created_at: createdAt,
+    });
     return {
       id: keyId,
       object: 'api_key',
@@ -182,7 +187,9 @@ export class TenantStore {
   async revokeKey(tenantId: string, keyId: string): Promise<boolean> {
     const hash = await this.redis.hget(this.keys.tenantKeys(tenantId), keyId);
     if (!hash) return false;
-    await this.redis.multi().del(this.keys.apiKey(hash)).hdel(this.keys.tenantKeys(tenantId), keyId).exec();
+    // Unusable first, then unlisted (different cluster slots, so in this order rather than MULTI).
+    await this.redis.del(this.keys.apiKey(hash));
+    await this.redis.hdel(this.keys.tenantKeys(tenantId), keyId);
     return true;
   }
 

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { defineScripts, type ScriptRunner } from '../scripts.ts';
 import { politenessKeys, type PolitenessKeys } from './keys.ts';
 
 export interface HostGateOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The deployment's key prefix: one gate per host for the whole fleet. */
   prefix: string;
   /** Requests in flight to one host at once. */

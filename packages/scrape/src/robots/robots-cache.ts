@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { politenessKeys, type PolitenessKeys } from '../politeness/keys.ts';
 import { parseRobotsEntry, RobotsView, type RobotsEntry } from './robots-entry.ts';
 
 export interface RobotsCacheOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   /** How long a fetched robots.txt (or a 4xx) is trusted. */
   ttlSeconds: number;
