@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson } from './http-server.ts';
-import type { FaultConfig } from './faults.ts';
-import type { RateLimitConfig } from './ip-policy.ts';
-import type { LlmStats } from './llm-ledger.ts';
+import type { FaultConfig, FaultInjector } from './faults.ts';
+import type { IpPolicy, RateLimitConfig } from './ip-policy.ts';
+import type { LlmLedger, LlmStats } from './llm-ledger.ts';
 
 /** The knobs the `/__mock/*` routes turn; the same methods `MockLlm` exposes in process. */
 export interface LlmControls {
@@ -25,6 +25,24 @@ export function checkedAnswers(answers: unknown): Record<string, string> {
   )
     throw new TypeError('answers must be {"<model>": "<answer text>"}');
   return { ...(answers as Record<string, string>) };
+}
+
+/** The controls of a mock LLM (OpenAI- or Anthropic-shaped): its bill, faults, per-IP policy and set answers. */
+export function llmControls(mock: {
+  ledger: LlmLedger;
+  faults: FaultInjector;
+  policy: IpPolicy;
+  setAnswers(answers: Record<string, string>): void;
+}): LlmControls {
+  return {
+    stats: () => mock.ledger.snapshot(),
+    resetStats: () => mock.ledger.reset(),
+    setFaults: (config) => mock.faults.set(config),
+    setRateLimit: (config) => mock.policy.setRateLimit(config),
+    blockIp: (ip) => mock.policy.blockIp(ip),
+    unblockIp: (ip) => mock.policy.unblockIp(ip),
+    setAnswers: (answers) => mock.setAnswers(checkedAnswers(answers)),
+  };
 }
 
 /** Path prefix of the control routes; never counted as calls, never rate limited or faulted. */

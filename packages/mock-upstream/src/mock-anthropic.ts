@@ -13,7 +13,7 @@ import {
 import { FAULT_HEADER, FaultInjector, UnknownFaultError, type Fault } from './faults.ts';
 import { BodyTooLargeError, listen, pause, readBody, sendJson } from './http-server.ts';
 import { IpPolicy } from './ip-policy.ts';
-import { checkedAnswers, CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
+import { CONTROL_PREFIX, handleControl, llmControls, type LlmControls } from './llm-control.ts';
 import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
 import { DEFAULT_MOCK_MODELS, LATENCY_HEADER, type MockLlm, type MockLlmOptions } from './mock-llm.ts';
 import { mulberry32 } from './prng.ts';
@@ -67,17 +67,12 @@ class MockAnthropicServer {
     this.models = opts.models ?? DEFAULT_MOCK_MODELS;
     this.faults = new FaultInjector(opts.faults);
     this.policy.setRateLimit(opts.rateLimit);
-    this.controls = {
-      stats: () => this.ledger.snapshot(),
-      resetStats: () => this.ledger.reset(),
-      setFaults: (config) => this.faults.set(config),
-      setRateLimit: (config) => this.policy.setRateLimit(config),
-      blockIp: (ip) => this.policy.blockIp(ip),
-      unblockIp: (ip) => this.policy.unblockIp(ip),
-      setAnswers: (answers) => {
-        this.answers = checkedAnswers(answers);
-      },
-    };
+    this.controls = llmControls({
+      ledger: this.ledger,
+      faults: this.faults,
+      policy: this.policy,
+      setAnswers: (answers) => (this.answers = answers),
+    });
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {

@@ -4,7 +4,7 @@ import { FAULT_HEADER, FaultInjector, UnknownFaultError, type FaultConfig } from
 import { BodyTooLargeError, listen, pause, readBody, sendJson } from './http-server.ts';
 import { IpPolicy, type RateLimitConfig } from './ip-policy.ts';
 import { answerJson, answerStream } from './llm-answer.ts';
-import { checkedAnswers, CONTROL_PREFIX, handleControl, type LlmControls } from './llm-control.ts';
+import { CONTROL_PREFIX, handleControl, llmControls, type LlmControls } from './llm-control.ts';
 import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
 import { errorBody, rateLimitBody, serverErrorBody } from './openai-shapes.ts';
 import { mulberry32 } from './prng.ts';
@@ -103,17 +103,12 @@ class MockLlmServer {
     this.faults = new FaultInjector(opts.faults);
     this.policy.setRateLimit(opts.rateLimit);
     this.answers = { ...opts.answers };
-    this.controls = {
-      stats: () => this.ledger.snapshot(),
-      resetStats: () => this.ledger.reset(),
-      setFaults: (config) => this.faults.set(config),
-      setRateLimit: (config) => this.policy.setRateLimit(config),
-      blockIp: (ip) => this.policy.blockIp(ip),
-      unblockIp: (ip) => this.policy.unblockIp(ip),
-      setAnswers: (answers) => {
-        this.answers = checkedAnswers(answers);
-      },
-    };
+    this.controls = llmControls({
+      ledger: this.ledger,
+      faults: this.faults,
+      policy: this.policy,
+      setAnswers: (answers) => (this.answers = answers),
+    });
   }
 
   /** Routes one request: controls, chat, models, else 404 in OpenAI's shape. */
