@@ -11,11 +11,17 @@ import {
   type MessageMeta,
 } from './anthropic-shapes.ts';
 import { FAULT_HEADER, FaultInjector, UnknownFaultError, type Fault } from './faults.ts';
-import { BodyTooLargeError, listen, pause, readBody, sendJson } from './http-server.ts';
+import { BodyTooLargeError, pause, readBody, sendJson } from './http-server.ts';
 import { IpPolicy } from './ip-policy.ts';
 import { CONTROL_PREFIX, handleControl, llmControls, type LlmControls } from './llm-control.ts';
 import { LlmLedger, type CallHandle, type LlmOutcome } from './llm-ledger.ts';
-import { DEFAULT_MOCK_MODELS, LATENCY_HEADER, type MockLlm, type MockLlmOptions } from './mock-llm.ts';
+import {
+  DEFAULT_MOCK_MODELS,
+  LATENCY_HEADER,
+  serveMockLlm,
+  type MockLlm,
+  type MockLlmOptions,
+} from './mock-llm.ts';
 import { mulberry32 } from './prng.ts';
 import { sourceIp } from './source-ip.ts';
 import { billOf, cutBillOf, PromptCache, withTokenClasses } from './token-classes.ts';
@@ -217,18 +223,6 @@ async function streamMessage(
 }
 
 /** Starts the Anthropic-compatible mock; its API is under `${url}/v1`. */
-export async function startMockAnthropic(opts: MockLlmOptions = {}): Promise<MockLlm> {
-  const mock = new MockAnthropicServer(opts);
-  const server = await listen(
-    (req, res, signal) => mock.handle(req, res, signal),
-    opts.host ?? '127.0.0.1',
-    opts.port ?? 0,
-  );
-  return {
-    ...mock.controls,
-    url: server.url,
-    host: server.host,
-    port: server.port,
-    close: () => server.close(),
-  };
+export function startMockAnthropic(opts: MockLlmOptions = {}): Promise<MockLlm> {
+  return serveMockLlm(new MockAnthropicServer(opts), opts);
 }

@@ -237,8 +237,18 @@ class MockLlmServer {
   }
 }
 
-export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> {
-  const mock = new MockLlmServer(opts);
+export function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> {
+  return serveMockLlm(new MockLlmServer(opts), opts);
+}
+
+/** Listens for a mock LLM's requests (OpenAI- or Anthropic-shaped) and hands back its controls. */
+export async function serveMockLlm(
+  mock: {
+    controls: LlmControls;
+    handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void>;
+  },
+  opts: MockLlmOptions,
+): Promise<MockLlm> {
   const server = await listen(
     (req, res, signal) => mock.handle(req, res, signal),
     opts.host ?? '127.0.0.1',
