@@ -101,6 +101,56 @@ describe('JobStore.find while a worker finishes the job', () => {
   });
 });
 
+describe('JobStore.find while a worker records the last attempt and finishes the job', () => {
+  it('answers a finished job with the cost of every attempt, when the attempt ended after its totals were read', async () => {
+    // The ledger's totals of one job, in a hash of the same Redis (what @switchyard/ledger keeps).
+    const ledgerKey = `${handle.prefix}:test-ledger`;
+    const costs = {
+      jobTotals: async (_tenant: string, jobId: string) => {
+        const [attempts, costNanos] = await redis.hmget(`${ledgerKey}:${jobId}`, 'attempts', 'cost');
+        return { attempts: Number(attempts ?? 0), costNanos: Number(costNanos ?? 0) };
+      },
+    };
+    const costed = new JobStore({
+      redis,
+      prefix: handle.prefix,
+      idempotencyTtlSeconds: 3_600,
+      retentionSeconds: 3_600,
+      maxAttempts: 3,
+      backoffMs: 100,
+      defaultTimeoutMs: 60_000,
+      costs,
+    });
+    const worker = new Worker(jobKeys(handle.prefix).queueName('interactive'), null, {
+      connection: new Redis(handle.url, { maxRetriesPerRequest: null }),
+      prefix: handle.prefix,
+    });
+    const queue = costed.queues.interactive;
+    const readState = queue.getJobState.bind(queue);
+    try {
+      await queue.drain();
+      const { job } = await costed.submit({ tenantId: 't1', spec: completion('interactive') });
+      const active = await worker.getNextJob('tok');
+      expect(active?.id).toBe(job.id);
+      await redis.hset(jobKeys(handle.prefix).attempts(job.id), 'n', 1); // attempt 1 has started
+      // The totals are read before the state; the attempt is recorded and the job finished between.
+      queue.getJobState = async (id: string) => {
+        await new Promise((r) => setTimeout(r, 50));
+        await redis.hset(`${ledgerKey}:${job.id}`, 'attempts', 1, 'cost', 2_500_000);
+        await active.moveToCompleted({ result: { type: 'completion' }, costNanos: 0 }, 'tok', false);
+        return readState(id);
+      };
+      const record = await costed.find('t1', job.id);
+      expect(record?.status).toBe('succeeded');
+      expect(record?.cost).toEqual({ usd: 0.0025, nano_usd: 2_500_000 });
+    } finally {
+      queue.getJobState = readState;
+      await worker.close();
+      await costed.close();
+    }
+  });
+});
+
 describe('JobStore on a sharded batch lane', () => {
   it('spreads new batch jobs over its shards; a store configured with fewer shards still reads and cancels them by id', async () => {
     const opts = {

@@ -9,10 +9,10 @@ import {
 } from '@switchyard/contracts';
 import { Job, Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
 import { deadlineOf, enqueueJobs, type EnqueueTarget, type JobSettings, type NewJob } from './enqueue.ts';
 import { waitForReplicas } from './connection.ts';
 import { fingerprint } from './fingerprint.ts';
+import { claimIdempotencyKey, type Claim } from './idempotency-claim.ts';
 import type { JobData, JobReturn } from './job-data.ts';
 import { idempotentJobId, isJobId, laneOfJobId, newJobId, shardOfJobId } from './job-ids.ts';
 import { newJobRecord, toJobRecord } from './job-record.ts';
@@ -60,25 +60,13 @@ export interface SubmitInput {
 
 /** Where job costs come from (the ledger): every attempt, failed ones included. */
 export interface JobCosts {
-  jobTotals(tenantId: string, jobId: string): Promise<{ costNanos: number }>;
+  jobTotals(tenantId: string, jobId: string): Promise<{ attempts: number; costNanos: number }>;
 }
 
 export interface Submitted {
   job: JobRecord;
   /** True when an earlier request with the same Idempotency-Key created the job. */
   replayed: boolean;
-}
-
-interface IdempotencyRecord {
-  fp: string;
-  jobId: string;
-}
-
-/** The job a submission names; `key` is the Idempotency-Key claim this request made, if any. */
-interface Claim {
-  jobId: string;
-  replayed: boolean;
-  key?: string;
 }
 
 export type SwitchyardJob = Job<JobData, JobReturn | undefined>;
@@ -225,26 +213,15 @@ export class JobStore {
     return state === 'completed' || state === 'failed' || state === 'unknown';
   }
 
-  /**
-   * Claims an Idempotency-Key with one atomic command, or returns the earlier claim: no
-   * check-then-add window. The job id derives from tenant and key.
-   */
-  private async claim(tenantId: string, lane: Lane, idempotencyKey: string, fp: string): Promise<Claim> {
-    const jobId = this.idempotentJobId(lane, tenantId, idempotencyKey);
-    const keyHash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
-    const record: IdempotencyRecord = { fp, jobId };
-    const key = this.keys.idempotency(tenantId, keyHash);
-    const ttl = this.opts.idempotencyTtlSeconds;
-    const prev = await this.opts.redis.set(key, JSON.stringify(record), 'EX', ttl, 'NX', 'GET');
-    if (prev === null) return { jobId, replayed: false, key };
-    const earlier = JSON.parse(prev) as IdempotencyRecord;
-    if (earlier.fp !== fp) {
-      throw new SwitchyardError(
-        'idempotency_key_reused',
-        'this Idempotency-Key was already used with a different request body',
-      );
-    }
-    return { jobId: earlier.jobId, replayed: true };
+  private claim(tenantId: string, lane: Lane, idempotencyKey: string, fp: string): Promise<Claim> {
+    return claimIdempotencyKey({
+      redis: this.opts.redis,
+      keyOf: (keyHash) => this.keys.idempotency(tenantId, keyHash),
+      ttlSeconds: this.opts.idempotencyTtlSeconds,
+      idempotencyKey,
+      jobId: this.idempotentJobId(lane, tenantId, idempotencyKey),
+      fp,
+    });
   }
 
   /** The job, or undefined when it does not exist or belongs to another tenant. */
@@ -266,7 +243,12 @@ export class JobStore {
     const finishedUnread = (state === 'completed' || state === 'failed') && read?.finishedOn === undefined;
     const job = finishedUnread ? await Job.fromId<JobData, JobReturn | undefined>(queue, jobId) : read;
     if (!job || job.data.tenantId !== tenantId) return undefined;
-    return { job, record: toJobRecord(job, state, cancel === 1, Number(attempts ?? 0), costs?.costNanos) };
+    // The totals were read before the state: an attempt that ended in between (the ledger has it
+    // before BullMQ finishes the job) is missing from them, so a finished job's are read again.
+    const started = Number(attempts ?? 0);
+    const behind = costs && costs.attempts < started && (state === 'completed' || state === 'failed');
+    const totals = behind ? await this.opts.costs?.jobTotals(tenantId, jobId) : costs;
+    return { job, record: toJobRecord(job, state, cancel === 1, started, totals?.costNanos) };
   }
 
   async find(tenantId: string, jobId: string): Promise<JobRecord | undefined> {
