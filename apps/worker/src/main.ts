@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, missingProviderKey } from '@switchyard/config'
 import { createRedis, runOnFleetClock } from '@switchyard/jobs';
 import { createLogger, startTracing } from '@switchyard/telemetry';
 import { parseArgs } from 'node:util';
+import { lowerBatchPriority } from './cpu-priority.ts';
 import { WorkerApp } from './worker-app.ts';
 
 /** A process that cannot start says why in one line (the key to change, for config) and exits 1. */
@@ -29,6 +30,8 @@ try {
 }
 
 const logger = createLogger({ name: 'switchyard-worker', level: config.log.level });
+const nice = lowerBatchPriority(config, logger);
+if (nice !== undefined) logger.info({ nice }, 'batch-only worker: CPU priority lowered (worker.batchNice)');
 const tracing = await startTracing('switchyard-worker');
 const secrets = Object.fromEntries(
   Object.values(config.models)

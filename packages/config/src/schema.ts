@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ScrapeConfigSchema } from './scrape-schema.ts';
+import { WorkerConfigSchema } from './worker-schema.ts';
 import { positiveInt, SsrfPolicySchema } from './primitives.ts';
 
 export { SsrfPolicySchema, type SsrfPolicy } from './primitives.ts';
@@ -115,36 +116,7 @@ export const ConfigSchema = z
         adminKey: z.string().min(24, 'at least 24 characters').optional(),
       })
       .prefault({}),
-    worker: z
-      .strictObject({
-        /** Lanes this worker process serves. */
-        lanes: z
-          .array(z.enum(['interactive', 'batch']))
-          .min(1)
-          .default(['interactive', 'batch']),
-        /** Jobs in flight per lane in one worker process. */
-        concurrency: z
-          .strictObject({ interactive: positiveInt().default(32), batch: positiveInt().default(16) })
-          .prefault({}),
-        /** On SIGTERM: how long in-flight jobs may run before the worker exits anyway. */
-        shutdownGraceMs: positiveInt().default(30_000),
-        /**
-         * How long a job lock lives without renewal. A worker that died (or was force-stopped)
-         * loses its jobs to other workers after about this long.
-         */
-        lockDurationMs: positiveInt().min(1_000).default(30_000),
-        /** Port of the worker's /metrics server; 0 picks a free one. */
-        metricsPort: z.number().int().min(0).max(65535).default(0),
-        metricsHost: z.string().default('127.0.0.1'),
-        /**
-         * How often a worker writes its heartbeat (id, host, lanes, concurrency, jobs in flight)
-         * to Redis; `GET /v1/admin/lanes` lists workers heard from within three of these.
-         */
-        heartbeatMs: positiveInt().min(100).default(5_000),
-        /** Webhook deliveries in flight per worker process (their own queue, never job slots). */
-        webhookConcurrency: positiveInt().max(1_000).default(8),
-      })
-      .prefault({}),
+    worker: WorkerConfigSchema,
     jobs: z
       .strictObject({
         /** How long an Idempotency-Key is remembered. */
