@@ -10,18 +10,21 @@ let handle: RedisHandle;
 let redis: Redis;
 let store: JobStore;
 
+/** The options every store here shares: this file's Redis, its prefix, short windows. */
+const storeOptions = () => ({
+  redis,
+  prefix: handle.prefix,
+  idempotencyTtlSeconds: 3_600,
+  retentionSeconds: 3_600,
+  maxAttempts: 3,
+  backoffMs: 100,
+  defaultTimeoutMs: 60_000,
+});
+
 beforeAll(async () => {
   handle = await startRedis({ dedicated: true });
   redis = new Redis(handle.url);
-  store = new JobStore({
-    redis,
-    prefix: handle.prefix,
-    idempotencyTtlSeconds: 3_600,
-    retentionSeconds: 3_600,
-    maxAttempts: 3,
-    backoffMs: 100,
-    defaultTimeoutMs: 60_000,
-  });
+  store = new JobStore(storeOptions());
 });
 afterAll(async () => {
   await store.close();
@@ -111,16 +114,7 @@ describe('JobStore.find while a worker records the last attempt and finishes the
         return { attempts: Number(attempts ?? 0), costNanos: Number(costNanos ?? 0) };
       },
     };
-    const costed = new JobStore({
-      redis,
-      prefix: handle.prefix,
-      idempotencyTtlSeconds: 3_600,
-      retentionSeconds: 3_600,
-      maxAttempts: 3,
-      backoffMs: 100,
-      defaultTimeoutMs: 60_000,
-      costs,
-    });
+    const costed = new JobStore({ ...storeOptions(), costs });
     const worker = new Worker(jobKeys(handle.prefix).queueName('interactive'), null, {
       connection: new Redis(handle.url, { maxRetriesPerRequest: null }),
       prefix: handle.prefix,
@@ -153,16 +147,7 @@ describe('JobStore.find while a worker records the last attempt and finishes the
 
 describe('JobStore on a sharded batch lane', () => {
   it('spreads new batch jobs over its shards; a store configured with fewer shards still reads and cancels them by id', async () => {
-    const opts = {
-      redis,
-      prefix: handle.prefix,
-      idempotencyTtlSeconds: 3_600,
-      retentionSeconds: 3_600,
-      maxAttempts: 3,
-      backoffMs: 100,
-      defaultTimeoutMs: 60_000,
-    };
-    const sharded = new JobStore({ ...opts, batchShards: 3 });
+    const sharded = new JobStore({ ...storeOptions(), batchShards: 3 });
     const ids = [];
     for (let i = 0; i < 30; i++)
       ids.push((await sharded.submit({ tenantId: 't9', spec: completion('batch') })).job.id);
