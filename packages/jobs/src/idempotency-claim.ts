@@ -17,7 +17,7 @@ export interface Claim {
 
 export interface ClaimInput {
   redis: Redis | Cluster;
-  /** The claim's Redis key, from the tenant and `idempotencyKeyHash(key)`. */
+  /** The claim's Redis key, from the key's digest (the caller adds the tenant). */
   keyOf: (keyHash: string) => string;
   ttlSeconds: number;
   idempotencyKey: string;
