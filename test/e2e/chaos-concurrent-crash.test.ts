@@ -155,7 +155,8 @@ describe('concurrent crashes: 2 of 3 workers SIGKILLed at once, repeatedly, and 
       `concurrent crashes: ${stats.calls} upstream calls, ${stats.billedCalls} billed, ledger ${usage.attempts} attempts` +
         ` (${ledgerBilled} billed), ${interrupted.length} interrupted, ${kills} kills`,
     );
-  });
+    // Longer than the waits inside it (60 s each), so a stuck fleet fails with their message.
+  }, 180_000);
 });
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
